@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root, so defaults do not depend on the working directory. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The official download location of the default backbone (the tfjs-models hosted MobileNet v1 0.75 224). */
+export const OFFICIAL_BASE_MODEL_URL =
+  'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.75_224/model.json';
+
+const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const flagFromEnv = (fallback: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DISCORD_TOKEN: z.string().optional(),
+  DISCORD_APP_ID: z.string().optional(),
+  GUILD_ID: z.string().optional(),
+  /** Base URL of the Discord REST API; the sandbox points this at the local fake. */
+  DISCORD_API_URL: z.string().url().optional(),
+
+  DATABASE_URL: z.string().default('file:./data/breedbot.db'),
+  DATA_DIR: z.string().default('data'),
+  MODELS_DIR: z.string().default('models'),
+
+  /** Backbone: a directory holding model.json, or an http(s) URL of a model.json. */
+  BASE_MODEL: z.string().default(OFFICIAL_BASE_MODEL_URL),
+  /** Used when BASE_MODEL is a URL that cannot be downloaded (offline machines). */
+  BASE_MODEL_MIRROR: z.string().default('../shared/models/mobilenet_v1_0.75_224'),
+  /** The per-model metadata file (input size, normalisation, layers, labels). */
+  BASE_MODEL_CONFIG: z.string().default('models/mobilenet_v1_0.75_224.model.json'),
+  TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgpu']).optional(),
+
+  IMAGE_MAX_BYTES: intFromEnv(20 * 1024 * 1024),
+  IMAGE_MAX_PIXELS: intFromEnv(40_000_000),
+  FETCH_TIMEOUT_MS: intFromEnv(10_000),
+  FETCH_MAX_REDIRECTS: intFromEnv(3),
+  /** Only for tests and the local sandbox: lets the URL intake reach 127.0.0.1. */
+  FETCH_ALLOW_LOOPBACK: flagFromEnv(false),
+
+  RETRAIN_CRON: z.string().default('0 3 * * *'),
+  RETRAIN_MIN_NEW_LABELS: intFromEnv(20),
+
+  SANDBOX_HOST: z.string().default('127.0.0.1'),
+  SANDBOX_PORT: intFromEnv(3000),
+  REDIS_URL: z.string().optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & {
+  dataDir: string;
+  modelsDir: string;
+  baseModelConfigPath: string;
+};
+
+/** Reads and validates every setting once; relative paths resolve against the project root. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration in the environment:\n${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    dataDir: path.resolve(projectRoot, c.DATA_DIR),
+    modelsDir: path.resolve(projectRoot, c.MODELS_DIR),
+    baseModelConfigPath: path.resolve(projectRoot, c.BASE_MODEL_CONFIG),
+  };
+}
