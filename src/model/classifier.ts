@@ -1,0 +1,100 @@
+import type { Backbone } from './backbone.ts';
+import { breedNames } from './breed-names.ts';
+import { assertHeadShape, denseLogits, headProbabilities, sliceHead, softmaxInPlace, topBreeds } from './head.ts';
+import type { BreedHead, ClassifyResult, ModelInput } from './types.ts';
+
+export interface ClassifierOptions {
+  /** An image is a dog when the pretrained classifier puts at least this much probability on dog classes. */
+  dogThreshold?: number;
+}
+
+export const DEFAULT_DOG_THRESHOLD = 0.5;
+
+/** The version id of a backbone's untrained head, e.g. "base-mobilenet_v1_0.75_224". */
+export const baseVersionOf = (backbone: Backbone) => `base-${backbone.id}`;
+
+/** The day-one breed head: the pretrained classifier's dog outputs, with readable names. */
+export function baseHeadOf(backbone: Backbone): BreedHead {
+  const { first, last } = backbone.config.dogClasses;
+  const { kernel, bias, labels } = backbone.classifier;
+  const breeds = breedNames(labels.synonyms, { first, last }, labels.synsets);
+  return sliceHead(
+    kernel,
+    bias,
+    backbone.embeddingDim,
+    breeds.map((b) => b.imagenetIndex),
+    breeds.map((b) => b.name),
+  );
+}
+
+/**
+ * Embedding -> breeds. Holds one frozen backbone and one head version; `withHead` makes a classifier for
+ * another version over the same backbone (nothing is reloaded), which is what hot-swapping builds on.
+ */
+export class BreedClassifier {
+  readonly dogThreshold: number;
+
+  constructor(
+    readonly backbone: Backbone,
+    readonly head: BreedHead,
+    readonly modelVersion: string,
+    options: ClassifierOptions = {},
+  ) {
+    assertHeadShape(head, backbone.embeddingDim);
+    this.dogThreshold = options.dogThreshold ?? DEFAULT_DOG_THRESHOLD;
+    if (!(this.dogThreshold > 0 && this.dogThreshold <= 1)) throw new Error('dogThreshold must be in (0, 1]');
+  }
+
+  withHead(head: BreedHead, modelVersion: string): BreedClassifier {
+    return new BreedClassifier(this.backbone, head, modelVersion, { dogThreshold: this.dogThreshold });
+  }
+
+  embed(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
+    return this.backbone.embed(inputs);
+  }
+
+  /** The pretrained classifier's probabilities (1000 ImageNet classes for the default backbone). */
+  pretrainedProbabilities(embedding: Float32Array): Float64Array {
+    const { kernel, bias } = this.backbone.classifier;
+    return softmaxInPlace(denseLogits(embedding, kernel, bias, this.backbone.embeddingDim));
+  }
+
+  classifyEmbedding(embedding: Float32Array): ClassifyResult {
+    const pretrained = this.pretrainedProbabilities(embedding);
+    const { first, last } = this.backbone.config.dogClasses;
+    let dogProbability = 0;
+    let bestOther = -1;
+    for (let i = 0; i < pretrained.length; i++) {
+      if (i >= first && i <= last) dogProbability += pretrained[i]!;
+      else if (bestOther < 0 || pretrained[i]! > pretrained[bestOther]!) bestOther = i;
+    }
+    const isDog = dogProbability >= this.dogThreshold;
+    const result: ClassifyResult = {
+      isDog,
+      top5: topBreeds(this.head, headProbabilities(this.head, embedding), 5),
+      dogProbability,
+      embedding,
+      modelVersion: this.modelVersion,
+      backboneId: this.backbone.id,
+    };
+    if (!isDog && bestOther >= 0) {
+      const label = this.backbone.classifier.labels.synonyms[bestOther]?.[0] ?? `class ${bestOther}`;
+      result.lookslike = { label, probability: pretrained[bestOther]! };
+    }
+    return result;
+  }
+
+  classifyEmbeddings(embeddings: readonly Float32Array[]): ClassifyResult[] {
+    return embeddings.map((e) => this.classifyEmbedding(e));
+  }
+
+  /** Classifies several images with one batched backbone call. */
+  async classifyMany(inputs: readonly ModelInput[]): Promise<ClassifyResult[]> {
+    return this.classifyEmbeddings(await this.embed(inputs));
+  }
+
+  async classify(input: ModelInput): Promise<ClassifyResult> {
+    const [result] = await this.classifyMany([input]);
+    return result!;
+  }
+}
