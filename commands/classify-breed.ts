@@ -1,0 +1,37 @@
+import {
+  ApplicationCommandType,
+  ContextMenuCommandBuilder,
+  InteractionContextType,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
+import { UserFacingError } from '../src/app/errors.ts';
+import type { CommandContext } from '../src/discord/command-types.ts';
+import { classifyUrls, editInteractionWithItems, imageAttachments } from '../src/discord/classify-flow.ts';
+
+/**
+ * Message menu "Classify breed". Works without the MessageContent intent: Discord resolves the target message,
+ * attachments included, inside the interaction itself.
+ */
+export const data = new ContextMenuCommandBuilder()
+  .setName('Classify breed')
+  .setType(ApplicationCommandType.Message)
+  .setContexts(InteractionContextType.Guild);
+
+export async function execute(interaction: MessageContextMenuCommandInteraction, ctx: CommandContext): Promise<void> {
+  const target = interaction.targetMessage;
+  const images = imageAttachments(target.attachments.values());
+  if (images.length === 0) throw new UserFacingError('bad-argument', 'That message has no photo I can look at.');
+  await interaction.deferReply();
+  const classified = await classifyUrls(
+    ctx.app,
+    images.map((a) => a.url),
+    {
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      messageId: target.id,
+      interactionId: interaction.id,
+      userId: interaction.user.id,
+    },
+  );
+  await editInteractionWithItems(interaction, ctx.app, classified);
+}

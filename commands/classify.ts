@@ -1,0 +1,34 @@
+import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { UserFacingError } from '../src/app/errors.ts';
+import type { CommandContext } from '../src/discord/command-types.ts';
+import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
+
+export const MAX_URL_LENGTH = 2000;
+
+export const data = new SlashCommandBuilder()
+  .setName('classify')
+  .setDescription('Name the dog breed in a photo')
+  .setContexts(InteractionContextType.Guild)
+  .addAttachmentOption((o) => o.setName('image').setDescription('A photo of a dog'))
+  .addStringOption((o) =>
+    o.setName('url').setDescription('A link to a photo of a dog').setMaxLength(MAX_URL_LENGTH),
+  );
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const image = interaction.options.getAttachment('image');
+  const url = interaction.options.getString('url')?.trim() || null;
+  if (Boolean(image) === Boolean(url)) {
+    throw new UserFacingError('bad-argument', 'Give me exactly one of `image:` (a photo) or `url:` (a link to one).');
+  }
+  if (url && url.length > MAX_URL_LENGTH) {
+    throw new UserFacingError('argument-too-long', `That link is too long (over ${MAX_URL_LENGTH} characters).`);
+  }
+  await interaction.deferReply();
+  const classified = await classifyUrls(ctx.app, [image?.url ?? url!], {
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    interactionId: interaction.id,
+    userId: interaction.user.id,
+  });
+  await editInteractionWithItems(interaction, ctx.app, classified);
+}

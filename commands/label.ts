@@ -1,0 +1,84 @@
+import {
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { UserFacingError } from '../src/app/errors.ts';
+import type { CommandContext } from '../src/discord/command-types.ts';
+import { parseMessageRef } from '../src/discord/message-ref.ts';
+import { isModerator } from '../src/discord/permissions.ts';
+import { crowdLine, NO_MENTIONS, renderReply, safeText } from '../src/discord/render.ts';
+
+export const MAX_BREED_LENGTH = 100;
+
+export const data = new SlashCommandBuilder()
+  .setName('label')
+  .setDescription('Say which breed a photo shows (by default the latest photo I looked at in this channel)')
+  .setContexts(InteractionContextType.Guild)
+  .addStringOption((o) =>
+    o
+      .setName('breed')
+      .setDescription('The breed (start typing to search)')
+      .setRequired(true)
+      .setAutocomplete(true)
+      .setMaxLength(MAX_BREED_LENGTH),
+  )
+  .addStringOption((o) =>
+    o.setName('message').setDescription('Link to (or id of) the photo or my reply to it').setMaxLength(200),
+  )
+  .addIntegerOption((o) =>
+    o.setName('photo').setDescription('Which photo, when a reply covers several').setMinValue(1).setMaxValue(10),
+  );
+
+export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+  const query = String(interaction.options.getFocused()).slice(0, MAX_BREED_LENGTH);
+  const names = await ctx.app.autocompleteBreeds(query);
+  await interaction.respond(names.slice(0, 25).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) })));
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const breed = interaction.options.getString('breed', true).trim();
+  if (breed.length > MAX_BREED_LENGTH) {
+    throw new UserFacingError('argument-too-long', `Breed names are at most ${MAX_BREED_LENGTH} characters.`);
+  }
+  if (!breed) throw new UserFacingError('bad-argument', 'Tell me the breed.');
+  const messageText = interaction.options.getString('message');
+  const messageRef = messageText ? parseMessageRef(messageText) : undefined;
+  if (messageRef?.guildId && messageRef.guildId !== interaction.guildId) {
+    throw new UserFacingError('foreign-guild', 'That message is in another server; I can only label photos from this one.');
+  }
+  const photo = interaction.options.getInteger('photo') ?? undefined;
+  const settings = await ctx.app.guildSettings(interaction.guildId);
+
+  const outcome = await ctx.app.labelByCommand({
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+    breed,
+    ...(messageRef ? { messageRef } : {}),
+    ...(photo ? { photo } : {}),
+    isModerator: isModerator(interaction, settings.moderatorRoleId),
+  });
+
+  const lines = [
+    outcome.changed
+      ? `Thanks! You labelled that photo **${safeText(outcome.breed)}**.`
+      : `You had already labelled that photo **${safeText(outcome.breed)}**.`,
+  ];
+  if (outcome.createdBreed) lines.push(`(**${safeText(outcome.breed)}** is a new breed: it will be learnt at the next training.)`);
+  if (outcome.crowd) lines.push(crowdLine(outcome.crowd));
+  await interaction.reply({ content: lines.join('\n'), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+
+  if (outcome.changed && outcome.reply) {
+    const channel = await interaction.client.channels.fetch(outcome.reply.channelId).catch(() => null);
+    if (channel?.isTextBased()) {
+      const items = await ctx.app.replyItems(outcome.reply.messageId);
+      const { content, embeds } = renderReply(items);
+      await channel.messages
+        .edit(outcome.reply.messageId, { content: content ?? null, embeds, allowedMentions: NO_MENTIONS })
+        .catch((err: unknown) => ctx.log.debug({ err }, 'could not update the reply with the new label'));
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import {
+  EmbedBuilder,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { UserFacingError } from '../src/app/errors.ts';
+import type { ModelInfo, ModelVersionInfo } from '../src/app/types.ts';
+import type { CommandContext } from '../src/discord/command-types.ts';
+import { requireModerator } from '../src/discord/permissions.ts';
+import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
+import { TRAINING_NOT_AVAILABLE } from './retrain.ts';
+
+const MAX_VERSION_LENGTH = 100;
+const HISTORY_SHOWN = 10;
+
+export const data = new SlashCommandBuilder()
+  .setName('model')
+  .setDescription('The breed model: which version serves, how good it is, its history')
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((s) => s.setName('info').setDescription('Active version, backend, metrics and history'))
+  .addSubcommand((s) =>
+    s
+      .setName('rollback')
+      .setDescription('Serve an earlier version again (moderators)')
+      .addStringOption((o) =>
+        o
+          .setName('version')
+          .setDescription('The version to go back to')
+          .setRequired(true)
+          .setAutocomplete(true)
+          .setMaxLength(MAX_VERSION_LENGTH),
+      ),
+  );
+
+const percent = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : null);
+
+function metricsLine(metrics: Record<string, unknown> | null): string {
+  if (!metrics) return '';
+  const parts = [
+    percent(metrics.top1) && `top-1 ${percent(metrics.top1)}`,
+    percent(metrics.top5) && `top-5 ${percent(metrics.top5)}`,
+  ].filter(Boolean);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
+function historyLine(v: ModelVersionInfo): string {
+  const day = v.createdAt.toISOString().slice(0, 16).replace('T', ' ');
+  return `\`${safeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}`;
+}
+
+export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
+  const active = info.history.find((v) => v.version === info.activeVersion);
+  const embed = new EmbedBuilder()
+    .setTitle('Breed model')
+    .addFields(
+      { name: 'Active version', value: `\`${safeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}` },
+      { name: 'Backend', value: safeText(info.backend, 60), inline: true },
+      { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
+      { name: 'Breeds', value: String(info.breeds), inline: true },
+    );
+  const history = info.history.slice(0, HISTORY_SHOWN).map(historyLine);
+  embed.addFields({ name: 'History', value: history.length ? history.join('\n') : 'No trained versions yet.' });
+  const rejected = info.history.find((v) => v.status === 'rejected' && v.metrics?.reason);
+  if (rejected) {
+    embed.addFields({ name: 'Last rejection', value: safeText(String(rejected.metrics?.reason), 300) });
+  }
+  return embed;
+}
+
+export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+  const query = String(interaction.options.getFocused()).toLowerCase().slice(0, MAX_VERSION_LENGTH);
+  const info = await ctx.app.modelInfo();
+  const versions = info.history.map((v) => v.version).filter((v) => v.toLowerCase().includes(query));
+  await interaction.respond(versions.slice(0, 25).map((v) => ({ name: v.slice(0, 100), value: v.slice(0, 100) })));
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const sub = interaction.options.getSubcommand();
+  if (sub === 'info') {
+    const info = await ctx.app.modelInfo();
+    await interaction.reply({ embeds: [modelInfoEmbed(info)], allowedMentions: NO_MENTIONS });
+    return;
+  }
+  // rollback
+  const settings = await ctx.app.guildSettings(interaction.guildId);
+  requireModerator(interaction, settings.moderatorRoleId, 'roll the model back');
+  const version = interaction.options.getString('version', true).trim();
+  if (version.length > MAX_VERSION_LENGTH) throw new UserFacingError('argument-too-long', 'That version name is too long.');
+  if (!ctx.training) {
+    await interaction.reply({ content: TRAINING_NOT_AVAILABLE, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  await interaction.deferReply();
+  const { activeVersion } = await ctx.training.rollback(version, interaction.user.id);
+  await interaction.editReply({ content: `Now serving \`${safeText(activeVersion, 80)}\`.`, allowedMentions: NO_MENTIONS });
+}

@@ -1,0 +1,58 @@
+/**
+ * Refusals the application gives back to a person. Every adapter (Discord, the CLI, the sandbox page) shows
+ * `userMessage` as it is; `code` lets callers and tests tell the cases apart without matching text.
+ */
+export type RefusalCode =
+  | 'image-rejected'
+  | 'url-refused'
+  | 'unknown-breed'
+  | 'argument-too-long'
+  | 'bad-argument'
+  | 'nothing-to-label'
+  | 'foreign-guild'
+  | 'permission-denied'
+  | 'rate-limited'
+  | 'not-available'
+  | 'not-found';
+
+export class UserFacingError extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    readonly userMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(userMessage, options);
+    this.name = 'UserFacingError';
+  }
+}
+
+export class UnknownBreedError extends UserFacingError {
+  constructor(
+    readonly query: string,
+    readonly nearest: string[],
+  ) {
+    const suggestions = nearest.length ? ` Did you mean: ${nearest.join(', ')}?` : '';
+    super('unknown-breed', `I don't know a breed called "${query}".${suggestions}`);
+    this.name = 'UnknownBreedError';
+  }
+}
+
+export class RateLimitedError extends UserFacingError {
+  constructor(
+    readonly scope: 'user' | 'guild',
+    readonly retryAfterMs: number,
+  ) {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const who = scope === 'user' ? 'You are' : 'This server is';
+    super('rate-limited', `${who} going a bit fast. Please try again in ${seconds} s.`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+export const permissionDenied = (action: string): UserFacingError =>
+  new UserFacingError(
+    'permission-denied',
+    `Only moderators can ${action} (Manage Server permission or the server's moderator role).`,
+  );
+
+export const isUserFacing = (e: unknown): e is UserFacingError => e instanceof UserFacingError;

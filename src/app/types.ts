@@ -1,0 +1,184 @@
+/**
+ * The application's public shape: what adapters (Discord, the sandbox, a CLI) may ask of breedbot.
+ * Plain data in, plain data out; nothing here knows about discord.js.
+ */
+import type { ClassifyResult } from '../model/types.ts';
+
+/** Where an image came from. Predictions are idempotent per (message or interaction, attachment index). */
+export interface ImageSource {
+  guildId: string | null;
+  channelId: string;
+  /** The Discord message that carried the image (auto-classify, context menu). */
+  messageId?: string;
+  /** The slash command that carried it (`/classify`). */
+  interactionId?: string;
+  /** The person who asked (or posted). */
+  userId: string;
+  attachmentIndex?: number;
+}
+
+export interface Classification {
+  result: ClassifyResult;
+  imageId: string;
+  predictionId: string;
+  /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
+  replayed: boolean;
+}
+
+/** What the crowd says about one image. */
+export interface CrowdAnswer {
+  breed: string;
+  /** People who gave `breed`. */
+  votes: number;
+  /** People who labelled the image at all. */
+  voters: number;
+  /** A moderator's label decides on its own. */
+  byModerator: boolean;
+}
+
+export interface LabelOutcome {
+  imageId: string;
+  breed: string;
+  /** False when the person had already given this exact label (a replayed event, a double click). */
+  changed: boolean;
+  /** True when the breed did not exist before and a moderator created it. */
+  createdBreed: boolean;
+  crowd: CrowdAnswer | null;
+}
+
+export interface RetractOutcome {
+  imageId: string;
+  /** False when there was nothing to retract (the label had already changed to another breed, or a replay). */
+  retracted: boolean;
+  crowd: CrowdAnswer | null;
+}
+
+/** One image of a bot reply, enough to render it again (e.g. with the crowd's answer). */
+export interface ReplyItem {
+  predictionId: string;
+  imageId: string;
+  result: Pick<ClassifyResult, 'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'>;
+  crowd: CrowdAnswer | null;
+}
+
+export interface ModelVersionInfo {
+  version: string;
+  status: string;
+  createdAt: Date;
+  parent: string | null;
+  metrics: Record<string, unknown> | null;
+}
+
+export interface ModelInfo {
+  activeVersion: string;
+  backend: string;
+  backboneId: string;
+  breeds: number;
+  history: ModelVersionInfo[];
+}
+
+export interface GuildStats {
+  labels: number;
+  labelsPerBreed: { breed: string; count: number }[];
+  topLabellers: { userId: string; count: number }[];
+  /** Share of labelled images whose labels all agree (null when nothing is labelled). */
+  agreementRate: number | null;
+  /** Pairs (predicted top-1 → labelled breed) that differ most often. */
+  mostConfused: { predicted: string; labelled: string; count: number }[];
+}
+
+export interface GuildSettingsView {
+  moderatorRoleId: string | null;
+  autoClassify: boolean;
+  /** Empty: every channel. */
+  enabledChannelIds: string[];
+}
+
+/** Progress of one training run, as the learning loop reports it. */
+export interface TrainingProgress {
+  /** 0..1 */
+  fraction: number;
+  epoch?: number;
+  epochs?: number;
+  loss?: number;
+  holdoutAccuracy?: number;
+  etaSeconds?: number;
+}
+
+export interface TrainingOutcome {
+  status: 'promoted' | 'rejected' | 'skipped';
+  version?: string;
+  /** Why it was rejected or skipped, in words for people. */
+  reason?: string;
+  metrics?: Record<string, unknown>;
+}
+
+/**
+ * What the learning loop (issue 4) plugs into the bot. Absent until then: /retrain and /model rollback say
+ * honestly that training is not available.
+ */
+export interface TrainingControl {
+  /** Null when idle. */
+  current(): TrainingProgress | null;
+  retrain(request: {
+    requestedBy: string;
+    guildId: string | null;
+    onProgress?: (p: TrainingProgress) => void;
+  }): Promise<TrainingOutcome>;
+  rollback(version: string, requestedBy: string): Promise<{ activeVersion: string }>;
+}
+
+/** A message someone points at (`/label message:`), already parsed from a link or a bare id. */
+export interface MessageRef {
+  messageId: string;
+  guildId?: string;
+  channelId?: string;
+}
+
+export interface LabelCommandInput {
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  breed: string;
+  /** Default: the latest prediction in the channel. */
+  messageRef?: MessageRef;
+  /** 1-based photo of a reply covering several; default 1 (or the only dog). */
+  photo?: number;
+  isModerator: boolean;
+}
+
+export interface ReactionInput {
+  replyMessageId: string;
+  /** 1..5 */
+  position: number;
+  userId: string;
+  guildId: string | null;
+}
+
+/** The application services every adapter uses. */
+export interface Breedbot {
+  /** Which tfjs backend serves the model ("wasm", "tensorflow", ...). */
+  readonly backend: string;
+  classifyImageBytes(bytes: Uint8Array, source: ImageSource): Promise<Classification>;
+  /** Fetches through the SSRF-safe intake; a replayed source returns its stored prediction without fetching. */
+  classifyUrl(url: string, source: ImageSource): Promise<Classification>;
+  /** The bot reply already sent for a source message (a replayed MESSAGE_CREATE must not reply twice). */
+  replyForSourceMessage(messageId: string): Promise<string | null>;
+  /** Links a bot reply to the predictions it shows; reactions on that reply then label those images. */
+  recordReply(predictionIds: string[], replyMessageId: string): Promise<void>;
+  /** The images a reply shows, in order, with the crowd's current answer (to re-render it). */
+  replyItems(replyMessageId: string): Promise<ReplyItem[]>;
+  /** Null when the message is not a reply with exactly one dog photo. */
+  labelFromReaction(input: ReactionInput): Promise<LabelOutcome | null>;
+  retractReaction(input: ReactionInput): Promise<RetractOutcome | null>;
+  /** `reply`: the bot message showing that image, to re-render with the crowd's answer. */
+  labelByCommand(input: LabelCommandInput): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }>;
+  crowdAnswer(imageId: string): Promise<CrowdAnswer | null>;
+  /** At most 25 names, best first. */
+  autocompleteBreeds(query: string): Promise<string[]>;
+  modelInfo(): Promise<ModelInfo>;
+  stats(guildId: string): Promise<GuildStats>;
+  guildSettings(guildId: string | null): Promise<GuildSettingsView>;
+  /** Stop taking work, wait for what is in flight, release the model and the database. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+/**
+ * The Discord adapter: a client with thin event handlers that call the application services.
+ * Handlers run concurrently (never awaited by the gateway), are tracked for graceful shutdown, and never throw
+ * into discord.js.
+ */
+import { Events, type Client } from 'discord.js';
+import type { Breedbot, TrainingControl } from '../app/types.ts';
+import { log } from '../log.ts';
+import { loadCommands, type CommandSet } from './command-loader.ts';
+import { createDiscordClient } from './client.ts';
+import { EventDeduper } from './event-dedupe.ts';
+import { handleInteraction } from './handlers/interactions.ts';
+import { handleMessageCreate } from './handlers/message-create.ts';
+import { handleReactionAdd, handleReactionRemove } from './handlers/reactions.ts';
+
+export interface BotOptions {
+  app: Breedbot;
+  token: string;
+  autoClassify: boolean;
+  apiUrl?: string;
+  training?: TrainingControl;
+  commands?: CommandSet;
+}
+
+export interface RunningBot {
+  client: Client;
+  commands: CommandSet;
+  /** Stop taking events, let in-flight handlers finish, close the gateway. */
+  stop(): Promise<void>;
+}
+
+export async function startBot(options: BotOptions): Promise<RunningBot> {
+  const { app, autoClassify } = options;
+  const commands = options.commands ?? (await loadCommands());
+  const client = createDiscordClient({ autoClassify, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
+  const dedupe = new EventDeduper();
+  const inFlight = new Set<Promise<unknown>>();
+  let accepting = true;
+
+  const track = (name: string, work: () => Promise<unknown>) => {
+    if (!accepting) return;
+    const p = work()
+      .catch((err: unknown) => log.error({ err, event: name }, 'event handler failed'))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const botUserId = () => client.user?.id ?? '';
+  const ctx = { app, log, ...(options.training ? { training: options.training } : {}) };
+
+  client.on(Events.MessageCreate, (m) => track('messageCreate', () => handleMessageCreate(m, { app, dedupe, autoClassify })));
+  client.on(Events.MessageReactionAdd, (r, u) =>
+    track('reactionAdd', () => handleReactionAdd(r, u, { app, dedupe, botUserId: botUserId() })),
+  );
+  client.on(Events.MessageReactionRemove, (r, u) =>
+    track('reactionRemove', () => handleReactionRemove(r, u, { app, dedupe, botUserId: botUserId() })),
+  );
+  client.on(Events.InteractionCreate, (i) => track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })));
+  client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+  client.on(Events.Warn, (msg) => log.warn(msg));
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(options.token);
+  await ready;
+  log.info({ user: client.user?.tag, guilds: client.guilds.cache.size, autoClassify }, 'discord bot ready');
+
+  return {
+    client,
+    commands,
+    async stop() {
+      accepting = false;
+      await Promise.allSettled([...inFlight]);
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The part of classifying that every entry point shares (auto-classify, /classify, the "Classify breed" menu):
+ * attachments → app.classifyUrl one by one → render items. One photo failing does not sink the others.
+ */
+import type { Attachment, Message, RepliableInteraction } from 'discord.js';
+import { isUserFacing } from '../app/errors.ts';
+import type { Breedbot, Classification, ImageSource, ReplyItem } from '../app/types.ts';
+import { log } from '../log.ts';
+import { MAX_PHOTOS_PER_REPLY, NO_MENTIONS, REPLY_REACTIONS, renderReply, type RenderItem } from './render.ts';
+
+const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|tiff?|bmp|heic)$/i;
+
+/** Attachments worth classifying: declared images, or files with an image name when no type is declared. */
+export function imageAttachments(attachments: Iterable<Attachment>): Attachment[] {
+  return [...attachments].filter((a) =>
+    a.contentType ? a.contentType.toLowerCase().startsWith('image/') : IMAGE_NAME.test(a.name),
+  );
+}
+
+export const toReplyItem = (c: Classification): ReplyItem => ({
+  predictionId: c.predictionId,
+  imageId: c.imageId,
+  result: c.result,
+  crowd: null,
+});
+
+export const GENERIC_FAILURE = 'Something went wrong while looking at that photo. It has been logged; please try again later.';
+
+/** Turns an error into what people see; unexpected errors are logged with their details. */
+export function describeFailure(error: unknown, context: Record<string, unknown>): string {
+  if (isUserFacing(error)) {
+    log.info({ ...context, code: error.code, err: error }, 'request refused');
+    return error.userMessage;
+  }
+  log.error({ ...context, err: error }, 'classification failed');
+  return GENERIC_FAILURE;
+}
+
+export interface ClassifiedItems {
+  items: RenderItem[];
+  predictionIds: string[];
+}
+
+/** Classifies each URL in turn (keeps batches small so the event loop stays responsive). */
+export async function classifyUrls(
+  app: Breedbot,
+  urls: string[],
+  source: ImageSource,
+): Promise<ClassifiedItems> {
+  const items: RenderItem[] = [];
+  const predictionIds: string[] = [];
+  for (const [index, url] of urls.slice(0, MAX_PHOTOS_PER_REPLY).entries()) {
+    try {
+      const c = await app.classifyUrl(url, { ...source, attachmentIndex: index });
+      items.push(toReplyItem(c));
+      predictionIds.push(c.predictionId);
+    } catch (error) {
+      items.push({ error: describeFailure(error, { ...source, attachmentIndex: index }) });
+    }
+  }
+  // Photos beyond the limit still count in the note under the reply.
+  for (let i = MAX_PHOTOS_PER_REPLY; i < urls.length; i++) items.push({ error: 'not shown' });
+  return { items, predictionIds };
+}
+
+/** Adds 1️⃣–5️⃣ and ❌ in order (sequentially: Discord shows reactions in the order they arrive). */
+export async function addVoteReactions(message: Message): Promise<void> {
+  for (const emoji of REPLY_REACTIONS) await message.react(emoji);
+}
+
+/**
+ * Finishes a deferred interaction with the classification reply, links it to its predictions and adds the vote
+ * reactions to the reply message.
+ */
+export async function editInteractionWithItems(
+  interaction: RepliableInteraction,
+  app: Breedbot,
+  { items, predictionIds }: ClassifiedItems,
+): Promise<void> {
+  const rendered = renderReply(items);
+  const reply = await interaction.editReply({
+    content: rendered.content ?? '',
+    embeds: rendered.embeds,
+    allowedMentions: NO_MENTIONS,
+  });
+  if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
+  if (rendered.wantsReactions) await addVoteReactions(reply);
+}

@@ -1,0 +1,68 @@
+/** Routes slash commands, autocomplete and the message context menu to the command files. */
+import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { isUserFacing } from '../../app/errors.ts';
+import { log } from '../../log.ts';
+import type { CommandSet } from '../command-loader.ts';
+import type { CommandContext } from '../command-types.ts';
+import { GENERIC_FAILURE } from '../classify-flow.ts';
+import type { EventDeduper } from '../event-dedupe.ts';
+import { NO_MENTIONS } from '../render.ts';
+
+export interface InteractionHandlerDeps {
+  commands: CommandSet;
+  ctx: CommandContext;
+  dedupe: EventDeduper;
+}
+
+/** Answers with the refusal (or a generic apology), whether or not the command had deferred. */
+export async function answerWithError(interaction: RepliableInteraction, error: unknown): Promise<void> {
+  const content = isUserFacing(error) ? error.userMessage : GENERIC_FAILURE;
+  if (isUserFacing(error)) log.info({ code: error.code, command: interaction.id }, 'command refused');
+  else log.error({ err: error, interactionId: interaction.id }, 'command failed');
+  try {
+    if (interaction.deferred || interaction.replied) {
+      await interaction.editReply({ content, embeds: [], allowedMentions: NO_MENTIONS });
+    } else {
+      await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    }
+  } catch (replyError) {
+    log.warn({ err: replyError }, 'could not send the error reply');
+  }
+}
+
+export async function handleInteraction(interaction: Interaction, { commands, ctx, dedupe }: InteractionHandlerDeps) {
+  if (!dedupe.firstTime(`interaction:${interaction.id}`)) return;
+
+  if (interaction.isAutocomplete()) {
+    const command = commands.slash.get(interaction.commandName);
+    try {
+      if (command?.autocomplete) await command.autocomplete(interaction, ctx);
+      else await interaction.respond([]);
+    } catch (error) {
+      log.warn({ err: error, command: interaction.commandName }, 'autocomplete failed');
+      if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+    }
+    return;
+  }
+
+  if (interaction.isChatInputCommand()) {
+    const command = commands.slash.get(interaction.commandName);
+    if (!command) return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
+    try {
+      await command.execute(interaction, ctx);
+    } catch (error) {
+      await answerWithError(interaction, error);
+    }
+    return;
+  }
+
+  if (interaction.isMessageContextMenuCommand()) {
+    const command = commands.message.get(interaction.commandName);
+    if (!command) return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
+    try {
+      await command.execute(interaction, ctx);
+    } catch (error) {
+      await answerWithError(interaction, error);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Reactions on the bot's replies: 1️⃣–5️⃣ set that person's label (changing replaces, removing retracts),
+ * ❌ explains /label. The reply is then re-rendered with the crowd's answer.
+ */
+import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
+import type { Breedbot } from '../../app/types.ts';
+import { log } from '../../log.ts';
+import type { EventDeduper } from '../event-dedupe.ts';
+import { NO_MENTIONS, NONE_EMOJI, NUMBER_EMOJIS, reactionPosition, renderReply } from '../render.ts';
+
+export interface ReactionHandlerDeps {
+  app: Breedbot;
+  dedupe: EventDeduper;
+  botUserId: string;
+}
+
+export const NONE_OF_THESE_HELP =
+  "None of these? Name the breed with `/label breed:` (it autocompletes; add `message:` with a link to the photo's reply to pick an older one). Moderators can add breeds I don't know yet.";
+
+type AnyReaction = MessageReaction | PartialMessageReaction;
+type AnyUser = User | PartialUser;
+
+async function isPerson(user: AnyUser, botUserId: string): Promise<boolean> {
+  if (user.id === botUserId) return false;
+  const full = user.partial ? await user.fetch().catch(() => null) : user;
+  return full ? !full.bot : false;
+}
+
+async function rerender(app: Breedbot, reaction: AnyReaction): Promise<void> {
+  const items = await app.replyItems(reaction.message.id);
+  if (items.length === 0) return;
+  const { embeds, content } = renderReply(items);
+  await reaction.message.edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
+}
+
+/** When someone switches from 2️⃣ to 3️⃣, take their old number away so the reactions show one vote each. */
+async function removeOtherVotes(reaction: AnyReaction, userId: string): Promise<void> {
+  for (const emoji of NUMBER_EMOJIS) {
+    if (emoji === reaction.emoji.name) continue;
+    const other = reaction.message.reactions.cache.find((r) => r.emoji.name === emoji);
+    if (other?.users.cache.has(userId)) {
+      await other.users.remove(userId).catch((err: unknown) => log.debug({ err }, 'could not remove an old vote'));
+    }
+  }
+}
+
+export async function handleReactionAdd(reaction: AnyReaction, user: AnyUser, deps: ReactionHandlerDeps) {
+  const { app, dedupe } = deps;
+  if (!(await isPerson(user, deps.botUserId))) return;
+  const guildId = reaction.message.guildId ?? null;
+
+  if (reaction.emoji.name === NONE_EMOJI) {
+    const items = await app.replyItems(reaction.message.id);
+    if (items.length === 0 || !dedupe.firstTime(`none-help:${reaction.message.id}`)) return;
+    await reaction.message.reply({ content: NONE_OF_THESE_HELP, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  const position = reactionPosition(reaction.emoji.name);
+  if (position === null) return;
+  const outcome = await app.labelFromReaction({ replyMessageId: reaction.message.id, position, userId: user.id, guildId });
+  if (!outcome?.changed) return;
+  await removeOtherVotes(reaction, user.id);
+  await rerender(app, reaction);
+}
+
+export async function handleReactionRemove(reaction: AnyReaction, user: AnyUser, deps: ReactionHandlerDeps) {
+  const { app } = deps;
+  if (!(await isPerson(user, deps.botUserId))) return;
+  const position = reactionPosition(reaction.emoji.name);
+  if (position === null) return;
+  const guildId = reaction.message.guildId ?? null;
+  const outcome = await app.retractReaction({ replyMessageId: reaction.message.id, position, userId: user.id, guildId });
+  if (!outcome?.retracted) return;
+  await rerender(app, reaction);
+}

@@ -1,0 +1,113 @@
+/**
+ * Turns classification results into Discord message payloads. Pure: no client, no network.
+ * Every piece of text that could come from a person (breed names made by moderators, file names) is escaped
+ * and truncated, and every payload carries NO_MENTIONS so a reply can never ping anyone.
+ */
+import { EmbedBuilder, escapeMarkdown, type MessageMentionOptions } from 'discord.js';
+import type { CrowdAnswer, ReplyItem } from '../app/types.ts';
+
+export const NUMBER_EMOJIS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
+export const NONE_EMOJI = '❌';
+/** Added to a reply in this order. */
+export const REPLY_REACTIONS: readonly string[] = [...NUMBER_EMOJIS, NONE_EMOJI];
+
+/** Sent with every message the bot writes. */
+export const NO_MENTIONS: MessageMentionOptions = { parse: [], repliedUser: false };
+
+/** Discord shows at most 10 embeds per message. */
+export const MAX_PHOTOS_PER_REPLY = 10;
+/** Below this top-1 confidence the reply asks people for help. */
+export const UNSURE_BELOW = 0.4;
+
+const EMBED_COLOUR = 0x5865f2;
+
+/** Position 1..5 of a number reaction, or null for any other emoji. */
+export function reactionPosition(emojiName: string | null | undefined): number | null {
+  const i = NUMBER_EMOJIS.indexOf(emojiName as (typeof NUMBER_EMOJIS)[number]);
+  return i < 0 ? null : i + 1;
+}
+
+/** Escapes markdown, defuses mentions (belt and braces: NO_MENTIONS already stops pings) and truncates. */
+export function safeText(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return escapeMarkdown(cut).replace(/@/g, '@\u200b');
+}
+
+export function confidenceBar(probability: number, width = 10): string {
+  const p = Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : 0;
+  const filled = Math.round(p * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${Math.round(p * 100)}%`;
+}
+
+export function crowdLine(crowd: CrowdAnswer): string {
+  const breed = `**${safeText(crowd.breed)}**`;
+  if (crowd.byModerator) return `A moderator says: ${breed}`;
+  const people = crowd.votes === 1 ? '1 person says' : `${crowd.votes} people say`;
+  const of = crowd.voters > crowd.votes ? ` (of ${crowd.voters})` : '';
+  return `${people}: ${breed}${of}`;
+}
+
+export function notADogLine(item: ReplyItem): string {
+  const like = item.result.lookslike;
+  const tail = like ? ` — more like ${safeText(like.label, 60)} (${Math.round(like.probability * 100)}%)` : '';
+  return `That doesn't look like a dog${tail}`;
+}
+
+/** One image that could not be classified, with the reason people should see. */
+export interface FailedItem {
+  error: string;
+}
+
+export type RenderItem = ReplyItem | FailedItem;
+const isFailed = (i: RenderItem): i is FailedItem => 'error' in i;
+
+export interface RenderedReply {
+  content?: string;
+  embeds: EmbedBuilder[];
+  /** Reactions go on a reply only when exactly one of its photos is a dog (otherwise 2️⃣ would be ambiguous). */
+  wantsReactions: boolean;
+}
+
+function breedEmbed(item: ReplyItem, title: string, single: boolean): EmbedBuilder {
+  const { top5, modelVersion } = item.result;
+  const lines = top5
+    .slice(0, 5)
+    .map((b, i) => `${NUMBER_EMOJIS[i]} **${safeText(b.breed)}**  \`${confidenceBar(b.probability)}\``);
+  const unsure = (top5[0]?.probability ?? 0) < UNSURE_BELOW ? '**Not sure: which is it?**\n' : '';
+  const embed = new EmbedBuilder()
+    .setColor(EMBED_COLOUR)
+    .setTitle(title)
+    .setDescription(unsure + lines.join('\n'))
+    .setFooter({
+      text: `model ${safeText(modelVersion, 60)}${single ? ' · react 1️⃣–5️⃣ for the right breed, ❌ if none' : ''}`,
+    });
+  if (item.crowd) embed.addFields({ name: 'Labels', value: crowdLine(item.crowd) });
+  return embed;
+}
+
+export function renderReply(items: RenderItem[]): RenderedReply {
+  const shown = items.slice(0, MAX_PHOTOS_PER_REPLY);
+  const dogs = shown.filter((i): i is ReplyItem => !isFailed(i) && i.result.isDog);
+
+  if (shown.length === 1) {
+    const only = shown[0]!;
+    if (isFailed(only)) return { content: only.error, embeds: [], wantsReactions: false };
+    if (!only.result.isDog) return { content: `${notADogLine(only)}.`, embeds: [], wantsReactions: false };
+    const top = only.result.top5[0]?.breed ?? 'unknown';
+    return { embeds: [breedEmbed(only, `Looks like: ${safeText(top)}`, true)], wantsReactions: true };
+  }
+
+  const embeds = shown.map((item, n) => {
+    const title = `Photo ${n + 1}`;
+    if (isFailed(item)) return new EmbedBuilder().setTitle(title).setDescription(safeText(item.error, 300));
+    if (!item.result.isDog) return new EmbedBuilder().setTitle(title).setDescription(`${notADogLine(item)}.`);
+    const top = item.result.top5[0]?.breed ?? 'unknown';
+    return breedEmbed(item, `${title}: ${safeText(top)}`, dogs.length === 1);
+  });
+  const extra = items.length - shown.length;
+  const notes: string[] = [];
+  if (extra > 0) notes.push(`(${extra} more photo${extra === 1 ? '' : 's'} not shown: at most ${MAX_PHOTOS_PER_REPLY} per message.)`);
+  if (dogs.length > 1) notes.push('Several dogs: correct one with `/label breed: message:<link to this reply> photo:<n>`.');
+  return { ...(notes.length ? { content: notes.join('\n') } : {}), embeds, wantsReactions: dogs.length === 1 };
+}
