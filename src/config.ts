@@ -48,6 +48,17 @@ const envSchema = z.object({
   RETRAIN_CRON: z.string().default('0 3 * * *'),
   RETRAIN_MIN_NEW_LABELS: intFromEnv(20),
 
+  /**
+   * Classify photos posted in channels. Needs Discord's PRIVILEGED MessageContent intent (enable it in the
+   * developer portal); AUTO_CLASSIFY=false runs without it (/classify and the message menu still work).
+   */
+  AUTO_CLASSIFY: flagFromEnv(true),
+  /** Per minute. Classification covers auto-classify, /classify and the message menu; labels cover reactions and /label. */
+  RATE_CLASSIFY_PER_USER: intFromEnv(20),
+  RATE_CLASSIFY_PER_GUILD: intFromEnv(200),
+  RATE_LABEL_PER_USER: intFromEnv(60),
+  RATE_LABEL_PER_GUILD: intFromEnv(1000),
+
   SANDBOX_HOST: z.string().default('127.0.0.1'),
   SANDBOX_PORT: intFromEnv(3000),
   REDIS_URL: z.string().optional(),

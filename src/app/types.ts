@@ -17,8 +17,11 @@ export interface ImageSource {
   attachmentIndex?: number;
 }
 
+/** A classification as people see it (the embedding stays in storage). */
+export type PredictionView = Pick<ClassifyResult, 'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'>;
+
 export interface Classification {
-  result: ClassifyResult;
+  result: PredictionView;
   imageId: string;
   predictionId: string;
   /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
@@ -57,7 +60,7 @@ export interface RetractOutcome {
 export interface ReplyItem {
   predictionId: string;
   imageId: string;
-  result: Pick<ClassifyResult, 'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'>;
+  result: PredictionView;
   crowd: CrowdAnswer | null;
 }
 

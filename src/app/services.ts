@@ -1,0 +1,323 @@
+/**
+ * The application services: product rules between the adapters (Discord, the sandbox page, CLIs) and the domain.
+ * No discord.js here. Every refusal is a UserFacingError with a message people can read.
+ */
+import { ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
+import { log } from '../log.ts';
+import { UnknownBreedError, UserFacingError } from './errors.ts';
+import type { ModelGateway, UrlFetcher } from './ports.ts';
+import type { RateLimits } from './rate-limits.ts';
+import type { Store, StoredPrediction } from './store.ts';
+import type {
+  Breedbot,
+  Classification,
+  CrowdAnswer,
+  GuildSettingsView,
+  GuildStats,
+  ImageSource,
+  LabelCommandInput,
+  LabelOutcome,
+  ModelInfo,
+  ReactionInput,
+  ReplyItem,
+  RetractOutcome,
+} from './types.ts';
+
+export const MAX_URL_LENGTH = 2000;
+export const MAX_BREED_LENGTH = 100;
+export const MAX_AUTOCOMPLETE = 25;
+/** New breed names: letters and digits with spaces, hyphens, apostrophes, dots and brackets; no mentions or markup. */
+const NEW_BREED_NAME = /^[\p{L}\p{N}][\p{L}\p{N} '’.()-]{0,59}$/u;
+
+const DEFAULT_SETTINGS: GuildSettingsView = { moderatorRoleId: null, autoClassify: true, enabledChannelIds: [] };
+
+export interface ServiceDeps {
+  store: Store;
+  model: ModelGateway;
+  fetcher: UrlFetcher;
+  limits: RateLimits;
+  /** Origins (scheme://host:port) whose loopback addresses may be fetched: the sandbox's own file host. */
+  trustedLoopbackOrigins?: string[];
+}
+
+/** Domain refusals → the application's user-facing errors (the domain's messages are already safe to show). */
+function asUserFacing(error: unknown): unknown {
+  if (error instanceof ImageRejectedError) return new UserFacingError('image-rejected', error.userMessage, { cause: error });
+  if (error instanceof UrlRefusedError) return new UserFacingError('url-refused', error.userMessage, { cause: error });
+  return error;
+}
+
+const viewOf = (p: StoredPrediction) => ({
+  isDog: p.isDog,
+  top5: p.top5,
+  dogProbability: p.dogProbability,
+  modelVersion: p.modelVersion,
+  ...(p.lookslike ? { lookslike: p.lookslike } : {}),
+});
+
+const classificationOf = (p: StoredPrediction, replayed: boolean): Classification => ({
+  result: viewOf(p),
+  imageId: p.imageId,
+  predictionId: p.id,
+  replayed,
+});
+
+export class BreedbotServices implements Breedbot {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  get backend(): string {
+    return this.deps.model.backend;
+  }
+
+  /** Runs one request, refusing new ones during shutdown and tracking it so close() can wait for it. */
+  private run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new UserFacingError('not-available', 'breedbot is restarting; please try again in a moment.'));
+    const p = work().catch((e: unknown) => {
+      throw asUserFacing(e);
+    });
+    this.inFlight.add(p);
+    const forget = () => this.inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  classifyImageBytes(bytes: Uint8Array, source: ImageSource): Promise<Classification> {
+    return this.run(async () => {
+      const replay = await this.findReplay(source);
+      if (replay) return replay;
+      await this.deps.limits.consume('classify', source.userId, source.guildId);
+      return this.classifyNew(bytes, source);
+    });
+  }
+
+  classifyUrl(url: string, source: ImageSource): Promise<Classification> {
+    return this.run(async () => {
+      if (url.length > MAX_URL_LENGTH) {
+        throw new UserFacingError('argument-too-long', `That link is too long (over ${MAX_URL_LENGTH} characters).`);
+      }
+      const replay = await this.findReplay(source);
+      if (replay) return replay;
+      await this.deps.limits.consume('classify', source.userId, source.guildId);
+      const bytes = await this.deps.fetcher.fetch(url, this.isTrustedLoopback(url));
+      return this.classifyNew(bytes, source);
+    });
+  }
+
+  private isTrustedLoopback(url: string): boolean {
+    try {
+      return (this.deps.trustedLoopbackOrigins ?? []).includes(new URL(url).origin);
+    } catch {
+      return false;
+    }
+  }
+
+  private async findReplay(source: ImageSource): Promise<Classification | null> {
+    if (!source.messageId && !source.interactionId) return null;
+    const existing = await this.deps.store.findPredictionBySource({
+      ...(source.messageId ? { messageId: source.messageId } : {}),
+      ...(source.interactionId ? { interactionId: source.interactionId } : {}),
+      attachmentIndex: source.attachmentIndex ?? 0,
+    });
+    return existing ? classificationOf(existing, true) : null;
+  }
+
+  private async classifyNew(bytes: Uint8Array, source: ImageSource): Promise<Classification> {
+    // Decoding refuses bad bytes before anything is stored.
+    const { result, image } = await this.deps.model.classifyBytes(bytes);
+    const imageId = await this.deps.store.saveImage({ ...image, bytes });
+    const { prediction, created } = await this.deps.store.savePrediction({
+      imageId,
+      guildId: source.guildId,
+      channelId: source.channelId,
+      messageId: source.messageId ?? null,
+      interactionId: source.interactionId ?? null,
+      attachmentIndex: source.attachmentIndex ?? 0,
+      userId: source.userId,
+      modelVersion: result.modelVersion,
+      backboneId: result.backboneId,
+      isDog: result.isDog,
+      dogProbability: result.dogProbability,
+      top5: result.top5,
+      lookslike: result.lookslike ?? null,
+      embedding: result.embedding,
+    });
+    return classificationOf(prediction, !created);
+  }
+
+  replyForSourceMessage(messageId: string): Promise<string | null> {
+    return this.run(async () => {
+      const predictions = await this.deps.store.predictionsForMessage(messageId);
+      return predictions.find((p) => p.messageId === messageId && p.replyMessageId)?.replyMessageId ?? null;
+    });
+  }
+
+  recordReply(predictionIds: string[], replyMessageId: string): Promise<void> {
+    return this.run(() => this.deps.store.setReplyMessage(predictionIds, replyMessageId));
+  }
+
+  replyItems(replyMessageId: string): Promise<ReplyItem[]> {
+    return this.run(async () => {
+      const predictions = await this.deps.store.predictionsForReply(replyMessageId);
+      return Promise.all(
+        predictions.map(async (p) => ({
+          predictionId: p.id,
+          imageId: p.imageId,
+          result: viewOf(p),
+          crowd: await this.deps.store.crowdAnswer(p.imageId),
+        })),
+      );
+    });
+  }
+
+  /** The one dog photo a reply's reactions refer to, or null (several dogs, none, or not a bot reply). */
+  private async reactionTarget(replyMessageId: string): Promise<StoredPrediction | null> {
+    const dogs = (await this.deps.store.predictionsForReply(replyMessageId)).filter((p) => p.isDog);
+    return dogs.length === 1 ? dogs[0]! : null;
+  }
+
+  labelFromReaction(input: ReactionInput): Promise<LabelOutcome | null> {
+    return this.run(async () => {
+      const target = await this.reactionTarget(input.replyMessageId);
+      const breed = target?.top5[input.position - 1]?.breed;
+      if (!target || !breed) return null;
+      await this.deps.limits.consume('label', input.userId, input.guildId);
+      const { changed } = await this.deps.store.setLabel({
+        imageId: target.imageId,
+        userId: input.userId,
+        breed,
+        source: 'reaction',
+        guildId: target.guildId,
+        modelVersion: target.modelVersion,
+        predictionId: target.id,
+      });
+      return { imageId: target.imageId, breed, changed, createdBreed: false, crowd: await this.deps.store.crowdAnswer(target.imageId) };
+    });
+  }
+
+  retractReaction(input: ReactionInput): Promise<RetractOutcome | null> {
+    return this.run(async () => {
+      const target = await this.reactionTarget(input.replyMessageId);
+      const breed = target?.top5[input.position - 1]?.breed;
+      if (!target || !breed) return null;
+      const { retracted } = await this.deps.store.retractLabel(target.imageId, input.userId, breed);
+      return { imageId: target.imageId, retracted, crowd: await this.deps.store.crowdAnswer(target.imageId) };
+    });
+  }
+
+  labelByCommand(input: LabelCommandInput): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }> {
+    return this.run(async () => {
+      const target = await this.labelTarget(input);
+      await this.deps.limits.consume('label', input.userId, input.guildId);
+      const { breed, created } = await this.resolveOrCreateBreed(input.breed, input.isModerator, input.userId);
+      const { changed } = await this.deps.store.setLabel({
+        imageId: target.imageId,
+        userId: input.userId,
+        breed,
+        source: input.isModerator ? 'moderator' : 'command',
+        guildId: target.guildId,
+        modelVersion: target.modelVersion,
+        predictionId: target.id,
+      });
+      return {
+        imageId: target.imageId,
+        breed,
+        changed,
+        createdBreed: created,
+        crowd: await this.deps.store.crowdAnswer(target.imageId),
+        reply: target.replyMessageId ? { channelId: target.channelId, messageId: target.replyMessageId } : null,
+      };
+    });
+  }
+
+  private async resolveOrCreateBreed(text: string, isModerator: boolean, userId: string) {
+    const name = text.replace(/\s+/g, ' ').trim();
+    if (!name) throw new UserFacingError('bad-argument', 'Tell me the breed.');
+    if (name.length > MAX_BREED_LENGTH) {
+      throw new UserFacingError('argument-too-long', `Breed names are at most ${MAX_BREED_LENGTH} characters.`);
+    }
+    const known = await this.deps.store.resolveBreed(name);
+    if (known) return { breed: known, created: false };
+    if (!isModerator) throw new UnknownBreedError(name, await this.deps.store.nearestBreeds(name, 5));
+    if (!NEW_BREED_NAME.test(name)) {
+      throw new UserFacingError(
+        'bad-argument',
+        'A new breed name may use letters, digits, spaces, hyphens, apostrophes, dots and brackets (at most 60 characters).',
+      );
+    }
+    return { breed: await this.deps.store.createBreed(name, userId), created: true };
+  }
+
+  /** The prediction /label points at: the given message (its photo or the bot's reply), or the channel's latest. */
+  private async labelTarget(input: LabelCommandInput): Promise<StoredPrediction> {
+    let candidates: StoredPrediction[];
+    if (input.messageRef) {
+      const all = await this.deps.store.predictionsForMessage(input.messageRef.messageId);
+      if (all.some((p) => p.guildId !== input.guildId)) {
+        throw new UserFacingError('foreign-guild', 'That message is in another server; I can only label photos from this one.');
+      }
+      candidates = all;
+      if (candidates.length === 0) {
+        throw new UserFacingError('nothing-to-label', "I haven't looked at a photo in that message. Use `/classify` or the \"Classify breed\" menu first.");
+      }
+    } else {
+      const latest = await this.deps.store.latestPredictionInChannel(input.guildId, input.channelId);
+      if (!latest) {
+        throw new UserFacingError('nothing-to-label', 'There is no photo to label in this channel yet: post one, or give `message:` with a link.');
+      }
+      candidates = latest.replyMessageId ? await this.deps.store.predictionsForReply(latest.replyMessageId) : [latest];
+    }
+    // One entry per photo, in the order the reply shows them.
+    const photos = [...new Map(candidates.sort((a, b) => a.attachmentIndex - b.attachmentIndex).map((p) => [p.attachmentIndex, p])).values()];
+    if (input.photo !== undefined) {
+      const chosen = photos[input.photo - 1];
+      if (!chosen) throw new UserFacingError('bad-argument', `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`);
+      return chosen;
+    }
+    const dogs = photos.filter((p) => p.isDog);
+    if (photos.length > 1 && dogs.length !== 1) {
+      throw new UserFacingError('bad-argument', `That reply covers ${photos.length} photos: say which with \`photo:\`.`);
+    }
+    return dogs[0] ?? photos[0]!;
+  }
+
+  crowdAnswer(imageId: string): Promise<CrowdAnswer | null> {
+    return this.run(() => this.deps.store.crowdAnswer(imageId));
+  }
+
+  autocompleteBreeds(query: string): Promise<string[]> {
+    return this.run(async () => {
+      const q = query.replace(/\s+/g, ' ').trim().slice(0, MAX_BREED_LENGTH);
+      return (await this.deps.store.searchBreeds(q, MAX_AUTOCOMPLETE)).slice(0, MAX_AUTOCOMPLETE);
+    });
+  }
+
+  modelInfo(): Promise<ModelInfo> {
+    return this.run(async () => ({
+      activeVersion: this.deps.model.activeVersion(),
+      backend: this.deps.model.backend,
+      backboneId: this.deps.model.backboneId,
+      breeds: this.deps.model.breedCount(),
+      history: await this.deps.store.modelHistory(20),
+    }));
+  }
+
+  stats(guildId: string): Promise<GuildStats> {
+    return this.run(() => this.deps.store.stats(guildId));
+  }
+
+  guildSettings(guildId: string | null): Promise<GuildSettingsView> {
+    return this.run(async () => (guildId ? ((await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.deps.model.dispose();
+    await this.deps.store.close();
+    log.info('breedbot services closed');
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * What the application needs from storage, in its own words. `storage-adapter.ts` implements it over the
+ * Prisma repositories in src/labels; keeping the port narrow lets the services read like the product rules.
+ */
+import type { BreedProbability } from '../model/types.ts';
+import type { CrowdAnswer, GuildSettingsView, GuildStats, ModelVersionInfo } from './types.ts';
+
+export type LabelSource = 'reaction' | 'command' | 'moderator';
+
+export interface StoredPrediction {
+  id: string;
+  imageId: string;
+  guildId: string | null;
+  channelId: string;
+  messageId: string | null;
+  interactionId: string | null;
+  attachmentIndex: number;
+  replyMessageId: string | null;
+  userId: string;
+  modelVersion: string;
+  backboneId: string;
+  isDog: boolean;
+  dogProbability: number;
+  top5: BreedProbability[];
+  lookslike: { label: string; probability: number } | null;
+  createdAt: Date;
+}
+
+export interface NewPrediction extends Omit<StoredPrediction, 'id' | 'replyMessageId' | 'createdAt'> {
+  embedding: Float32Array;
+}
+
+export interface Store {
+  seedBreeds(breeds: { name: string; aliases: string[] }[]): Promise<void>;
+  /** Canonical name for a name or alias (case-insensitive), or null. */
+  resolveBreed(nameOrAlias: string): Promise<string | null>;
+  searchBreeds(query: string, limit: number): Promise<string[]>;
+  nearestBreeds(query: string, limit: number): Promise<string[]>;
+  createBreed(name: string, createdBy: string): Promise<string>;
+
+  /** De-duplicated by SHA-256; returns the existing image's id when the bytes were seen before. */
+  saveImage(image: { sha256: string; bytes: Uint8Array; width: number; height: number; format: string }): Promise<string>;
+
+  /** The prediction already made for a source (interaction id, else message id + attachment index). */
+  findPredictionBySource(source: { messageId?: string; interactionId?: string; attachmentIndex: number }): Promise<StoredPrediction | null>;
+  /** Idempotent: a second call for the same source returns the first prediction. */
+  savePrediction(p: NewPrediction): Promise<{ prediction: StoredPrediction; created: boolean }>;
+  setReplyMessage(predictionIds: string[], replyMessageId: string): Promise<void>;
+  /** Predictions shown by one bot reply, in attachment order. */
+  predictionsForReply(replyMessageId: string): Promise<StoredPrediction[]>;
+  /** Predictions whose source message or reply is `messageId`. */
+  predictionsForMessage(messageId: string): Promise<StoredPrediction[]>;
+  latestPredictionInChannel(guildId: string | null, channelId: string): Promise<StoredPrediction | null>;
+
+  /** One label per person per image; `changed` is false when it was already exactly this. */
+  setLabel(label: {
+    imageId: string;
+    userId: string;
+    breed: string;
+    source: LabelSource;
+    guildId: string | null;
+    modelVersion: string;
+    predictionId: string;
+  }): Promise<{ changed: boolean }>;
+  /** Removes the person's label, but only while it still names `breed` (a later change is kept). */
+  retractLabel(imageId: string, userId: string, breed: string): Promise<{ retracted: boolean }>;
+  crowdAnswer(imageId: string): Promise<CrowdAnswer | null>;
+
+  activeModelVersion(): Promise<string | null>;
+  modelHistory(limit: number): Promise<ModelVersionInfo[]>;
+  guildSettings(guildId: string): Promise<GuildSettingsView | null>;
+  stats(guildId: string): Promise<GuildStats>;
+  close(): Promise<void>;
+}
