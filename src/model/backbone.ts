@@ -57,20 +57,29 @@ async function loadLayersNet(dir: string, config: ModelConfig): Promise<LoadedNe
   try {
     embeddingLayer = model.getLayer(config.embeddingLayer);
   } catch {
-    throw new Error(`embedding layer '${config.embeddingLayer}' is not in the model (layers: ${layerNames()})`);
+    throw new Error(
+      `embedding layer '${config.embeddingLayer}' is not in the model (layers: ${layerNames()})`,
+    );
   }
   if (!('layer' in config.classifier)) {
-    throw new Error('a layers model names its classifier by "classifier": { "layer": ... } in the model config');
+    throw new Error(
+      'a layers model names its classifier by "classifier": { "layer": ... } in the model config',
+    );
   }
   let classifierLayer: tf.layers.Layer;
   try {
     classifierLayer = model.getLayer(config.classifier.layer);
   } catch {
-    throw new Error(`classifier layer '${config.classifier.layer}' is not in the model (layers: ${layerNames()})`);
+    throw new Error(
+      `classifier layer '${config.classifier.layer}' is not in the model (layers: ${layerNames()})`,
+    );
   }
   const [kernel, bias] = classifierLayer.getWeights();
   if (!kernel) throw new Error(`classifier layer '${config.classifier.layer}' has no weights`);
-  const embeddingModel = tf.model({ inputs: model.inputs, outputs: embeddingLayer.output as tf.SymbolicTensor });
+  const embeddingModel = tf.model({
+    inputs: model.inputs,
+    outputs: embeddingLayer.output as tf.SymbolicTensor,
+  });
   return {
     embedFn: (batch) => embeddingModel.predict(batch) as tf.Tensor,
     kernel,
@@ -82,7 +91,9 @@ async function loadLayersNet(dir: string, config: ModelConfig): Promise<LoadedNe
 async function loadGraphNet(dir: string, config: ModelConfig): Promise<LoadedNet> {
   const model = await tf.loadGraphModel(fileModelHandler(dir));
   if (!('kernelWeight' in config.classifier)) {
-    throw new Error('a graph model names its classifier by "kernelWeight" and "biasWeight" in the model config');
+    throw new Error(
+      'a graph model names its classifier by "kernelWeight" and "biasWeight" in the model config',
+    );
   }
   const weights = model.weights;
   const kernel = weights[config.classifier.kernelWeight]?.[0];
@@ -118,7 +129,10 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
 
   let net: LoadedNet;
   try {
-    net = config.format === 'layers' ? await loadLayersNet(source.dir, config) : await loadGraphNet(source.dir, config);
+    net =
+      config.format === 'layers'
+        ? await loadLayersNet(source.dir, config)
+        : await loadGraphNet(source.dir, config);
   } catch (err) {
     throw new Error(
       `The base model in ${source.dir} does not fit its config ${config.configPath}: ${(err as Error).message}`,
@@ -132,11 +146,15 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
   const bias = net.bias ? ((await net.bias.data()) as Float32Array) : new Float32Array(classes);
   if (config.embeddingDim !== undefined && config.embeddingDim !== embeddingDim) {
     net.dispose();
-    throw new Error(`the model's embedding has ${embeddingDim} values, its config says ${config.embeddingDim}`);
+    throw new Error(
+      `the model's embedding has ${embeddingDim} values, its config says ${config.embeddingDim}`,
+    );
   }
   if (config.dogClasses.last >= classes) {
     net.dispose();
-    throw new Error(`dogClasses.last=${config.dogClasses.last} but the classifier has only ${classes} classes`);
+    throw new Error(
+      `dogClasses.last=${config.dogClasses.last} but the classifier has only ${classes} classes`,
+    );
   }
   const labels = loadClassLabels(source.dir, config, classes);
   const size = config.inputSize;
@@ -147,7 +165,9 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
     const batch = new Float32Array(inputs.length * pixels);
     inputs.forEach((input, i) => {
       if (input.size !== size || input.data.length !== pixels) {
-        throw new Error(`model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${size}px`);
+        throw new Error(
+          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${size}px`,
+        );
       }
       batch.set(input.data, i * pixels);
     });

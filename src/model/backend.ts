@@ -66,7 +66,9 @@ export const backendCandidates: BackendCandidate[] = [
     prepare: async () => {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // In Node the .wasm files must be named by absolute path; the default relative lookup fails.
-      const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      const distDir = path.dirname(
+        require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+      );
       wasm.setWasmPaths(distDir + path.sep);
     },
   },
@@ -105,7 +107,8 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
 
   if (forced) {
     for (const c of backendCandidates) {
-      if (c.auto && c.name !== forced) skipped.push({ name: c.name, reason: 'TF_BACKEND selects another backend' });
+      if (c.auto && c.name !== forced)
+        skipped.push({ name: c.name, reason: 'TF_BACKEND selects another backend' });
     }
   }
   for (const candidate of order) {
@@ -117,7 +120,9 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
     } catch (err) {
       const reason = (err as Error).message;
       if (forced) {
-        throw new Error(`TF_BACKEND=${forced} cannot be used: ${reason}. Unset TF_BACKEND to pick automatically.`);
+        throw new Error(
+          `TF_BACKEND=${forced} cannot be used: ${reason}. Unset TF_BACKEND to pick automatically.`,
+        );
       }
       skipped.push({ name: candidate.name, reason });
       log.debug({ backend: candidate.name, reason }, 'tfjs backend skipped');

@@ -40,7 +40,10 @@ export class BaseModelError extends Error {
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 /** The cache folder for a URL: the model id for its official URL, the id plus a URL hash otherwise. */
-export function cacheDirFor(options: Pick<BaseModelSourceOptions, 'cacheRoot' | 'modelId' | 'officialUrl'>, url: string) {
+export function cacheDirFor(
+  options: Pick<BaseModelSourceOptions, 'cacheRoot' | 'modelId' | 'officialUrl'>,
+  url: string,
+) {
   const name =
     url === options.officialUrl
       ? options.modelId

@@ -36,7 +36,8 @@ export function readableBreedName(synonyms: readonly string[]): string {
   const extension = rest.find((s) => s.startsWith(first + ' ') && s.slice(first.length + 1) !== 'dog');
   if (extension) name = extension;
   const withoutDog = name.replace(/ dog$/, '');
-  if (withoutDog !== name && rest.some((s) => s.toLowerCase() === withoutDog.toLowerCase())) name = withoutDog;
+  if (withoutDog !== name && rest.some((s) => s.toLowerCase() === withoutDog.toLowerCase()))
+    name = withoutDog;
   return titleCase(name);
 }
 

@@ -1,6 +1,13 @@
 import type { Backbone } from './backbone.ts';
 import { breedNames } from './breed-names.ts';
-import { assertHeadShape, denseLogits, headProbabilities, sliceHead, softmaxInPlace, topBreeds } from './head.ts';
+import {
+  assertHeadShape,
+  denseLogits,
+  headProbabilities,
+  sliceHead,
+  softmaxInPlace,
+  topBreeds,
+} from './head.ts';
 import type { BreedHead, ClassifyResult, ModelInput } from './types.ts';
 
 export interface ClassifierOptions {

@@ -1,12 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { assertHeadShape } from './head.ts';
 import type { BreedHead } from './types.ts';
 
 /**
- * A breed-head version on disk: a folder with
+ * A breed-head version on disk (written by ./registry.ts): a folder with
  *   head.json  { format: "breedbot-head/1", version, backboneId, inputDim, breeds, ...extra metadata }
  *   head.bin   little-endian float32: kernel (inputDim x breeds.length, row-major) then bias (breeds.length)
  */
@@ -32,28 +31,6 @@ export interface HeadVersion {
   dir: string;
 }
 
-/** Writes a head version folder atomically (temp folder, then rename). */
-export async function writeHeadFiles(
-  dir: string,
-  head: BreedHead,
-  meta: { version: string; backboneId: string } & Record<string, unknown>,
-): Promise<void> {
-  assertHeadShape(head);
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(tmp, { recursive: true });
-  try {
-    const json = { ...meta, format: HEAD_FORMAT, inputDim: head.inputDim, breeds: head.breeds };
-    const bin = new Float32Array(head.kernel.length + head.bias.length);
-    bin.set(head.kernel);
-    bin.set(head.bias, head.kernel.length);
-    await writeFile(path.join(tmp, 'head.json'), JSON.stringify(json, null, 2));
-    await writeFile(path.join(tmp, 'head.bin'), new Uint8Array(bin.buffer));
-    await rename(tmp, dir);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
 export async function readHeadFiles(dir: string): Promise<HeadVersion> {
   const fail = (what: string): never => {
     throw new Error(`The head version in ${dir} is unusable: ${what}.`);
@@ -65,7 +42,10 @@ export async function readHeadFiles(dir: string): Promise<HeadVersion> {
     return fail(`head.json cannot be read (${(err as Error).message})`);
   }
   const parsed = headJsonSchema.safeParse(raw);
-  if (!parsed.success) return fail(`head.json: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    return fail(
+      `head.json: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
   const meta = parsed.data;
   const k = meta.breeds.length;
   const expectedBytes = (meta.inputDim * k + k) * 4;
@@ -75,7 +55,8 @@ export async function readHeadFiles(dir: string): Promise<HeadVersion> {
   } catch (err) {
     return fail(`head.bin cannot be read (${(err as Error).message})`);
   }
-  if (bytes.byteLength !== expectedBytes) fail(`head.bin has ${bytes.byteLength} bytes, expected ${expectedBytes}`);
+  if (bytes.byteLength !== expectedBytes)
+    fail(`head.bin has ${bytes.byteLength} bytes, expected ${expectedBytes}`);
   // Copy into an aligned buffer: a Buffer from readFile may start at any offset of a shared pool.
   const all = new Float32Array(new Uint8Array(bytes).buffer);
   const head: BreedHead = {
@@ -86,29 +67,4 @@ export async function readHeadFiles(dir: string): Promise<HeadVersion> {
   };
   assertHeadShape(head);
   return { head, version: meta.version, backboneId: meta.backboneId, metadata: meta, dir };
-}
-
-/** Where a version id may live under models/: `<version>/` or `versions/<version>/`. */
-export function headVersionDirs(modelsDir: string, version: string): string[] {
-  return [path.join(modelsDir, version), path.join(modelsDir, 'versions', version)];
-}
-
-/**
- * Reads a head version given either a folder (holding head.json) or a version id looked up under
- * MODELS_DIR.
- */
-export async function loadHeadVersion(dirOrVersion: string, modelsDir: string): Promise<HeadVersion> {
-  const asDir = path.resolve(dirOrVersion);
-  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
-  if (isDir(asDir) && existsSync(path.join(asDir, 'head.json'))) return readHeadFiles(asDir);
-  if (!/^[\w.-]+$/.test(dirOrVersion)) {
-    throw new Error(`No head version at ${dirOrVersion}: the folder has no head.json.`);
-  }
-  const found = headVersionDirs(modelsDir, dirOrVersion).find((d) => existsSync(path.join(d, 'head.json')));
-  if (!found) {
-    throw new Error(
-      `Unknown model version '${dirOrVersion}': no head.json in ${headVersionDirs(modelsDir, dirOrVersion).join(' or ')}.`,
-    );
-  }
-  return readHeadFiles(found);
 }

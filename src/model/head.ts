@@ -55,7 +55,10 @@ export function headProbabilities(head: BreedHead, embedding: Float32Array): Flo
 }
 
 export function topBreeds(head: BreedHead, probabilities: Float64Array, n = 5): BreedProbability[] {
-  return topIndices(probabilities, n).map((i) => ({ breed: head.breeds[i]!, probability: probabilities[i]! }));
+  return topIndices(probabilities, n).map((i) => ({
+    breed: head.breeds[i]!,
+    probability: probabilities[i]!,
+  }));
 }
 
 /** Throws when a head's arrays do not match its declared shape, or it does not fit the embedding size. */
@@ -69,7 +72,8 @@ export function assertHeadShape(head: BreedHead, embeddingDim?: number): void {
   if (embeddingDim !== undefined && head.inputDim !== embeddingDim) {
     throw new Error(`head takes ${head.inputDim}-d embeddings but the backbone makes ${embeddingDim}-d ones`);
   }
-  if (new Set(head.breeds.map((b) => b.toLowerCase())).size !== k) throw new Error('head has duplicate breed names');
+  if (new Set(head.breeds.map((b) => b.toLowerCase())).size !== k)
+    throw new Error('head has duplicate breed names');
 }
 
 /** A head over a subset of a bigger dense layer's outputs (the ImageNet dog classes, for the base head). */

@@ -29,11 +29,17 @@ function readLines(file: string): string[] {
     .filter((l) => l.length > 0);
 }
 
-export function loadClassLabels(modelDir: string, config: ModelConfig, expectedClasses?: number): ClassLabels {
+export function loadClassLabels(
+  modelDir: string,
+  config: ModelConfig,
+  expectedClasses?: number,
+): ClassLabels {
   const labelsFile = findModelDataFile(modelDir, config, config.labelsFile);
   const synonyms = readLines(labelsFile).map((line) => line.split(',').map((s) => s.trim()));
   if (expectedClasses !== undefined && synonyms.length !== expectedClasses) {
-    throw new Error(`${labelsFile} has ${synonyms.length} labels but the classifier has ${expectedClasses} outputs.`);
+    throw new Error(
+      `${labelsFile} has ${synonyms.length} labels but the classifier has ${expectedClasses} outputs.`,
+    );
   }
   if (!config.synsetsFile) return { synonyms };
   const synsetsFile = findModelDataFile(modelDir, config, config.synsetsFile);

@@ -5,6 +5,7 @@ import { selectBackend, type BackendChoice } from './backend.ts';
 import { loadBackbone, type Backbone } from './backbone.ts';
 import { BreedClassifier, baseHeadOf, baseVersionOf, type ClassifierOptions } from './classifier.ts';
 import { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
+import { loadHeadVersion } from './registry.ts';
 import type { BreedHead } from './types.ts';
 
 export { selectBackend, type BackendChoice, type BackendName } from './backend.ts';
@@ -13,7 +14,7 @@ export { BaseModelError, resolveBaseModel } from './base-model-source.ts';
 export { breedNames, readableBreedName, type BreedName } from './breed-names.ts';
 export { BreedClassifier, baseHeadOf, baseVersionOf, DEFAULT_DOG_THRESHOLD } from './classifier.ts';
 export { headProbabilities, topBreeds } from './head.ts';
-export { loadHeadVersion, readHeadFiles, writeHeadFiles, HEAD_FORMAT, type HeadVersion } from './head-file.ts';
+export { readHeadFiles, HEAD_FORMAT, type HeadVersion } from './head-file.ts';
 export { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
 
 export interface ClassifierRuntime {
@@ -29,7 +30,10 @@ export interface ClassifierRuntime {
   dispose(): void;
 }
 
-type RuntimeConfig = Pick<Config, 'BASE_MODEL' | 'BASE_MODEL_MIRROR' | 'TF_BACKEND' | 'modelsDir' | 'baseModelConfigPath'>;
+type RuntimeConfig = Pick<
+  Config,
+  'BASE_MODEL' | 'BASE_MODEL_MIRROR' | 'TF_BACKEND' | 'modelsDir' | 'baseModelConfigPath'
+>;
 
 /** Everything the bot and the CLI need to classify: backend chosen, backbone loaded, base head built. */
 export async function loadClassifierRuntime(
@@ -57,4 +61,24 @@ export async function loadClassifierRuntime(
     classifier: new BreedClassifier(backbone, baseHead, baseVersion, options),
     dispose: () => backbone.dispose(),
   };
+}
+
+/**
+ * A classifier for `versionOrDir` (a version id from the registry, a folder with head.json, or the base
+ * version id / "base") over the runtime's already loaded backbone.
+ */
+export async function classifierForVersion(
+  runtime: ClassifierRuntime,
+  versionOrDir: string,
+  modelsDir: string,
+): Promise<BreedClassifier> {
+  if (versionOrDir === 'base' || versionOrDir === runtime.baseVersion) return runtime.classifier;
+  const loaded = await loadHeadVersion(modelsDir, versionOrDir);
+  if (loaded.backboneId !== runtime.backbone.id) {
+    throw new Error(
+      `Model version ${loaded.version} was trained on backbone ${loaded.backboneId}, ` +
+        `but the loaded backbone is ${runtime.backbone.id}.`,
+    );
+  }
+  return runtime.classifier.withHead(loaded.head, loaded.version);
 }

@@ -63,7 +63,9 @@ export function loadModelConfig(configPath: string): ModelConfig {
   }
   const parsed = modelConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`Invalid model config ${configPath}: ${problems}`);
   }
   return { ...parsed.data, configPath };

@@ -102,7 +102,7 @@ export function verifyModelDir(dir: string): ModelJson {
       throw new ModelFilesError(
         dir,
         `weight file${group.paths.length > 1 ? 's' : ''} ${group.paths.join(', ')} ` +
-          `hold ${actual} bytes but model.json expects ${expected}`,
+          `${group.paths.length > 1 ? 'hold' : 'holds'} ${actual} bytes but model.json expects ${expected}`,
       );
     }
   }

@@ -1,0 +1,38 @@
+/** Paths of the ../shared inputs the model tests read (never copied into the repository). */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../src/config.ts';
+
+export const sharedModelDir = path.resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
+export const imagewoofValDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
+export const notDogsDir = path.resolve(projectRoot, '../shared/datasets/notdogs');
+
+export const skipWithoutSharedModel = existsSync(path.join(sharedModelDir, 'model.json'))
+  ? false
+  : 'needs ../shared/models/mobilenet_v1_0.75_224 (absent)';
+export const skipWithoutPhotos =
+  skipWithoutSharedModel ||
+  (existsSync(imagewoofValDir) && existsSync(notDogsDir) ? false : 'needs ../shared/datasets (absent)');
+
+/** The first `perClass` photos of every imagewoof/val synset folder, sorted by name for repeatability. */
+export function imagewoofSample(perClass: number): { file: string; synset: string }[] {
+  return readdirSync(imagewoofValDir)
+    .sort()
+    .flatMap((synset) =>
+      readdirSync(path.join(imagewoofValDir, synset))
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort()
+        .slice(0, perClass)
+        .map((f) => ({ file: path.join(imagewoofValDir, synset, f), synset })),
+    );
+}
+
+export function notDogPhotos(): string[] {
+  return readdirSync(notDogsDir)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort()
+    .map((f) => path.join(notDogsDir, f));
+}
+
+/** Environment for a runtime on ../shared's model, offline. */
+export const sharedModelEnv = { BASE_MODEL: sharedModelDir, LOG_LEVEL: 'warn' } as const;
