@@ -1,0 +1,149 @@
+/**
+ * Development benchmark of the head trainer on real embeddings of ../shared (not the official bench:loop):
+ *   node --import tsx bench/loop-dev.ts [--json out.json]
+ * Reports imagewoof val top-1/top-5 before → after labelling the 1,000 train photos, other-breeds top-1
+ * before → after, a hidden breed's val recall from 20 labels, a shuffled-label candidate's decision, and
+ * training seconds for 1k and 10k labels. Embeddings are cached in the OS temp folder.
+ */
+import { writeFileSync } from 'node:fs';
+import { selectBackend } from '../src/model/backend.ts';
+import { evaluateHead, type LabelledPoint } from '../src/training/evaluate.ts';
+import { trainCandidate, type TrainingInput } from '../src/training/pipeline.ts';
+import { createRng } from '../src/training/prng.ts';
+import type { LabelledEmbedding } from '../src/training/types.ts';
+import {
+  dogClassIndices,
+  embedPhotos,
+  fileSha256,
+  hasSharedData,
+  imagenetBreedHead,
+  imagenetLabels,
+  imagewoofPhotos,
+  otherBreedPhotos,
+  type EmbeddedPhoto,
+} from '../test/helpers/real-embeddings.ts';
+
+if (!hasSharedData) {
+  console.error('needs ../shared/models and ../shared/datasets (absent)');
+  process.exit(1);
+}
+const backend = await selectBackend(process.env.TF_BACKEND as never);
+const names = imagenetLabels();
+const toPoints = (photos: EmbeddedPhoto[]): LabelledPoint[] =>
+  photos.map((p) => ({ embedding: p.embedding, breed: names[p.imagenetIndex]! }));
+const toLabels = (photos: EmbeddedPhoto[]): LabelledEmbedding[] =>
+  photos.map((p) => ({
+    imageId: p.file,
+    sha256: fileSha256(p.file),
+    breed: names[p.imagenetIndex]!,
+    weight: 1,
+    embedding: p.embedding,
+  }));
+
+const train = await embedPhotos(imagewoofPhotos('train'));
+const val = await embedPhotos(imagewoofPhotos('val'));
+const other = await embedPhotos(otherBreedPhotos());
+const head = await imagenetBreedHead();
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const base = (h = head): Omit<TrainingInput, 'labels'> => ({
+  activeHead: h,
+  activeVersion: 'base-mobilenet_v1_0.75_224',
+  backboneId: 'mobilenet_v1_0.75_224',
+});
+
+// 1. Label all 1,000 train photos.
+const before = evaluateHead(head, toPoints(val));
+const otherBefore = evaluateHead(head, toPoints(other));
+const full = await trainCandidate({ ...base(), labels: toLabels(train) });
+const after = evaluateHead(full.head, toPoints(val));
+const otherAfter = evaluateHead(full.head, toPoints(other));
+const woofSynsets = new Set(train.map((p) => p.synset));
+const otherOnly = other.filter((p) => !woofSynsets.has(p.synset));
+const otherOnlyBefore = evaluateHead(head, toPoints(otherOnly));
+const otherOnlyAfter = evaluateHead(full.head, toPoints(otherOnly));
+
+// 2. Hidden breed: dingo removed from the start head, 20 of its train photos labelled (with and without the rest).
+const hidden = 273;
+const hiddenName = names[hidden]!;
+const hiddenHead = await imagenetBreedHead(dogClassIndices().filter((i) => i !== hidden));
+const hiddenTrain = train.filter((p) => p.imagenetIndex === hidden).slice(0, 20);
+const hiddenVal = toPoints(val.filter((p) => p.imagenetIndex === hidden));
+const withRest = await trainCandidate({
+  ...base(hiddenHead),
+  labels: toLabels([...train.filter((p) => p.imagenetIndex !== hidden), ...hiddenTrain]),
+});
+const alone = await trainCandidate({ ...base(hiddenHead), labels: toLabels(hiddenTrain) });
+const recallWithRest = evaluateHead(withRest.head, hiddenVal).top1;
+const recallAlone = evaluateHead(alone.head, hiddenVal).top1;
+
+// 3. Shuffled labels on the train split (the holdout keeps true labels, as it would from earlier versions).
+const rng = createRng(42);
+const shuffledLabels = toLabels(train);
+const breedsInOrder = shuffledLabels.map((l) => l.breed);
+for (let i = breedsInOrder.length - 1; i > 0; i--) {
+  const j = Math.floor(rng() * (i + 1));
+  [breedsInOrder[i], breedsInOrder[j]] = [breedsInOrder[j]!, breedsInOrder[i]!];
+}
+const { splitScore } = await import('../src/training/dataset.ts');
+shuffledLabels.forEach((l, i) => {
+  if (splitScore(l.sha256) >= 0.2) l.breed = breedsInOrder[i]!;
+});
+const shuffled = await trainCandidate({ ...base(), labels: shuffledLabels });
+
+// 4. Speed at 10k labels x 120 breeds: real embeddings, jittered, labelled with 120 breeds.
+const rng10 = createRng(7);
+const pool = [...train, ...val, ...other];
+const big: LabelledEmbedding[] = Array.from({ length: 10_000 }, (_, i) => {
+  const src = pool[i % pool.length]!;
+  const embedding = Float32Array.from(src.embedding, (v) => Math.max(0, v * (0.9 + 0.2 * rng10())));
+  return {
+    imageId: `i${i}`,
+    sha256: `${i}`.padStart(64, '0'),
+    breed: head.breeds[i % 120]!,
+    weight: 1,
+    embedding,
+  };
+});
+const t10 = performance.now();
+const speed10k = await trainCandidate({ ...base(), labels: big });
+const seconds10k = (performance.now() - t10) / 1000;
+
+const report = {
+  backend: backend.name,
+  before: { top1: before.top1, top5: before.top5 },
+  after: { top1: after.top1, top5: after.top5 },
+  otherBreeds: { before: otherBefore.top1, after: otherAfter.top1, photos: other.length },
+  otherBreedsExcludingImagewoof: {
+    before: otherOnlyBefore.top1,
+    after: otherOnlyAfter.top1,
+    photos: otherOnly.length,
+  },
+  promotedFull: full.decision,
+  guard: full.metrics.guard,
+  labels: train.length,
+  trainSeconds: full.metrics.trainSeconds,
+  newBreed: { breed: hiddenName, labels: 20, recall: recallWithRest, recallWhenOnlyItsLabels: recallAlone },
+  shuffled: { decision: shuffled.decision, holdoutTop1: shuffled.metrics.candidate.top1 },
+  tenK: {
+    labels: big.length,
+    breeds: 120,
+    seconds: seconds10k,
+    trainSeconds: speed10k.metrics.trainSeconds,
+    epochs: speed10k.metrics.epochsRun,
+  },
+};
+console.log(
+  [
+    `backend ${backend.name}`,
+    `imagewoof val top-1 ${pct(before.top1)} → ${pct(after.top1)}, top-5 ${pct(before.top5)} → ${pct(after.top5)}`,
+    `other breeds top-1 ${pct(otherBefore.top1)} → ${pct(otherAfter.top1)} (${other.length} photos); ` +
+      `excluding imagewoof breeds ${pct(otherOnlyBefore.top1)} → ${pct(otherOnlyAfter.top1)} (${otherOnly.length})`,
+    `full: ${full.decision.promote ? 'PROMOTE' : 'REJECT'}: ${full.decision.reasons.join('; ')}`,
+    `trained in ${full.metrics.trainSeconds.toFixed(2)} s (${full.metrics.epochsRun} epochs, best ${full.metrics.bestEpoch})`,
+    `hidden breed ${hiddenName}: val recall ${pct(recallWithRest)} from 20 labels (+900 others); ${pct(recallAlone)} with only its 20`,
+    `shuffled labels: ${shuffled.decision.promote ? 'PROMOTE' : 'REJECT'}: ${shuffled.decision.reasons.join('; ')}`,
+    `10k labels x 120 breeds: ${seconds10k.toFixed(2)} s total, ${speed10k.metrics.trainSeconds.toFixed(2)} s training (${speed10k.metrics.epochsRun} epochs)`,
+  ].join('\n'),
+);
+const out = process.argv.indexOf('--json');
+if (out > 0 && process.argv[out + 1]) writeFileSync(process.argv[out + 1]!, JSON.stringify(report, null, 2));

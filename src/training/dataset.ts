@@ -1,0 +1,96 @@
+/** Turns resolved labels into a train/holdout split over the output rows of the head to train. */
+import { createHash } from 'node:crypto';
+import type { BreedHead } from '../model/types.ts';
+import type { Example, LabelledEmbedding } from './types.ts';
+
+export interface SplitOptions {
+  /** Share of each breed's images held out, decided by image hash (default 0.2). */
+  holdoutFraction: number;
+  /** Breeds with at least two images keep at least this many in the holdout (never all of them). */
+  minHoldoutPerBreed: number;
+}
+
+export const defaultSplitOptions: SplitOptions = { holdoutFraction: 0.2, minHoldoutPerBreed: 2 };
+
+export interface TrainingDataset {
+  /** Output order of the head to train: the start head's breeds, then new breeds (sorted). */
+  breeds: string[];
+  newBreeds: string[];
+  train: Example[];
+  holdout: Example[];
+  /** Breeds that have at least one label. */
+  labelledBreeds: string[];
+}
+
+/**
+ * Where an image falls in [0, 1): a hash of its content hash, so the same image lands in the same split in every
+ * version and the split is unrelated to anything else derived from the hash.
+ */
+export function splitScore(sha256: string): number {
+  const h = createHash('sha256').update(`breedbot-holdout:${sha256}`).digest();
+  return h.readUInt32BE(0) / 2 ** 32;
+}
+
+export function buildDataset(
+  labels: LabelledEmbedding[],
+  startHead: Pick<BreedHead, 'breeds' | 'inputDim'>,
+  options: Partial<SplitOptions> = {},
+): TrainingDataset {
+  const { holdoutFraction, minHoldoutPerBreed } = { ...defaultSplitOptions, ...options };
+  if (!(holdoutFraction >= 0 && holdoutFraction < 1)) throw new Error(`holdoutFraction must be in [0, 1)`);
+
+  const byBreed = new Map<string, LabelledEmbedding[]>();
+  for (const label of labels) {
+    validateLabel(label, startHead.inputDim);
+    const list = byBreed.get(label.breed) ?? [];
+    list.push(label);
+    byBreed.set(label.breed, list);
+  }
+
+  const known = new Set(startHead.breeds);
+  const newBreeds = [...byBreed.keys()].filter((b) => !known.has(b)).sort();
+  const breeds = [...startHead.breeds, ...newBreeds];
+  const index = new Map(breeds.map((b, i) => [b, i]));
+
+  const train: Example[] = [];
+  const holdout: Example[] = [];
+  for (const [breed, list] of [...byBreed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const scored = list
+      .map((label) => ({ label, score: splitScore(label.sha256) }))
+      .sort((a, b) => a.score - b.score || (a.label.sha256 < b.label.sha256 ? -1 : 1));
+    let held = scored.filter((s) => s.score < holdoutFraction).length;
+    if (scored.length >= 2) {
+      const wanted = Math.max(1, Math.min(minHoldoutPerBreed, Math.floor(scored.length * holdoutFraction)));
+      held = Math.min(Math.max(held, wanted), scored.length - 1);
+    } else {
+      held = 0; // a single image is worth more for learning the breed than for measuring it
+    }
+    const breedIndex = index.get(breed)!;
+    scored.forEach(({ label }, i) => {
+      const example: Example = {
+        imageId: label.imageId,
+        embedding: label.embedding,
+        breedIndex,
+        weight: label.weight,
+      };
+      (i < held ? holdout : train).push(example);
+    });
+  }
+  return { breeds, newBreeds, train, holdout, labelledBreeds: [...byBreed.keys()].sort() };
+}
+
+function validateLabel(label: LabelledEmbedding, inputDim: number): void {
+  if (label.embedding.length !== inputDim) {
+    throw new Error(
+      `image ${label.imageId}: embedding has ${label.embedding.length} values, the head takes ${inputDim} ` +
+        '(made by another backbone?)',
+    );
+  }
+  if (!(label.weight > 0) || !Number.isFinite(label.weight)) {
+    throw new Error(`image ${label.imageId}: label weight must be a positive number, got ${label.weight}`);
+  }
+  for (const v of label.embedding) {
+    if (!Number.isFinite(v)) throw new Error(`image ${label.imageId}: embedding contains NaN or Infinity`);
+  }
+  if (!label.breed.trim()) throw new Error(`image ${label.imageId}: empty breed name`);
+}

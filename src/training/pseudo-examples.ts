@@ -1,0 +1,74 @@
+/**
+ * Pseudo-examples of breeds nobody labelled: real stored embeddings nudged (gradient ascent on the start head's
+ * log-probability, kept non-negative like the backbone's pooled ReLU features) until the start head names the
+ * target breed with `targetProbability`. They sit close to the labelled images, exactly where a retrained head
+ * would otherwise steal the close calls, so distilling the start head on them keeps those breeds' regions intact.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BreedHead } from '../model/types.ts';
+import { createRng } from './prng.ts';
+
+export interface PseudoExampleOptions {
+  perBreed: number;
+  seed: number;
+  targetProbability: number;
+  /** Each step raises the target's logit margin by about this much. */
+  logitStep: number;
+  maxSteps: number;
+}
+
+export const defaultPseudoExampleOptions: PseudoExampleOptions = {
+  perBreed: 8,
+  seed: 1,
+  targetProbability: 0.6,
+  logitStep: 1,
+  maxSteps: 25,
+};
+
+export function makePseudoExamples(
+  head: BreedHead,
+  seedEmbeddings: Float32Array[],
+  targetBreeds: string[],
+  options: Partial<PseudoExampleOptions> = {},
+): Float32Array[] {
+  const o = { ...defaultPseudoExampleOptions, ...options };
+  if (seedEmbeddings.length === 0 || targetBreeds.length === 0 || o.perBreed <= 0) return [];
+  const D = head.inputDim;
+  const K = head.breeds.length;
+  const index = new Map(head.breeds.map((b, i) => [b, i]));
+  const rng = createRng(o.seed ^ 0x5eed);
+  const targets: number[] = [];
+  const starts = new Float32Array(targetBreeds.length * o.perBreed * D);
+  let n = 0;
+  for (const breed of targetBreeds) {
+    const k = index.get(breed);
+    if (k === undefined) throw new Error(`pseudo-examples: the head has no breed "${breed}"`);
+    for (let r = 0; r < o.perBreed; r++) {
+      starts.set(seedEmbeddings[Math.floor(rng() * seedEmbeddings.length)]!, n * D);
+      targets.push(k);
+      n++;
+    }
+  }
+  const W = tf.tensor2d(head.kernel, [D, K]);
+  const WT = tf.transpose(W);
+  const b = tf.tensor1d(head.bias);
+  const target = tf.tidy(() => tf.oneHot(tf.tensor1d(targets, 'int32'), K).toFloat());
+  const wTarget = target.matMul(WT); // [n, D]: the target breed's kernel column per row
+  let out: tf.Tensor2D = tf.tensor2d(starts, [n, D]);
+  for (let step = 0; step < o.maxSteps; step++) {
+    const next = tf.tidy(() => {
+      const p = tf.softmax(out.matMul(W).add(b));
+      const active = p.mul(target).sum(1, true).less(o.targetProbability).toFloat();
+      // d log p_k / dx = w_k − Σ_j p_j w_j; a step of logitStep/‖g‖² raises the margin by ~logitStep.
+      const g = wTarget.sub(p.matMul(WT));
+      const scale = active.mul(o.logitStep).div(g.square().sum(1, true).add(1e-12));
+      return out.add(g.mul(scale)).relu() as tf.Tensor2D;
+    });
+    out.dispose();
+    out = next;
+  }
+  tf.dispose([W, WT, b, target, wTarget]);
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  return Array.from({ length: n }, (_, i) => data.slice(i * D, (i + 1) * D));
+}

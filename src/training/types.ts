@@ -1,0 +1,86 @@
+/** Shapes shared by the training modules. Plain data only: these cross the worker-thread boundary. */
+import type { BreedHead } from '../model/types.ts';
+
+/** One image whose label has been resolved (consensus or a moderator), with its stored embedding. */
+export interface LabelledEmbedding {
+  imageId: string;
+  /** SHA-256 of the image bytes (hex): decides the train/holdout split. */
+  sha256: string;
+  breed: string;
+  /** Trust in the label, > 0 (1 = normal). */
+  weight: number;
+  embedding: Float32Array;
+}
+
+/** A labelled example in a split, with its breed as an output index of the head being trained. */
+export interface Example {
+  imageId: string;
+  embedding: Float32Array;
+  breedIndex: number;
+  weight: number;
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  holdoutLoss: number;
+  holdoutAccuracy: number;
+  etaSeconds: number;
+}
+
+export interface TrainHeadOptions {
+  seed: number;
+  maxEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Epochs without a better holdout loss before stopping (best weights are kept). */
+  patience: number;
+  /** Return the weights of the epoch with the lowest holdout loss (true) or of the last epoch. */
+  restoreBest: boolean;
+  /** L2 pull of the kernel and bias toward the starting head. */
+  l2ToStart: number;
+  /** Weight of distillation toward the starting head on the labelled embeddings (LwF). */
+  distillWeight: number;
+  /** Weight of distillation toward the starting head on reference embeddings (stored others, pseudo-examples). */
+  referenceDistillWeight: number;
+  /** Softmax temperature of the distillation. */
+  temperature: number;
+  /**
+   * Only breeds with labels (and new breeds) change; rows of breeds nobody labelled keep the start weights,
+   * so their logits on any image stay exactly what the active head gave.
+   */
+  onlyLabelledBreeds: boolean;
+  /** Starting bias of a new breed's output (its kernel column starts at zero). */
+  newBreedBias: number;
+  /** Synthetic embeddings per unlabelled breed for distillation (0 = none). */
+  pseudoExamplesPerBreed: number;
+}
+
+export const defaultTrainHeadOptions: TrainHeadOptions = {
+  seed: 1,
+  maxEpochs: 40,
+  batchSize: 64,
+  learningRate: 1e-3,
+  patience: 4,
+  restoreBest: true,
+  l2ToStart: 0.01,
+  distillWeight: 0,
+  referenceDistillWeight: 1,
+  temperature: 2,
+  onlyLabelledBreeds: true,
+  newBreedBias: -5,
+  pseudoExamplesPerBreed: 8,
+};
+
+export interface TrainHeadResult {
+  head: BreedHead;
+  epochsRun: number;
+  bestEpoch: number;
+  holdoutLoss: number;
+  seconds: number;
+  /** Breeds whose rows were trained (labelled or new). */
+  trainedBreeds: string[];
+}
+
+export type ProgressListener = (p: TrainingProgress) => void;
