@@ -34,6 +34,12 @@ export function safeText(text: string, max = 100): string {
   return escapeMarkdown(cut).replace(/@/g, '@\u200b');
 }
 
+/** For places Discord shows verbatim (footers): one line, truncated, no markdown escapes. */
+export function plainText(text: string, max = 100): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 export function confidenceBar(probability: number, width = 10): string {
   const p = Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : 0;
   const filled = Math.round(p * width);
@@ -80,7 +86,7 @@ function breedEmbed(item: ReplyItem, title: string, single: boolean): EmbedBuild
     .setTitle(title)
     .setDescription(unsure + lines.join('\n'))
     .setFooter({
-      text: `model ${safeText(modelVersion, 60)}${single ? ' · react 1️⃣–5️⃣ for the right breed, ❌ if none' : ''}`,
+      text: `model ${plainText(modelVersion, 60)}${single ? ' · react 1️⃣–5️⃣ for the right breed, ❌ if none' : ''}`,
     });
   if (item.crowd) embed.addFields({ name: 'Labels', value: crowdLine(item.crowd) });
   return embed;

@@ -1,0 +1,73 @@
+/**
+ * The serving model behind one async door: bytes → (decode with sharp) → lease the active classifier from the
+ * ModelHolder → classify. Inference runs one image at a time: tfjs-wasm computes synchronously inside each
+ * call, so small steps keep the gateway's heartbeats flowing between images; decoding runs on sharp's threads.
+ */
+import type { Config } from '../config.ts';
+import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
+import { log } from '../log.ts';
+import { ModelHolder } from '../model/hot-swap.ts';
+import { breedNames, classifierForVersion, loadClassifierRuntime, type ClassifierRuntime } from '../model/index.ts';
+import type { BreedClassifier } from '../model/classifier.ts';
+import type { ModelGateway } from './ports.ts';
+
+export interface LoadedModel extends ModelGateway {
+  readonly runtime: ClassifierRuntime;
+  /** The learning loop swaps promoted versions in here. */
+  readonly holder: ModelHolder<BreedClassifier>;
+  /** Readable breed names and aliases of the base head, to seed the database. */
+  baseBreeds(): { name: string; aliases: string[] }[];
+}
+
+type ModelConfigSubset = Pick<
+  Config,
+  'BASE_MODEL' | 'BASE_MODEL_MIRROR' | 'TF_BACKEND' | 'modelsDir' | 'baseModelConfigPath' | 'IMAGE_MAX_BYTES' | 'IMAGE_MAX_PIXELS'
+>;
+
+export async function loadModelGateway(config: ModelConfigSubset, activeVersion: string | null): Promise<LoadedModel> {
+  const runtime = await loadClassifierRuntime(config);
+  let initial = runtime.classifier;
+  if (activeVersion) {
+    try {
+      initial = await classifierForVersion(runtime, activeVersion, config.modelsDir);
+    } catch (err) {
+      // Serving the base model beats not serving: the registry problem is logged for the operator.
+      log.error({ err, activeVersion }, 'the active model version could not be loaded; serving the base model');
+    }
+  }
+  const holder = new ModelHolder<BreedClassifier>(initial, initial.modelVersion, {
+    // The backbone is shared by every version and freed in dispose(); a head holds no tensors.
+    dispose: () => undefined,
+  });
+  const limits = imageLimitsFromConfig(config);
+  let queue: Promise<unknown> = Promise.resolve();
+
+  return {
+    runtime,
+    holder,
+    backend: runtime.backend.name,
+    backboneId: runtime.backbone.id,
+    activeVersion: () => holder.version,
+    breedCount: () => holder.model.head.breeds.length,
+    baseBreeds: () => {
+      const { labels } = runtime.backbone.classifier;
+      return breedNames(labels.synonyms, runtime.backbone.config.dogClasses, labels.synsets).map((b) => ({
+        name: b.name,
+        aliases: b.aliases,
+      }));
+    },
+    async classifyBytes(bytes) {
+      const prepared = await prepareModelInput(bytes, runtime.imageSpec, limits);
+      const turn = queue.then(() => holder.use((classifier) => classifier.classify(prepared.input)));
+      queue = turn.catch(() => undefined);
+      const result = await turn;
+      const { sha256, width, height, format } = prepared;
+      return { result, image: { sha256, width, height, format } };
+    },
+    async dispose() {
+      await queue;
+      await holder.close();
+      runtime.dispose();
+    },
+  };
+}
