@@ -1,0 +1,98 @@
+/**
+ * `npm run classify -- <file|url> [...] [--json] [--model <version|dir>]`
+ * Prints the five likeliest breeds of each image, or the not-a-dog verdict.
+ */
+import { loadConfig, type Config } from '../config.ts';
+import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
+import { classifierForVersion, loadClassifierRuntime } from '../model/index.ts';
+import type { BreedClassifier } from '../model/classifier.ts';
+import type { ClassifyResult } from '../model/types.ts';
+import { failAndExit, parseCliArgs } from './args.ts';
+import { readImageArg } from './read-image.ts';
+
+const usage = `Usage: npm run classify -- <file|url> [more files or urls] [--json] [--model <version|dir>]
+
+  --json             print one JSON array, one object per input, and nothing else on stdout
+  --model <v|dir>    use this breed-head version instead of the base head
+  -h, --help         show this help`;
+
+/** One line of --json output; the shape is part of the CLI's contract. */
+export interface ClassifyOutput {
+  input: string;
+  isDog: boolean;
+  top5: { breed: string; probability: number }[];
+  lookslike?: { label: string; probability: number };
+  modelVersion: string;
+  error?: string;
+}
+
+function toOutput(input: string, r: ClassifyResult): ClassifyOutput {
+  return {
+    input,
+    isDog: r.isDog,
+    top5: r.top5.map(({ breed, probability }) => ({ breed, probability })),
+    ...(r.lookslike ? { lookslike: r.lookslike } : {}),
+    modelVersion: r.modelVersion,
+  };
+}
+
+function renderTable(o: ClassifyOutput): string {
+  if (o.error) return `${o.input}\n  error: ${o.error}\n`;
+  const lines = [o.input];
+  if (!o.isDog) {
+    const l = o.lookslike;
+    lines.push(`  not a dog${l ? ` (looks like ${l.label}, ${l.probability.toFixed(2)})` : ''}`);
+  } else {
+    const width = Math.max(5, ...o.top5.map((b) => b.breed.length));
+    lines.push(`  ${'breed'.padEnd(width)}  probability`);
+    for (const b of o.top5) lines.push(`  ${b.breed.padEnd(width)}  ${b.probability.toFixed(4)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Decodes every input (errors stay per input), then classifies all decodable ones in one batched call. */
+export async function classifyArgs(inputs: string[], classifier: BreedClassifier, config: Config) {
+  const spec = { size: classifier.backbone.config.inputSize, ...classifier.backbone.config.normalisation };
+  const limits = imageLimitsFromConfig(config);
+  const prepared = await Promise.all(
+    inputs.map(async (input) => {
+      try {
+        return { input, prepared: await prepareModelInput(await readImageArg(input, config), spec, limits) };
+      } catch (err) {
+        return { input, error: (err as Error).message };
+      }
+    }),
+  );
+  const ok = prepared.filter((p) => p.prepared);
+  const results = await classifier.classifyMany(ok.map((p) => p.prepared!.input));
+  const byInput = new Map(ok.map((p, i) => [p, results[i]!]));
+  return prepared.map((p): ClassifyOutput => {
+    const result = byInput.get(p);
+    if (result) return toOutput(p.input, result);
+    return { input: p.input, isDog: false, top5: [], modelVersion: classifier.modelVersion, error: p.error };
+  });
+}
+
+async function main() {
+  const { values, positionals } = parseCliArgs(
+    process.argv.slice(2),
+    { json: { type: 'boolean' }, model: { type: 'string' } },
+    usage,
+  );
+  if (positionals.length === 0) {
+    process.stderr.write(`${usage}\n`);
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const runtime = await loadClassifierRuntime(config);
+  const classifier = values.model
+    ? await classifierForVersion(runtime, values.model, config.modelsDir)
+    : runtime.classifier;
+  const outputs = await classifyArgs(positionals, classifier, config);
+  if (values.json) process.stdout.write(JSON.stringify(outputs, null, 2) + '\n');
+  else process.stdout.write(outputs.map(renderTable).join('\n'));
+  runtime.dispose();
+  process.exitCode = outputs.some((o) => o.error) ? 1 : 0;
+}
+
+main().catch((err) => failAndExit(err));
