@@ -10,7 +10,7 @@ import { UserFacingError } from '../src/app/errors.ts';
 import type { ModelInfo, ModelVersionInfo } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { requireModerator } from '../src/discord/permissions.ts';
-import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
+import { codeText, NO_MENTIONS, safeText } from '../src/discord/render.ts';
 import { TRAINING_NOT_AVAILABLE } from './retrain.ts';
 
 const MAX_VERSION_LENGTH = 100;
@@ -48,7 +48,7 @@ function metricsLine(metrics: Record<string, unknown> | null): string {
 
 function historyLine(v: ModelVersionInfo): string {
   const day = v.createdAt.toISOString().slice(0, 16).replace('T', ' ');
-  return `\`${safeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}`;
+  return `\`${codeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}`;
 }
 
 export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
@@ -56,16 +56,16 @@ export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setTitle('Breed model')
     .addFields(
-      { name: 'Active version', value: `\`${safeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}` },
+      { name: 'Active version', value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}` },
       { name: 'Backend', value: safeText(info.backend, 60), inline: true },
       { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
       { name: 'Breeds', value: String(info.breeds), inline: true },
     );
   const history = info.history.slice(0, HISTORY_SHOWN).map(historyLine);
   embed.addFields({ name: 'History', value: history.length ? history.join('\n') : 'No trained versions yet.' });
-  const rejected = info.history.find((v) => v.status === 'rejected' && v.metrics?.reason);
-  if (rejected) {
-    embed.addFields({ name: 'Last rejection', value: safeText(String(rejected.metrics?.reason), 300) });
+  const rejected = info.history.find((v) => v.status === 'rejected' && v.reason);
+  if (rejected?.reason) {
+    embed.addFields({ name: `Last rejection (${codeText(rejected.version, 60)})`, value: safeText(rejected.reason, 300) });
   }
   return embed;
 }
@@ -95,5 +95,5 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   }
   await interaction.deferReply();
   const { activeVersion } = await ctx.training.rollback(version, interaction.user.id);
-  await interaction.editReply({ content: `Now serving \`${safeText(activeVersion, 80)}\`.`, allowedMentions: NO_MENTIONS });
+  await interaction.editReply({ content: `Now serving \`${codeText(activeVersion, 80)}\`.`, allowedMentions: NO_MENTIONS });
 }

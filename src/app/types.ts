@@ -70,6 +70,8 @@ export interface ModelVersionInfo {
   createdAt: Date;
   parent: string | null;
   metrics: Record<string, unknown> | null;
+  /** Why it was rejected, retired or rolled back to. */
+  reason: string | null;
 }
 
 export interface ModelInfo {

@@ -40,6 +40,11 @@ export function plainText(text: string, max = 100): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** For inside `code spans`, where escapes would show: verbatim, but without backticks that end the span. */
+export function codeText(text: string, max = 100): string {
+  return plainText(text, max).replace(/`/g, 'ˋ');
+}
+
 export function confidenceBar(probability: number, width = 10): string {
   const p = Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : 0;
   const filled = Math.round(p * width);
