@@ -1,0 +1,19 @@
+export { startFakeDiscord, FakeDiscord, parseEmoji } from './fake-discord.ts';
+export type {
+  FakeDiscordOptions,
+  RecordedRequest,
+  RecordedFile,
+  InteractionHandle,
+  InteractionCallback,
+  PostMessageInput,
+  ReactionInput,
+  RunCommandInput,
+  AutocompleteInput,
+  MessageCommandInput,
+} from './fake-discord.ts';
+export type { FakeMessage, FakeReaction, MessageChange, UploadFile } from './messages.ts';
+export type { OptionValue } from './interactions.ts';
+export type { FakeGuild, GuildSpec, UserKey } from './world.ts';
+export { PERSON_NAMES, DEFAULT_GUILDS } from './world.ts';
+export { snowflake, snowflakeTime } from './snowflake.ts';
+export { shardOf } from './gateway.ts';
