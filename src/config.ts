@@ -37,6 +37,8 @@ const envSchema = z.object({
   /** The per-model metadata file (input size, normalisation, layers, labels). */
   BASE_MODEL_CONFIG: z.string().default('models/mobilenet_v1_0.75_224.model.json'),
   TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgpu']).optional(),
+  /** A photo is a dog when the pretrained classifier puts at least this share of probability on dog classes. */
+  DOG_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.5),
 
   IMAGE_MAX_BYTES: intFromEnv(20 * 1024 * 1024),
   IMAGE_MAX_PIXELS: intFromEnv(40_000_000),

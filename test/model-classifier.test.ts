@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config.ts';
-import { loadClassifierRuntime, type ClassifierRuntime } from '../src/model/index.ts';
+import { BreedClassifier, loadClassifierRuntime, type ClassifierRuntime } from '../src/model/index.ts';
 import { fileModelHandler } from '../src/model/model-files.ts';
 import type { ModelInput } from '../src/model/types.ts';
 import { photoToModelInput } from './helpers/model-input.ts';
@@ -135,6 +135,20 @@ describe('breed classifier on the real MobileNet weights', { skip: skipWithoutPh
     assert.equal(r.top5.length, 2);
     assert.ok(Math.abs(r.top5[0]!.probability + r.top5[1]!.probability - 1) < 1e-9);
     assert.throws(() => runtime.classifier.withHead({ ...head, inputDim: 10 }, 'bad'), /kernel has|768/);
+  });
+
+  test('the dog threshold is a setting (DOG_THRESHOLD) and decides the verdict', async () => {
+    assert.equal(runtime.classifier.dogThreshold, 0.5);
+    assert.equal(loadConfig({ DOG_THRESHOLD: '0.2' }).DOG_THRESHOLD, 0.2);
+    assert.throws(() => loadConfig({ DOG_THRESHOLD: '2' }), /DOG_THRESHOLD/);
+    const cat = notDogPhotos().find((f) => f.endsWith('n02123045_tabby.jpg'))!;
+    const [embedding] = await runtime.classifier.embed([await photoToModelInput(cat, runtime.imageSpec)]);
+    const strict = runtime.classifier.classifyEmbedding(embedding!);
+    const lax = new BreedClassifier(runtime.backbone, runtime.baseHead, runtime.baseVersion, {
+      dogThreshold: strict.dogProbability / 2,
+    }).classifyEmbedding(embedding!);
+    assert.deepEqual([strict.isDog, lax.isDog], [false, true]);
+    assert.equal(lax.lookslike, undefined);
   });
 
   test('inputs of the wrong size are refused with a clear error', async () => {

@@ -33,7 +33,8 @@ export interface ClassifierRuntime {
 type RuntimeConfig = Pick<
   Config,
   'BASE_MODEL' | 'BASE_MODEL_MIRROR' | 'TF_BACKEND' | 'modelsDir' | 'baseModelConfigPath'
->;
+> &
+  Partial<Pick<Config, 'DOG_THRESHOLD'>>;
 
 /** Everything the bot and the CLI need to classify: backend chosen, backbone loaded, base head built. */
 export async function loadClassifierRuntime(
@@ -58,7 +59,10 @@ export async function loadClassifierRuntime(
     imageSpec: imageSpecOf(modelConfig),
     baseHead,
     baseVersion,
-    classifier: new BreedClassifier(backbone, baseHead, baseVersion, options),
+    classifier: new BreedClassifier(backbone, baseHead, baseVersion, {
+      ...(config.DOG_THRESHOLD === undefined ? {} : { dogThreshold: config.DOG_THRESHOLD }),
+      ...options,
+    }),
     dispose: () => backbone.dispose(),
   };
 }
