@@ -1,0 +1,149 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../config.ts';
+import { log } from '../../log.ts';
+import type { ModelConfig } from '../model-config.ts';
+import type { ModelInput } from '../types.ts';
+import { cachedOnnxBackbone } from './onnx-cache.ts';
+import { readLayersModel } from './layers-model.ts';
+import { loadOnnxRuntime, type OrtSession } from './onnxruntime.ts';
+
+export const ONNX_ENGINE = 'onnxruntime-node';
+
+export interface OnnxBackboneOptions {
+  /** Where converted .onnx files are kept; default models/cache/onnx. */
+  cacheDir?: string;
+  /** ONNX Runtime intra-op threads (default 2: this machine's cores). */
+  threads?: number;
+  /** Largest batch per session.run. */
+  maxBatch?: number;
+}
+
+/**
+ * The frozen backbone run by ONNX Runtime: the same embeddings as the tfjs backbone (checked by the tests),
+ * faster on CPU. Training stays in tfjs; this only embeds.
+ */
+export interface OnnxBackbone {
+  engine: typeof ONNX_ENGINE;
+  embeddingDim: number;
+  inputSize: number;
+  /** The cached .onnx file the session runs. */
+  onnxPath: string;
+  /**
+   * Embeddings of preprocessed images (HWC, normalised, as for the tfjs backbone).
+   * Note: onnxruntime-node runs the session synchronously on the calling thread (inside a setImmediate),
+   * so a call blocks the event loop for its duration; put it in a worker thread to keep a gateway responsive.
+   */
+  embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export const defaultOnnxCacheDir = () => path.join(projectRoot, 'models', 'cache', 'onnx');
+
+/**
+ * Loads the backbone of a tfjs layers model (cut at `modelConfig.embeddingLayer`) into ONNX Runtime,
+ * converting it to ONNX on first use. Throws OnnxConversionError when the model has layers the converter
+ * does not support, and a plain Error when onnxruntime-node is not installed: callers fall back to tfjs.
+ */
+export async function loadOnnxBackbone(
+  modelDir: string,
+  modelConfig: ModelConfig,
+  options: OnnxBackboneOptions = {},
+): Promise<OnnxBackbone> {
+  if (modelConfig.format !== 'layers') {
+    throw new Error(
+      `the ONNX backbone converts tfjs layers models; ${modelConfig.id} is a ${modelConfig.format} model`,
+    );
+  }
+  const ort = await loadOnnxRuntime();
+  const files = await readLayersModel(modelDir);
+  const cacheOptions = {
+    cacheDir: options.cacheDir ?? defaultOnnxCacheDir(),
+    modelId: modelConfig.id,
+    outputLayer: modelConfig.embeddingLayer,
+  };
+  const size = modelConfig.inputSize;
+  const pixels = size * size * 3;
+  const maxBatch = options.maxBatch ?? 32;
+
+  async function openSession(file: string) {
+    const session = await ort.InferenceSession.create(file, {
+      intraOpNumThreads: options.threads ?? 2,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+    });
+    try {
+      // One blank image: checks the file end to end, learns the embedding size, and warms ORT's allocator.
+      const probe = new ort.Tensor('float32', new Float32Array(pixels), [1, size, size, 3]);
+      const out = (await session.run({ [session.inputNames[0]!]: probe }))[session.outputNames[0]!]!;
+      return { session, embeddingDim: out.dims[1]! };
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  let cached = cachedOnnxBackbone(files, cacheOptions);
+  let opened: { session: OrtSession; embeddingDim: number };
+  try {
+    opened = await openSession(cached.path);
+  } catch (err) {
+    if (cached.converted) throw err;
+    log.warn(
+      { onnx: cached.path, err: (err as Error).message },
+      'cached ONNX backbone unusable; converting again',
+    );
+    rmSync(cached.path, { force: true });
+    cached = cachedOnnxBackbone(files, cacheOptions);
+    opened = await openSession(cached.path);
+  }
+  const { session, embeddingDim } = opened;
+  if (modelConfig.embeddingDim !== undefined && modelConfig.embeddingDim !== embeddingDim) {
+    await session.release();
+    throw new Error(
+      `the ONNX backbone's embedding has ${embeddingDim} values, the model config says ${modelConfig.embeddingDim}`,
+    );
+  }
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  log.info(
+    { backbone: modelConfig.id, engine: ONNX_ENGINE, onnx: cached.path, converted: cached.converted },
+    'onnx backbone loaded',
+  );
+
+  async function embedChunk(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
+    const batch = new Float32Array(inputs.length * pixels);
+    inputs.forEach((input, i) => {
+      if (input.size !== size || input.data.length !== pixels) {
+        throw new Error(
+          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${size}px`,
+        );
+      }
+      batch.set(input.data, i * pixels);
+    });
+    const feeds = { [inputName]: new ort.Tensor('float32', batch, [inputs.length, size, size, 3]) };
+    const result = await session.run(feeds);
+    const output = result[outputName]!;
+    const flat = output.data as Float32Array;
+    const embeddings = inputs.map((_, i) => flat.slice(i * embeddingDim, (i + 1) * embeddingDim));
+    output.dispose?.();
+    return embeddings;
+  }
+
+  return {
+    engine: ONNX_ENGINE,
+    embeddingDim,
+    inputSize: size,
+    onnxPath: cached.path,
+    async embed(inputs) {
+      const result: Float32Array[] = [];
+      for (let start = 0; start < inputs.length; start += maxBatch) {
+        result.push(...(await embedChunk(inputs.slice(start, start + maxBatch))));
+      }
+      return result;
+    },
+    dispose: () => session.release(),
+  };
+}
