@@ -1,0 +1,146 @@
+-- CreateTable
+CREATE TABLE "GuildSettings" (
+    "guildId" TEXT NOT NULL PRIMARY KEY,
+    "enabledChannelIds" JSONB NOT NULL,
+    "moderatorRoleId" TEXT,
+    "autoClassify" BOOLEAN NOT NULL DEFAULT true,
+    "classifyPerUserPerMin" INTEGER,
+    "classifyPerGuildPerMin" INTEGER,
+    "labelPerUserPerMin" INTEGER,
+    "labelPerGuildPerMin" INTEGER,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "Image" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sha256" TEXT NOT NULL,
+    "width" INTEGER NOT NULL,
+    "height" INTEGER NOT NULL,
+    "format" TEXT NOT NULL,
+    "byteSize" INTEGER NOT NULL,
+    "firstSeenAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "Embedding" (
+    "imageId" TEXT NOT NULL,
+    "backboneId" TEXT NOT NULL,
+    "dim" INTEGER NOT NULL,
+    "vector" BLOB NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    PRIMARY KEY ("imageId", "backboneId"),
+    CONSTRAINT "Embedding_imageId_fkey" FOREIGN KEY ("imageId") REFERENCES "Image" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Prediction" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sourceKey" TEXT NOT NULL,
+    "imageId" TEXT NOT NULL,
+    "guildId" TEXT,
+    "channelId" TEXT NOT NULL,
+    "messageId" TEXT,
+    "interactionId" TEXT,
+    "attachmentIndex" INTEGER NOT NULL DEFAULT 0,
+    "replyMessageId" TEXT,
+    "userId" TEXT,
+    "modelVersion" TEXT NOT NULL,
+    "backboneId" TEXT NOT NULL,
+    "isDog" BOOLEAN NOT NULL,
+    "dogProbability" REAL NOT NULL,
+    "topBreed" TEXT NOT NULL,
+    "top5" JSONB NOT NULL,
+    "lookslike" JSONB,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "Prediction_imageId_fkey" FOREIGN KEY ("imageId") REFERENCES "Image" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Breed" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "name" TEXT NOT NULL,
+    "aliases" JSONB NOT NULL,
+    "origin" TEXT NOT NULL,
+    "createdBy" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "Label" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "imageId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "breedId" INTEGER NOT NULL,
+    "source" TEXT NOT NULL,
+    "guildId" TEXT,
+    "predictionId" TEXT,
+    "modelVersion" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "Label_imageId_fkey" FOREIGN KEY ("imageId") REFERENCES "Image" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Label_breedId_fkey" FOREIGN KEY ("breedId") REFERENCES "Breed" ("id") ON DELETE RESTRICT ON UPDATE CASCADE,
+    CONSTRAINT "Label_predictionId_fkey" FOREIGN KEY ("predictionId") REFERENCES "Prediction" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "ModelVersion" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "parentId" TEXT,
+    "backboneId" TEXT,
+    "status" TEXT NOT NULL,
+    "path" TEXT NOT NULL,
+    "metrics" JSONB,
+    "reason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "activatedAt" DATETIME
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Image_sha256_key" ON "Image"("sha256");
+
+-- CreateIndex
+CREATE INDEX "Embedding_backboneId_idx" ON "Embedding"("backboneId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Prediction_sourceKey_key" ON "Prediction"("sourceKey");
+
+-- CreateIndex
+CREATE INDEX "Prediction_imageId_idx" ON "Prediction"("imageId");
+
+-- CreateIndex
+CREATE INDEX "Prediction_messageId_idx" ON "Prediction"("messageId");
+
+-- CreateIndex
+CREATE INDEX "Prediction_replyMessageId_idx" ON "Prediction"("replyMessageId");
+
+-- CreateIndex
+CREATE INDEX "Prediction_guildId_channelId_createdAt_idx" ON "Prediction"("guildId", "channelId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Prediction_userId_idx" ON "Prediction"("userId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Breed_name_key" ON "Breed"("name");
+
+-- CreateIndex
+CREATE INDEX "Label_userId_idx" ON "Label"("userId");
+
+-- CreateIndex
+CREATE INDEX "Label_breedId_idx" ON "Label"("breedId");
+
+-- CreateIndex
+CREATE INDEX "Label_guildId_idx" ON "Label"("guildId");
+
+-- CreateIndex
+CREATE INDEX "Label_updatedAt_idx" ON "Label"("updatedAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Label_imageId_userId_key" ON "Label"("imageId", "userId");
+
+-- CreateIndex
+CREATE INDEX "ModelVersion_status_idx" ON "ModelVersion"("status");
+
+-- CreateIndex
+CREATE INDEX "ModelVersion_createdAt_idx" ON "ModelVersion"("createdAt");
