@@ -16,6 +16,7 @@ import {
   EmbedBuilder,
   Events,
   GatewayIntentBits,
+  MessageFlags,
   Partials,
   Routes,
   type Message,
@@ -128,10 +129,10 @@ before(async () => {
       await interaction.editReply(`labelled: ${interaction.options.getString('breed', true)}`);
     } else if (interaction.isChatInputCommand() && interaction.commandName === 'classify') {
       const image = interaction.options.getAttachment('image');
-      await interaction.reply({
-        content: `got ${image?.name ?? interaction.options.getString('url')}`,
-        withResponse: true,
-      });
+      const url = interaction.options.getString('url');
+      if (url === 'private')
+        await interaction.reply({ content: 'only for you', flags: MessageFlags.Ephemeral });
+      else await interaction.reply({ content: `got ${image?.name ?? url}`, withResponse: true });
     } else if (interaction.isMessageContextMenuCommand()) {
       await interaction.reply({
         content: `classifying ${interaction.targetMessage.attachments.size} image(s)`,
@@ -389,6 +390,43 @@ test('without MESSAGE_CONTENT, guild messages arrive empty unless they mention t
   } finally {
     await limited.destroy();
   }
+});
+
+test('image links unfurl; pings follow allowed_mentions; ephemeral replies stay out of the channel', async () => {
+  const link = await fake.postMessage({
+    channelId: channelId(),
+    userId: 'alice',
+    content: 'look https://example.org/dog.jpg',
+  });
+  assert.deepEqual(
+    link.embeds.map((e) => [e.type, e.url]),
+    [['image', 'https://example.org/dog.jpg']],
+  );
+
+  const loud = (await client.rest.post(Routes.channelMessages(channelId()), {
+    body: { content: `@everyone <@${fake.users.bob.id}> Beagle` },
+  })) as { mention_everyone: boolean; mentions: { id: string }[] };
+  assert.equal(loud.mention_everyone, true, 'no allowed_mentions: the bot pings everyone');
+  assert.deepEqual(
+    loud.mentions.map((u) => u.id),
+    [fake.users.bob.id],
+  );
+  const quiet = (await client.rest.post(Routes.channelMessages(channelId()), {
+    body: { content: `@everyone <@${fake.users.bob.id}> Beagle`, allowed_mentions: { parse: [] } },
+  })) as { mention_everyone: boolean; mentions: unknown[] };
+  assert.equal(quiet.mention_everyone, false);
+  assert.equal(quiet.mentions.length, 0);
+
+  const run = await fake.runCommand({
+    name: 'classify',
+    userId: 'carol',
+    channelId: channelId(),
+    options: { url: 'private' },
+  });
+  const reply = await run.reply();
+  assert.equal(reply.content, 'only for you');
+  assert.ok(!fake.channelMessages(channelId()).some((m) => m.id === reply.id), 'ephemeral: not listed');
+  assert.ok(fake.channelMessages(channelId(), { includeEphemeral: true }).some((m) => m.id === reply.id));
 });
 
 test('the fake answers 404 JSON for unknown routes and 401 without the token', async () => {

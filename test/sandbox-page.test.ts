@@ -1,0 +1,163 @@
+/**
+ * The sandbox page in a real headless Chromium (Debian's, driven by playwright-core) against the fake Discord
+ * with a throwaway discord.js client as the bot: upload a photo, see the embed reply, react, run a slash command
+ * with live autocomplete.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  ApplicationCommandOptionType,
+  Client,
+  EmbedBuilder,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  Routes,
+} from 'discord.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`;
+
+let sandbox: Sandbox;
+let client: Client;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  sandbox = await startSandbox();
+  client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.GuildMessageReactions,
+      GatewayIntentBits.MessageContent,
+    ],
+    partials: [Partials.Message, Partials.Channel, Partials.Reaction],
+    rest: { api: sandbox.apiUrl },
+  });
+  client.on(Events.MessageCreate, async (message) => {
+    if (message.author.bot || message.attachments.size === 0) return;
+    const reply = await message.reply({
+      embeds: [
+        new EmbedBuilder()
+          .setTitle('pong')
+          .setDescription(`saw ${message.attachments.first()!.name}`)
+          .addFields({ name: '1. Beagle', value: '91%' })
+          .setFooter({ text: 'model v1' })
+          .setColor(0x22aa55),
+      ],
+    });
+    for (const emoji of ['1️⃣', '2️⃣', '❌']) await reply.react(emoji);
+  });
+  client.on(Events.InteractionCreate, async (interaction) => {
+    if (interaction.isAutocomplete()) {
+      const typed = interaction.options.getFocused().toLowerCase();
+      await interaction.respond(
+        ['Beagle', 'Bernese', 'Pug']
+          .filter((b) => b.toLowerCase().includes(typed))
+          .map((b) => ({ name: b, value: b })),
+      );
+    } else if (interaction.isChatInputCommand()) {
+      await interaction.deferReply();
+      await interaction.editReply(`labelled **${interaction.options.getString('breed', true)}**`);
+    }
+  });
+  const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
+  await client.login(sandbox.token);
+  await ready;
+  await client.rest.put(
+    Routes.applicationGuildCommands(sandbox.fake.applicationId, sandbox.fake.guild.guild.id),
+    {
+      body: [
+        {
+          name: 'label',
+          description: 'Name the breed',
+          options: [
+            {
+              name: 'breed',
+              description: 'breed',
+              type: ApplicationCommandOptionType.String,
+              required: true,
+              autocomplete: true,
+            },
+          ],
+        },
+      ],
+    },
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  page = await browser.newPage();
+  await page.goto(sandbox.pageUrl);
+  await page
+    .getByTestId('live-status')
+    .filter({ hasText: /^live$/ })
+    .waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await client?.destroy();
+  await sandbox?.close();
+});
+
+test("upload a photo on the page and see the bot's embed reply with reactions", { skip }, async () => {
+  assert.equal(await page.getByTestId('channel-title').textContent(), '# dog-photos');
+  const photo = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#a0522d' } })
+    .jpeg()
+    .toBuffer();
+  await page
+    .getByTestId('file-input')
+    .setInputFiles({ name: 'rex.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.getByTestId('send-button').click();
+
+  const posted = page.locator('[data-testid="message"][data-author="person"]').last();
+  await posted.getByTestId('attachment-image').waitFor();
+  const reply = page.locator('[data-testid="message"][data-author="bot"]').last();
+  await reply.getByTestId('embed-title').waitFor();
+  assert.equal(await reply.getByTestId('embed-title').textContent(), 'pong');
+  assert.equal(await reply.getByTestId('embed-description').textContent(), 'saw rex.jpg');
+  assert.equal(await reply.getByTestId('embed-field').textContent(), '1. Beagle91%');
+  assert.equal(await reply.getByTestId('embed-footer').textContent(), 'model v1');
+  await reply.locator('[data-emoji="❌"] [data-testid="reaction-count"]').waitFor();
+
+  await reply.locator('[data-emoji="2️⃣"]').click();
+  await reply.locator('[data-emoji="2️⃣"][aria-pressed="true"]').waitFor();
+  assert.equal(await reply.locator('[data-emoji="2️⃣"] [data-testid="reaction-count"]').textContent(), '2');
+  const stored = sandbox.fake.message((await reply.getAttribute('data-message-id'))!);
+  assert.deepEqual(stored?.reactions.find((r) => r.emoji.name === '2️⃣')?.users, [
+    sandbox.fake.users.bot.id,
+    sandbox.fake.users.alice.id,
+  ]);
+});
+
+test('run a registered slash command with live autocomplete suggestions', { skip }, async () => {
+  await page.getByTestId('user-select').selectOption({ label: 'Bob' });
+  await page.getByTestId('command-select').selectOption('label');
+  await page.getByTestId('option-breed').fill('be');
+  const choices = page.getByTestId('autocomplete-choice');
+  await choices.first().waitFor();
+  assert.deepEqual(await choices.allTextContents(), ['Beagle', 'Bernese']);
+  await choices.filter({ hasText: 'Bernese' }).click();
+  await page.getByTestId('run-command').click();
+  const reply = page.locator('[data-testid="message"][data-author="bot"]').filter({ hasText: 'labelled' });
+  await reply.waitFor();
+  assert.equal(await reply.getByTestId('message-content').innerHTML(), 'labelled <strong>Bernese</strong>');
+  assert.match((await reply.locator('.badge').textContent()) ?? '', /Bob/);
+});
