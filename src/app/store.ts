@@ -65,6 +65,9 @@ export interface Store {
   /** Removes the person's label, but only while it still names `breed` (a later change is kept). */
   retractLabel(imageId: string, userId: string, breed: string): Promise<{ retracted: boolean }>;
   crowdAnswer(imageId: string): Promise<CrowdAnswer | null>;
+  labelsForImage(imageId: string): Promise<{ userId: string; breed: string; source: LabelSource }[]>;
+  /** Row counts, for health checks and tests ("nothing was stored"). */
+  counts(): Promise<{ images: number; predictions: number; labels: number }>;
 
   activeModelVersion(): Promise<string | null>;
   modelHistory(limit: number): Promise<ModelVersionInfo[]>;

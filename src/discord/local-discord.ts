@@ -1,6 +1,6 @@
-/** The local Discord that `npm start` uses when there is no token: the fake (and its page) from src/sandbox. */
+/** The local Discord that `npm start` uses when there is no token: the fake and its page, from src/sandbox. */
 import type { Config } from '../config.ts';
-import { startFakeDiscord } from '../sandbox/fake-discord/index.ts';
+import { startSandbox } from '../sandbox/index.ts';
 
 export interface LocalDiscord {
   token: string;
@@ -13,13 +13,13 @@ export interface LocalDiscord {
 }
 
 export async function startLocalDiscord(config: Config): Promise<LocalDiscord> {
-  const fake = await startFakeDiscord({ host: config.SANDBOX_HOST, port: config.SANDBOX_PORT });
+  const sandbox = await startSandbox({ host: config.SANDBOX_HOST, port: config.SANDBOX_PORT });
   return {
-    token: fake.token,
-    apiUrl: fake.apiUrl,
-    origin: fake.baseUrl,
-    pageUrl: `${fake.baseUrl}/`,
-    guildId: fake.guild.guild.id,
-    close: () => fake.close(),
+    token: sandbox.token,
+    apiUrl: sandbox.apiUrl,
+    origin: sandbox.fake.baseUrl,
+    pageUrl: sandbox.pageUrl,
+    guildId: sandbox.fake.guild.guild.id,
+    close: () => sandbox.close(),
   };
 }
