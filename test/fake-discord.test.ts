@@ -429,6 +429,49 @@ test('image links unfurl; pings follow allowed_mentions; ephemeral replies stay 
   assert.ok(fake.channelMessages(channelId(), { includeEphemeral: true }).some((m) => m.id === reply.id));
 });
 
+test('with two shards each client gets READY and events only for its own guilds', async () => {
+  const sharded = await startFakeDiscord({ shards: 2 });
+  const clients = [0, 1].map(
+    (shard) =>
+      new Client({
+        intents: [
+          GatewayIntentBits.Guilds,
+          GatewayIntentBits.GuildMessages,
+          GatewayIntentBits.MessageContent,
+        ],
+        rest: { api: sharded.apiUrl },
+        shards: shard,
+        shardCount: 2,
+      }),
+  );
+  const got: string[][] = [[], []];
+  clients.forEach((c, i) => c.on(Events.MessageCreate, (m) => void got[i]!.push(m.content)));
+  try {
+    await Promise.all(
+      clients.map(async (c) => {
+        const ready = new Promise((resolve) => c.once(Events.ClientReady, resolve));
+        await c.login(sharded.token);
+        await ready;
+      }),
+    );
+    const [park, cafe] = sharded.guilds;
+    const shardOfPark = clients.findIndex((c) => c.guilds.cache.has(park!.guild.id));
+    assert.ok(shardOfPark >= 0);
+    assert.ok(
+      !clients[shardOfPark]!.guilds.cache.has(cafe!.guild.id),
+      'the two guilds live on different shards',
+    );
+    await sharded.postMessage({ channelId: 'general', userId: 'alice', content: 'park' });
+    await sharded.postMessage({ channelId: 'lobby', userId: 'alice', content: 'cafe' });
+    await waitFor(() => (got[0]!.length + got[1]!.length === 2 ? true : undefined));
+    assert.deepEqual(got[shardOfPark], ['park']);
+    assert.deepEqual(got[1 - shardOfPark], ['cafe']);
+  } finally {
+    await Promise.all(clients.map((c) => c.destroy()));
+    await sharded.close();
+  }
+});
+
 test('the fake answers 404 JSON for unknown routes and 401 without the token', async () => {
   const unknown = await fetch(`${fake.apiUrl}/v10/no/such/route`, {
     headers: { authorization: `Bot ${fake.token}` },

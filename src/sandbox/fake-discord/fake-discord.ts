@@ -201,7 +201,10 @@ export class FakeDiscord extends EventEmitter<{
     this.token = this.options.token;
     this.users = createUsers();
     this.applicationId = this.users.bot.id;
-    this.guilds = (options.guilds ?? DEFAULT_GUILDS).map((spec, i) => createGuild(spec, this.users, i === 0));
+    const epoch = Math.floor(Date.now() / 1000) * 1000 - 1000;
+    this.guilds = (options.guilds ?? DEFAULT_GUILDS).map((spec, i) =>
+      createGuild(spec, this.users, i, epoch),
+    );
     this.messages = new MessageStore(() => this.baseUrl);
     this.messages.botId = this.users.bot.id;
     this.commandStore = new CommandStore(this.applicationId);

@@ -130,8 +130,18 @@ function member(u: APIUser, roles: string[], joinedAt: string): APIGuildMember {
   };
 }
 
-export function createGuild(spec: GuildSpec, users: Record<UserKey, APIUser>, isMain: boolean): FakeGuild {
-  const id = snowflake();
+/**
+ * `index` spreads guild ids over consecutive milliseconds, so that with N shards (shard = (id >> 22) % N)
+ * consecutive guilds land on different shards.
+ */
+export function createGuild(
+  spec: GuildSpec,
+  users: Record<UserKey, APIUser>,
+  index: number,
+  epoch: number,
+): FakeGuild {
+  const isMain = index === 0;
+  const id = snowflake(epoch + index);
   const joinedAt = new Date().toISOString();
   const everyoneRole = role(id, '@everyone', EVERYONE_PERMISSIONS, 0);
   const moderatorRole = role(snowflake(), 'Moderators', MODERATOR_PERMISSIONS, 2);
