@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo, SharpOptions } from 'sharp';
 import type { Config } from '../config.ts';
+import { log } from '../log.ts';
 import type { ModelInput } from '../model/types.ts';
 import { ImageRejectedError } from './errors.ts';
 import { requireImageFormat, type ImageFormat } from './sniff.ts';
@@ -76,13 +77,14 @@ const sharpOptions = (limits: Required<ImageLimits>): SharpOptions => ({
 export function rejectionFromSharpError(error: unknown, limits: Required<ImageLimits>): ImageRejectedError {
   if (error instanceof ImageRejectedError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) {
+  if (/pixel limit|maximum supported image dimension/i.test(message)) {
     return new ImageRejectedError('too_many_pixels', { limit: limits.maxPixels }, { cause: error });
   }
   if (/timeout/i.test(message)) return new ImageRejectedError('too_slow', {}, { cause: error });
   if (/unsupported image format/i.test(message)) {
     return new ImageRejectedError('not_an_image', {}, { cause: error });
   }
+  log.debug({ err: message }, 'image refused as corrupt');
   return new ImageRejectedError('corrupt', {}, { cause: error });
 }
 
