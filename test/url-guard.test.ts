@@ -15,6 +15,7 @@ import {
   type FetchImageOptions,
   type UrlRefusalCode,
 } from '../src/images/index.ts';
+import { runSsrfCases } from '../src/images/ssrf-cases.ts';
 import { RED, solidPng } from './helpers/image-fixtures.ts';
 
 // ---- connection watch: fail loudly if anything tries to reach a non-loopback address ----
@@ -417,6 +418,13 @@ test('a closed local port is reported as unreachable', async () => {
   const p = (closed.address() as AddressInfo).port;
   await new Promise((resolve) => closed.close(resolve));
   await refusal(`http://127.0.0.1:${p}/`, local, 'unreachable');
+});
+
+test("the abuse suite's SSRF case list: every case refused with its expected reason", async () => {
+  const report = await runSsrfCases();
+  assert.deepEqual(report.failures, []);
+  assert.ok(report.ssrfCases >= 40, `${report.ssrfCases} cases`);
+  assert.equal(report.ssrfRefused, report.ssrfCases);
 });
 
 test('no test in this file tried to reach a non-loopback address', () => {
