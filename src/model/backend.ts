@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.ts';
+import { registerWebGpu } from './webgpu-backend.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
@@ -78,7 +79,10 @@ export const backendCandidates: BackendCandidate[] = [
     tfBackend: 'webgpu',
     auto: false,
     prepare: async () => {
-      await importOptional('@tensorflow/tfjs-backend-webgpu');
+      // Dawn (the `webgpu` package) must provide navigator.gpu before the tfjs backend is imported.
+      const gpu = await registerWebGpu();
+      if (!gpu.ok) throw new Error(gpu.reason);
+      log.info({ adapter: gpu.adapterInfo }, 'WebGPU adapter');
     },
   },
 ];
