@@ -153,7 +153,9 @@ describe('WebGPU backend on a Vulkan device', { skip: noAdapter || skipWithoutPh
       assert.equal(actual.length, 768);
       actual.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]![j]!))));
     });
-    t.diagnostic(`adapter ${JSON.stringify(result.adapter)}; ${result.msPerImage.toFixed(0)} ms/img; max |webgpu - cpu| ${maxDiff.toExponential(2)}`);
+    t.diagnostic(
+      `adapter ${JSON.stringify(result.adapter)}; ${result.msPerImage.toFixed(0)} ms/img; max |webgpu - cpu| ${maxDiff.toExponential(2)}`,
+    );
     assert.ok(maxDiff <= 1e-4, `max abs diff ${maxDiff}`);
   });
 });
