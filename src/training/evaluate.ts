@@ -1,6 +1,6 @@
 /** Metrics of a breed head on a labelled set, and the forgetting guard against the active head. */
 import type { BreedHead } from '../model/types.ts';
-import { argmax, headLogits, softmaxInPlace, topIndices } from './head-math.ts';
+import { argmax, logitsMatrix, softmaxInPlace, topIndices } from './head-math.ts';
 
 export interface LabelledPoint {
   embedding: Float32Array;
@@ -35,9 +35,13 @@ export function evaluateHead(head: BreedHead, points: LabelledPoint[]): HeadMetr
   let top1 = 0;
   let top5 = 0;
   let loss = 0;
-  const z = new Float32Array(head.breeds.length);
-  for (const point of points) {
-    const p = softmaxInPlace(headLogits(head, point.embedding, z));
+  const k = head.breeds.length;
+  const logits = logitsMatrix(
+    head,
+    points.map((p) => p.embedding),
+  );
+  for (const [row, point] of points.entries()) {
+    const p = softmaxInPlace(logits.subarray(row * k, (row + 1) * k));
     const truth = index.get(point.breed);
     const best = argmax(p);
     const confidence = p[best]!;
@@ -96,16 +100,18 @@ export function forgettingGuard(
   trainedBreeds: Iterable<string>,
 ): GuardResult {
   const trained = new Set(trainedBreeds);
-  const za = new Float32Array(active.breeds.length);
-  const zc = new Float32Array(candidate.breeds.length);
+  const ka = active.breeds.length;
+  const kc = candidate.breeds.length;
+  const za = logitsMatrix(active, referenceEmbeddings);
+  const zc = logitsMatrix(candidate, referenceEmbeddings);
   let count = 0;
   let agree = 0;
   const thieves = new Map<string, number>();
-  for (const x of referenceEmbeddings) {
-    const activeBreed = active.breeds[argmax(headLogits(active, x, za))]!;
+  for (let i = 0; i < referenceEmbeddings.length; i++) {
+    const activeBreed = active.breeds[argmax(za.subarray(i * ka, (i + 1) * ka))]!;
     if (trained.has(activeBreed)) continue;
     count++;
-    const candidateBreed = candidate.breeds[argmax(headLogits(candidate, x, zc))]!;
+    const candidateBreed = candidate.breeds[argmax(zc.subarray(i * kc, (i + 1) * kc))]!;
     if (candidateBreed === activeBreed) agree++;
     else thieves.set(candidateBreed, (thieves.get(candidateBreed) ?? 0) + 1);
   }

@@ -1,4 +1,5 @@
 /** Plain typed-array maths of a dense softmax head, used by evaluation and the forgetting guard. */
+import * as tf from '@tensorflow/tfjs';
 import type { BreedHead } from '../model/types.ts';
 
 /** Logits of one embedding: x · kernel + bias. */
@@ -65,4 +66,30 @@ export function checkHeadShape(head: BreedHead): void {
       `head shape mismatch: kernel ${head.kernel.length} vs ${head.inputDim}x${k}, bias ${head.bias.length} vs ${k}`,
     );
   }
+}
+
+/**
+ * Logits of many embeddings at once, [n, breeds] row-major, with one matMul per chunk on the active tfjs backend
+ * (tens of times faster than the scalar loop for thousands of images).
+ */
+export function logitsMatrix(head: BreedHead, embeddings: Float32Array[], chunk = 4096): Float32Array {
+  const k = head.breeds.length;
+  const out = new Float32Array(embeddings.length * k);
+  if (embeddings.length === 0) return out;
+  const W = tf.tensor2d(head.kernel, [head.inputDim, k]);
+  const b = tf.tensor1d(head.bias);
+  try {
+    for (let start = 0; start < embeddings.length; start += chunk) {
+      const rows = embeddings.slice(start, start + chunk);
+      const x = new Float32Array(rows.length * head.inputDim);
+      rows.forEach((r, i) => x.set(r, i * head.inputDim));
+      const z = tf.tidy(() => tf.tensor2d(x, [rows.length, head.inputDim]).matMul(W).add(b));
+      out.set(z.dataSync() as Float32Array, start * k);
+      z.dispose();
+    }
+  } finally {
+    W.dispose();
+    b.dispose();
+  }
+  return out;
 }

@@ -14,8 +14,13 @@ import {
   type HeadMetrics,
   type LabelledPoint,
 } from './evaluate.ts';
-import { argmax, headLogits } from './head-math.ts';
-import { decidePromotion, type PromotionDecision, type PromotionPolicy } from './promotion.ts';
+import { argmax, logitsMatrix } from './head-math.ts';
+import {
+  decidePromotion,
+  type CandidateMetrics,
+  type PromotionDecision,
+  type PromotionPolicy,
+} from './promotion.ts';
 import { makePseudoExamples, type PseudoExampleOptions } from './pseudo-examples.ts';
 import { trainHead } from './train-head.ts';
 import {
@@ -41,7 +46,7 @@ export interface TrainingInput {
 }
 
 export interface TrainingMetrics {
-  candidate: HeadMetrics;
+  candidate: CandidateMetrics;
   active: HeadMetrics;
   guard: GuardResult;
   labels: number;
@@ -103,7 +108,14 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     embedding: e.embedding,
     breed: dataset.breeds[e.breedIndex]!,
   }));
-  const candidate = evaluateHead(result.head, holdout);
+  const trainPoints: LabelledPoint[] = dataset.train.map((e) => ({
+    embedding: e.embedding,
+    breed: dataset.breeds[e.breedIndex]!,
+  }));
+  const candidate: CandidateMetrics = {
+    ...evaluateHead(result.head, holdout),
+    trainFit: evaluateHead(result.head, trainPoints).top1,
+  };
   const active = evaluateHead(activeHead, holdout);
   const guard = forgettingGuard(
     result.head,
@@ -151,9 +163,13 @@ function pseudoExampleSeeds(
   dataset: ReturnType<typeof buildDataset>,
   references: Float32Array[],
 ): Float32Array[] {
-  const z = new Float32Array(head.breeds.length);
+  const k = head.breeds.length;
+  const z = logitsMatrix(
+    head,
+    dataset.train.map((e) => e.embedding),
+  );
   const correct = dataset.train
-    .filter((e) => head.breeds[argmax(headLogits(head, e.embedding, z))] === dataset.breeds[e.breedIndex])
+    .filter((e, i) => head.breeds[argmax(z.subarray(i * k, (i + 1) * k))] === dataset.breeds[e.breedIndex])
     .map((e) => e.embedding);
   const seeds = [...correct, ...references];
   return seeds.length > 0 ? seeds : dataset.train.map((e) => e.embedding);

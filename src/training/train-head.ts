@@ -51,6 +51,59 @@ function stack(rows: Float32Array[], dim: number): Float32Array {
   return out;
 }
 
+/**
+ * Starting weights of a new breed ("imprinting"): its kernel column points from the mean labelled embedding to the
+ * mean of its own images, scaled so that it scores `imprintMargin` logits lower at the overall mean than at its
+ * own mean, and its bias makes it tie with the best existing breed on its own images. Training then only has to
+ * sharpen it, which matters when a breed arrives with ~20 photos.
+ */
+export function imprintNewBreeds(head: BreedHead, dataset: TrainingDataset, imprintMargin = 4): void {
+  const D = head.inputDim;
+  const K = head.breeds.length;
+  const overall = new Float64Array(D);
+  for (const e of dataset.train)
+    for (let d = 0; d < D; d++) overall[d]! += e.embedding[d]! / dataset.train.length;
+  const oldCount = K - dataset.newBreeds.length;
+  for (const breed of dataset.newBreeds) {
+    const j = head.breeds.indexOf(breed);
+    const own = dataset.train.filter((e) => e.breedIndex === j);
+    if (own.length === 0) continue;
+    const direction = new Float64Array(D);
+    for (const e of own) for (let d = 0; d < D; d++) direction[d]! += e.embedding[d]! / own.length;
+    for (let d = 0; d < D; d++) direction[d]! -= overall[d]!;
+    let norm2 = 0;
+    for (let d = 0; d < D; d++) norm2 += direction[d]! ** 2;
+    if (norm2 === 0) continue;
+    for (let d = 0; d < D; d++) head.kernel[d * K + j] = (imprintMargin * direction[d]!) / norm2;
+    // Bias: mean over its images of (best existing logit − the new column's x·w).
+    let biasSum = 0;
+    for (const e of own) {
+      let best = -Infinity;
+      let dot = 0;
+      for (let c = 0; c < oldCount; c++) {
+        let z = head.bias[c]!;
+        for (let d = 0; d < D; d++) z += e.embedding[d]! * head.kernel[d * K + c]!;
+        if (z > best) best = z;
+      }
+      for (let d = 0; d < D; d++) dot += e.embedding[d]! * head.kernel[d * K + j]!;
+      biasSum += (oldCount > 0 ? best : 0) - dot;
+    }
+    head.bias[j] = biasSum / own.length;
+  }
+}
+
+function balancedWeights(dataset: TrainingDataset, maxFactor: number): Float32Array {
+  const weights = Float32Array.from(dataset.train, (e) => e.weight);
+  if (maxFactor <= 1) return weights;
+  const counts = new Map<number, number>();
+  for (const e of dataset.train) counts.set(e.breedIndex, (counts.get(e.breedIndex) ?? 0) + 1);
+  const mean = dataset.train.length / counts.size;
+  dataset.train.forEach((e, i) => {
+    weights[i]! *= Math.min(maxFactor, Math.max(1, mean / counts.get(e.breedIndex)!));
+  });
+  return weights;
+}
+
 export class TrainingAbortedError extends Error {
   constructor() {
     super('training was cancelled');
@@ -70,6 +123,7 @@ export async function trainHead(
   const D = startHead.inputDim;
   const K = dataset.breeds.length;
   const start = expandHead(startHead, dataset.breeds, o.newBreedBias);
+  if (o.imprintNewBreeds) imprintNewBreeds(start, dataset);
   const oldBreeds = new Set(startHead.breeds);
   const trainedBreeds = new Set([...dataset.labelledBreeds, ...dataset.newBreeds]);
   const columnMask = Float32Array.from(dataset.breeds, (b) =>
@@ -81,7 +135,10 @@ export async function trainHead(
   const reference = extras.referenceEmbeddings ?? [];
   const nTrain = dataset.train.length;
   const nRef = reference.length;
-  const refBatch = nRef === 0 ? 0 : Math.min(nRef, o.batchSize);
+  // Large label sets take larger batches: fewer, better-filled matMuls per epoch.
+  const batchSize = Math.max(o.batchSize, Math.ceil(nTrain / o.maxStepsPerEpoch));
+  // References per step: a full small batch, but capped so large label sets do not pay twice per step.
+  const refBatch = nRef === 0 ? 0 : Math.min(nRef, Math.max(o.batchSize, Math.ceil(batchSize / 4)));
   const rng = createRng(o.seed);
 
   const W0 = tf.tensor2d(start.kernel, [D, K]);
@@ -89,6 +146,8 @@ export async function trainHead(
   const W = tf.variable(W0.clone());
   const b = tf.variable(b0.clone());
   const mask = tf.tensor1d(columnMask);
+  // New breeds have no earlier weights worth pulling back to.
+  const l2Mask = tf.tensor1d(Float32Array.from(dataset.breeds, (b) => (oldBreeds.has(b) ? o.l2ToStart : 0)));
   const oldMask = tf.tensor1d(oldOnly);
   const xTrain = tf.tensor2d(
     stack(
@@ -101,7 +160,7 @@ export async function trainHead(
     Int32Array.from(dataset.train, (e) => e.breedIndex),
     'int32',
   );
-  const wTrain = tf.tensor1d(Float32Array.from(dataset.train, (e) => e.weight));
+  const wTrain = tf.tensor1d(balancedWeights(dataset, o.maxBalanceWeight));
   const xRef = nRef ? tf.tensor2d(stack(reference, D), [nRef, D]) : undefined;
   const teacher = (x: tf.Tensor2D) =>
     tf.tidy(() => tf.softmax(x.matMul(W0).add(b0).add(oldMask).div(o.temperature)));
@@ -134,12 +193,9 @@ export async function trainHead(
       const order = shuffledIndices(nTrain, rng);
       let lossSum = 0;
       let steps = 0;
-      for (let s = 0; s < nTrain; s += o.batchSize) {
+      for (let s = 0; s < nTrain; s += batchSize) {
         if (extras.signal?.aborted) throw new TrainingAbortedError();
-        const idx = tf.tensor1d(
-          Int32Array.from(order.subarray(s, Math.min(s + o.batchSize, nTrain))),
-          'int32',
-        );
+        const idx = tf.tensor1d(Int32Array.from(order.subarray(s, Math.min(s + batchSize, nTrain))), 'int32');
         const refIdx = refBatch
           ? tf.tensor1d(
               Int32Array.from({ length: refBatch }, () => Math.floor(rng() * nRef)),
@@ -177,8 +233,8 @@ export async function trainHead(
           let gW = tf.transpose(xAll).matMul(grad);
           let gb = grad.sum(0);
           if (o.l2ToStart > 0) {
-            gW = gW.add(W.sub(W0).mul(o.l2ToStart));
-            gb = gb.add(b.sub(b0).mul(o.l2ToStart));
+            gW = gW.add(W.sub(W0).mul(l2Mask));
+            gb = gb.add(b.sub(b0).mul(l2Mask));
           }
           optimizer.applyGradients({ [W.name]: gW.mul(mask), [b.name]: gb.mul(mask) });
           return lossValue;
@@ -225,7 +281,7 @@ export async function trainHead(
       trainedBreeds: [...trainedBreeds].sort(),
     };
   } finally {
-    tf.dispose([W0, b0, W, b, mask, oldMask, xTrain, yTrain, wTrain, qTrain, best.W, best.b]);
+    tf.dispose([W0, b0, W, b, mask, l2Mask, oldMask, xTrain, yTrain, wTrain, qTrain, best.W, best.b]);
     tf.dispose([xRef, qRef, xHold, yHold].filter((t): t is tf.Tensor => t !== undefined));
     optimizer.dispose();
   }

@@ -33,6 +33,8 @@ export interface TrainHeadOptions {
   seed: number;
   maxEpochs: number;
   batchSize: number;
+  /** The batch grows beyond batchSize so that an epoch takes at most this many steps. */
+  maxStepsPerEpoch: number;
   learningRate: number;
   /** Epochs without a better holdout loss before stopping (best weights are kept). */
   patience: number;
@@ -51,16 +53,24 @@ export interface TrainHeadOptions {
    * so their logits on any image stay exactly what the active head gave.
    */
   onlyLabelledBreeds: boolean;
-  /** Starting bias of a new breed's output (its kernel column starts at zero). */
+  /** Starting bias of a new breed's output when it is not imprinted (its kernel column starts at zero). */
   newBreedBias: number;
+  /**
+   * Reweight examples so each labelled breed weighs like the average breed (at most `maxBalanceWeight`× more):
+   * a breed arriving with 20 photos among hundreds is not drowned out. 0 = off.
+   */
+  maxBalanceWeight: number;
+  /** Start a new breed's weights from the mean of its labelled embeddings (see imprintNewBreeds). */
+  imprintNewBreeds: boolean;
   /** Synthetic embeddings per unlabelled breed for distillation (0 = none). */
   pseudoExamplesPerBreed: number;
 }
 
 export const defaultTrainHeadOptions: TrainHeadOptions = {
   seed: 1,
-  maxEpochs: 40,
+  maxEpochs: 30,
   batchSize: 64,
+  maxStepsPerEpoch: 32,
   learningRate: 1e-3,
   patience: 4,
   restoreBest: true,
@@ -70,6 +80,8 @@ export const defaultTrainHeadOptions: TrainHeadOptions = {
   temperature: 2,
   onlyLabelledBreeds: true,
   newBreedBias: -5,
+  imprintNewBreeds: true,
+  maxBalanceWeight: 5,
   pseudoExamplesPerBreed: 8,
 };
 
