@@ -26,8 +26,6 @@ import type {
 export const MAX_URL_LENGTH = 2000;
 export const MAX_BREED_LENGTH = 100;
 export const MAX_AUTOCOMPLETE = 25;
-/** New breed names: letters and digits with spaces, hyphens, apostrophes, dots and brackets; no mentions or markup. */
-const NEW_BREED_NAME = /^[\p{L}\p{N}][\p{L}\p{N} '’.()-]{0,59}$/u;
 
 const DEFAULT_SETTINGS: GuildSettingsView = { moderatorRoleId: null, autoClassify: true, enabledChannelIds: [] };
 
@@ -241,12 +239,7 @@ export class BreedbotServices implements Breedbot {
     const known = await this.deps.store.resolveBreed(name);
     if (known) return { breed: known, created: false };
     if (!isModerator) throw new UnknownBreedError(name, await this.deps.store.nearestBreeds(name, 5));
-    if (!NEW_BREED_NAME.test(name)) {
-      throw new UserFacingError(
-        'bad-argument',
-        'A new breed name may use letters, digits, spaces, hyphens, apostrophes, dots and brackets (at most 60 characters).',
-      );
-    }
+    // The store validates the name (no markup, no mentions) and refuses a bad one with a UserFacingError.
     return { breed: await this.deps.store.createBreed(name, userId), created: true };
   }
 
