@@ -29,7 +29,8 @@ export const GENERIC_FAILURE = 'Something went wrong while looking at that photo
 /** Turns an error into what people see; unexpected errors are logged with their details. */
 export function describeFailure(error: unknown, context: Record<string, unknown>): string {
   if (isUserFacing(error)) {
-    log.info({ ...context, code: error.code, err: error }, 'request refused');
+    // Logged with its cause (e.g. sharp's decoder message) so operators can see why a photo was refused.
+    log.warn({ ...context, code: error.code, err: error.cause ?? error }, 'photo refused');
     return error.userMessage;
   }
   log.error({ ...context, err: error }, 'classification failed');

@@ -1,0 +1,202 @@
+/**
+ * The bot end to end: real discord.js (our bot code) against the local fake Discord, with the real model on
+ * ../shared's MobileNet and a temporary SQLite database. Issue 3 §4.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
+import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
+import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
+
+const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
+const SAMOYED_DIR = path.join(imagewoofValDir, 'n02111889');
+const CAT = path.join(notDogsDir, 'n02123045_tabby.jpg');
+const jpeg = (file: string, filename = 'dog.jpg') => ({ filename, bytes: readFileSync(file), contentType: 'image/jpeg' });
+const NUMBERS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
+
+const embedText = (m: FakeMessage) => JSON.stringify(m.embeds);
+/** The "Labels" line under the top-5 (the crowd's answer), without markdown. */
+const crowdField = (m: FakeMessage) =>
+  (m.embeds[0]?.fields?.find((f) => f.name === 'Labels')?.value ?? '').replace(/\*\*/g, '').replace(/\\/g, '');
+/** Breed names in the order the reply lists them. */
+const listedBreeds = (m: FakeMessage) =>
+  [...(m.embeds[0]?.description ?? '').matchAll(/\*\*(.+?)\*\*/g)].map((x) => x[1]!.replace(/\\/g, ''));
+
+describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => {
+  let h: BotHarness;
+  before(async () => {
+    h = await startBotHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  let beagleReply: FakeMessage;
+
+  test('a posted dog photo gets the top-5 with the right breed, then six reactions in order', async () => {
+    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE)] });
+    beagleReply = await h.replyTo(posted.id, 6);
+    assert.ok(listedBreeds(beagleReply).includes('Beagle'), `top-5 was ${listedBreeds(beagleReply).join(', ')}`);
+    assert.equal(listedBreeds(beagleReply).length, 5);
+    assert.match(embedText(beagleReply), /█+░*\s\d+%/);
+    assert.match(beagleReply.embeds[0]!.footer!.text, /model base-mobilenet_v1_0\.75_224/);
+    assert.deepEqual(beagleReply.reactions.map((r) => r.emoji.name), [...NUMBERS, '❌']);
+    assert.equal(await h.app.replyForSourceMessage(posted.id), beagleReply.id);
+    // The bot's own six reactions are not labels.
+    const [item] = await h.app.replyItems(beagleReply.id);
+    assert.deepEqual(await h.app.store.labelsForImage(item!.imageId), []);
+  });
+
+  test("another person's 2️⃣ stores their label; changing it replaces it; removing it retracts it", async () => {
+    const second = listedBreeds(beagleReply)[1]!;
+    const third = listedBreeds(beagleReply)[2]!;
+    const bob = h.fake.users.bob.id;
+    const [item] = await h.app.replyItems(beagleReply.id);
+    assert.ok(item);
+
+    h.fake.addReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '2️⃣' });
+    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${second}`);
+    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [{ userId: bob, breed: second, source: 'reaction' }]);
+
+    h.fake.addReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '3️⃣' });
+    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${third}`);
+    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [{ userId: bob, breed: third, source: 'reaction' }]);
+
+    h.fake.removeReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '3️⃣' });
+    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === '');
+    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), []);
+  });
+
+  test('the same MESSAGE_CREATE delivered twice gets one reply', async () => {
+    const files = [jpeg(path.join(SAMOYED_DIR, 'n02111889_10130.jpg'))];
+    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'carol', files });
+    await h.replyTo(posted.id, 6);
+    h.fake.replayLastDispatch('MESSAGE_CREATE');
+    // A later message proves the replay has been processed (events are handled in order of arrival).
+    const marker = await h.fake.postMessage({ channelId: h.channelId, userId: 'carol', files: [jpeg(CAT, 'cat.jpg')] });
+    await h.replyTo(marker.id);
+    const replies = h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === posted.id);
+    assert.equal(replies.length, 1);
+  });
+
+  test('a photo that is not a dog gets a short reply and no reactions', async () => {
+    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(CAT, 'cat.jpg')] });
+    const reply = await h.replyTo(posted.id);
+    assert.match(reply.content, /^That doesn't look like a dog — more like .+ \(\d+%\)\.$/);
+    assert.equal(reply.embeds.length, 0);
+    await h.fake.waitForRequest((r) => r.method === 'POST' && r.route === '/channels/:channel/messages' && (r.response as { id?: string }).id === reply.id);
+    assert.equal(h.fake.requests.filter((r) => r.path.includes(`/messages/${reply.id}/reactions`)).length, 0);
+  });
+
+  test('a corrupt attachment gets a clear reply and nothing is stored', async () => {
+    const before = await h.app.store.counts();
+    const bytes = readFileSync(BEAGLE).subarray(0, 2000); // a truncated JPEG
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [{ filename: 'broken.jpg', bytes, contentType: 'image/jpeg' }],
+    });
+    const reply = await h.replyTo(posted.id);
+    assert.match(reply.content, /damaged or truncated/);
+    assert.deepEqual(await h.app.store.counts(), before);
+  });
+
+  test('/classify url: on the fake file host replies with the embed and reactions', async () => {
+    const url = h.fake.hostFile('beagle.jpg', readFileSync(BEAGLE), 'image/jpeg');
+    const run = await h.fake.runCommand({ name: 'classify', userId: 'bob', channelId: h.channelId, options: { url } });
+    const reply = await run.waitForReply((m) => m.reactions.length === 6, 60_000);
+    assert.ok(listedBreeds(reply).includes('Beagle'));
+  });
+
+  test('/classify url: on a private address is refused with a clear message', async () => {
+    const run = await h.fake.runCommand({
+      name: 'classify',
+      userId: 'bob',
+      channelId: h.channelId,
+      options: { url: 'http://10.0.0.1/dog.jpg' },
+    });
+    const reply = await run.reply();
+    assert.match(reply.content, /private or local network address/);
+    // Loopback is refused too, except for the fake's own file host.
+    const other = await h.fake.runCommand({
+      name: 'classify',
+      userId: 'bob',
+      channelId: h.channelId,
+      options: { url: 'http://127.0.0.1:9/dog.jpg' },
+    });
+    assert.match((await other.reply()).content, /private or local network address/);
+  });
+
+  test('/label autocompletes with typo tolerance and stores the label on the latest photo', async () => {
+    const choices = await h.fake.autocomplete({
+      name: 'label',
+      userId: 'carol',
+      channelId: h.channelId,
+      focusedOption: 'breed',
+      value: 'beagel',
+    });
+    assert.ok(choices.length <= 25);
+    assert.equal(choices[0]?.name, 'Beagle');
+
+    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE, 'again.jpg')] });
+    const reply = await h.replyTo(posted.id, 6);
+    const run = await h.fake.runCommand({ name: 'label', userId: 'carol', channelId: h.channelId, options: { breed: 'Beagle' } });
+    assert.match((await run.reply()).content, /labelled that photo \*\*Beagle\*\*/);
+    const [item] = await h.app.replyItems(reply.id);
+    assert.ok((await h.app.store.labelsForImage(item!.imageId)).some((l) => l.userId === h.fake.users.carol.id && l.breed === 'Beagle'));
+  });
+
+  test('/label with an unknown breed from a member is refused with the five nearest names', async () => {
+    const run = await h.fake.runCommand({ name: 'label', userId: 'alice', channelId: h.channelId, options: { breed: 'Beaglx Hund' } });
+    const content = (await run.reply()).content;
+    assert.match(content, /I don't know a breed called "Beaglx Hund"\. Did you mean: /);
+    assert.equal(content.split('Did you mean: ')[1]!.split(', ').length, 5);
+  });
+
+  test('/label with a message link from another server is refused', async () => {
+    const other = h.fake.guilds[1]!;
+    const link = `https://discord.com/channels/${other.guild.id}/${other.channels[0]!.id}/123456789012345678`;
+    const run = await h.fake.runCommand({
+      name: 'label',
+      userId: 'alice',
+      channelId: h.channelId,
+      options: { breed: 'Beagle', message: link },
+    });
+    assert.match((await run.reply()).content, /another server/);
+  });
+
+  test("a member's /retrain is refused; a moderator is told honestly that training is not available", async () => {
+    const refused = await h.fake.runCommand({ name: 'retrain', userId: 'newbie', channelId: h.channelId });
+    assert.match((await refused.reply()).content, /Only moderators can retrain/);
+    const mod = await h.fake.runCommand({ name: 'retrain', userId: 'owner', channelId: h.channelId });
+    assert.match((await mod.reply()).content, /Training isn't available/);
+  });
+
+  test('/model info shows the active version and backend', async () => {
+    const run = await h.fake.runCommand({ name: 'model info', userId: 'alice', channelId: h.channelId });
+    const text = embedText(await run.reply());
+    assert.match(text, /base-mobilenet_v1_0\.75_224/);
+    assert.match(text, new RegExp(h.app.backend));
+  });
+
+  test('no message the bot sent could ping anyone', () => {
+    const sent = h.fake.requests.filter(
+      (r: RecordedRequest) =>
+        (r.method === 'POST' || r.method === 'PATCH') &&
+        (r.route === '/channels/:channel/messages' ||
+          r.route === '/channels/:channel/messages/:message' ||
+          r.route === '/webhooks/:app/:token/messages/:message' ||
+          r.route === '/interactions/:interaction/:token/callback'),
+    );
+    assert.ok(sent.length > 10);
+    for (const r of sent) {
+      const body = r.body as { allowed_mentions?: unknown; data?: { allowed_mentions?: unknown; content?: string } };
+      const isDefer = r.route?.includes('callback') && !body.data?.content;
+      if (isDefer) continue;
+      const allowed = body.allowed_mentions ?? body.data?.allowed_mentions;
+      assert.deepEqual(allowed, { parse: [], replied_user: false }, `${r.method} ${r.path}`);
+    }
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * End-to-end harness: the real bot (real discord.js, real model, real SQLite) against the local fake Discord.
+ * One per test file: loading the model takes a few seconds.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createBreedbot, type BreedbotApp } from '../../src/app/create.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startBot, type RunningBot } from '../../src/discord/bot.ts';
+import { loadCommands } from '../../src/discord/command-loader.ts';
+import { deployCommands } from '../../src/discord/deploy.ts';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../../src/sandbox/fake-discord/index.ts';
+import { sharedModelEnv } from './shared-data.ts';
+
+export interface BotHarness {
+  fake: FakeDiscord;
+  app: BreedbotApp;
+  bot: RunningBot;
+  config: Config;
+  dir: string;
+  /** The main guild's #dog-photos channel id. */
+  channelId: string;
+  /** The bot's reply to a posted message, once it carries `reactions` reactions. */
+  replyTo(messageId: string, reactions?: number): Promise<FakeMessage>;
+  close(): Promise<void>;
+}
+
+export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-'));
+  const config = loadConfig({
+    ...process.env,
+    ...sharedModelEnv,
+    DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
+    DATA_DIR: path.join(dir, 'data'),
+    MODELS_DIR: path.join(dir, 'models'),
+    ...env,
+  });
+  const fake = await startFakeDiscord();
+  // The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
+  const app = await createBreedbot(config, { trustedLoopbackOrigins: [fake.baseUrl] });
+  const commands = await loadCommands();
+  await deployCommands({ token: fake.token, apiUrl: fake.apiUrl, commands: commands.json, guildId: fake.guild.guild.id });
+  const bot = await startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
+  const botId = fake.users.bot.id;
+  return {
+    fake,
+    app,
+    bot,
+    config,
+    dir,
+    channelId: fake.channel('dog-photos').id,
+    replyTo: (messageId, reactions = 0) =>
+      fake.waitForMessage(
+        (m) => m.author.id === botId && m.message_reference?.message_id === messageId && m.reactions.length >= reactions,
+        60_000,
+      ),
+    async close() {
+      await bot.stop();
+      await app.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
