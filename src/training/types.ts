@@ -68,11 +68,11 @@ export interface TrainHeadOptions {
 
 export const defaultTrainHeadOptions: TrainHeadOptions = {
   seed: 1,
-  maxEpochs: 30,
+  maxEpochs: 20,
   batchSize: 64,
   maxStepsPerEpoch: 32,
   learningRate: 1e-3,
-  patience: 4,
+  patience: 3,
   restoreBest: true,
   l2ToStart: 0.01,
   distillWeight: 0,
