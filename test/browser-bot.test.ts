@@ -1,0 +1,66 @@
+/**
+ * A person's view: Debian's Chromium (playwright-core, headless) on the sandbox page, with the real bot
+ * (real model on ../shared, SQLite) behind the fake Discord. Upload a dog photo → the top-5 appears; click 2️⃣.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { attachSandboxPage } from '../src/sandbox/index.ts';
+import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
+import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = skipWithoutPhotos || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`);
+const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
+
+describe('the sandbox page with the real bot', { skip }, () => {
+  let h: BotHarness;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    h = await startBotHarness();
+    const { pageUrl } = attachSandboxPage(h.fake);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    page = await browser.newPage();
+    await page.goto(pageUrl);
+    await page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  test('uploading a dog photo shows the top-5 with confidence bars and the six reactions', async () => {
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'beagle.jpg',
+      mimeType: 'image/jpeg',
+      buffer: readFileSync(BEAGLE),
+    });
+    await page.getByTestId('send-button').click();
+    const reply = page.locator('[data-testid="message"][data-author="bot"]').last();
+    await reply.getByTestId('embed-title').waitFor({ timeout: 60_000 });
+    assert.match((await reply.getByTestId('embed-title').textContent()) ?? '', /Beagle/);
+    const description = (await reply.getByTestId('embed-description').textContent()) ?? '';
+    assert.equal(description.match(/\d+%/g)?.length, 5, description);
+    assert.match(description, /█/);
+    await reply.locator('[data-emoji="❌"] [data-testid="reaction-count"]').waitFor();
+
+    await reply.locator('[data-emoji="1️⃣"]').click();
+    await reply.getByTestId('embed-field').filter({ hasText: /1 person says/ }).waitFor();
+  });
+});
