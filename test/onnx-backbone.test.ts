@@ -11,6 +11,7 @@ import { BreedClassifier, baseHeadOf, baseVersionOf } from '../src/model/classif
 import { imageSpecOf, loadModelConfig, type ModelConfig } from '../src/model/model-config.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
 import { withOnnxEmbeddings } from '../src/model/onnx/onnx-embeddings.ts';
+import { startOnnxWorker } from '../src/model/onnx/onnx-worker.ts';
 import { convertLayersBackbone } from '../src/model/onnx/keras-to-onnx.ts';
 import { OnnxConversionError, readLayersModel } from '../src/model/onnx/layers-model.ts';
 import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
@@ -97,6 +98,27 @@ describe('ONNX Runtime backbone on the real MobileNet', { skip: skipReal }, () =
     // The photos are 10 dog breeds and 2 non-dogs: the verdicts are not all the same.
     assert.equal(b.filter((r) => r.isDog).length, inputs.length - 2);
     await choice.backbone.embed([inputs[0]!]); // still usable before dispose
+  });
+
+  test('in a worker thread: identical embeddings, and the event loop runs while a batch is embedded', async () => {
+    const inWorker = await startOnnxWorker(sharedModelDir, modelConfig, { cacheDir });
+    const onMain = await loadOnnxBackbone(sharedModelDir, modelConfig, { cacheDir });
+    try {
+      const batch = [...inputs, ...inputs];
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 1);
+      const fromWorker = await inWorker.embed(batch);
+      clearInterval(ticker);
+      // onnxruntime-node's run blocks the thread that calls it (on the main thread a batch lets one tick
+      // through at most); here that thread was the worker's, so the timer kept firing.
+      assert.ok(ticks >= 3, `only ${ticks} timer callbacks ran while the worker embedded a batch`);
+      const fromMain = await onMain.embed(batch);
+      fromWorker.forEach((e, i) => assert.deepEqual(e, fromMain[i]));
+    } finally {
+      await inWorker.dispose();
+      await onMain.dispose();
+    }
+    await assert.rejects(inWorker.embed([inputs[0]!]), /worker exited/);
   });
 
   test('the converted model is cached by weight hash, and a corrupt cache file is rebuilt', async () => {

@@ -4,6 +4,7 @@ import { projectRoot } from '../../config.ts';
 import { log } from '../../log.ts';
 import type { ModelConfig } from '../model-config.ts';
 import type { ModelInput } from '../types.ts';
+import { embedInChunks } from './batch.ts';
 import { cachedOnnxBackbone } from './onnx-cache.ts';
 import { readLayersModel } from './layers-model.ts';
 import { loadOnnxRuntime, type OrtSession } from './onnxruntime.ts';
@@ -35,6 +36,11 @@ export interface OnnxBackbone {
    * so a call blocks the event loop for its duration; put it in a worker thread to keep a gateway responsive.
    */
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
+  /**
+   * One session run on a packed NHWC batch of `count` images; returns [count, embeddingDim] row-major.
+   * The worker variant takes ownership of `batch` (its memory moves to the worker thread).
+   */
+  embedFlat(batch: Float32Array, count: number): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
@@ -113,23 +119,12 @@ export async function loadOnnxBackbone(
     'onnx backbone loaded',
   );
 
-  async function embedChunk(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
-    const batch = new Float32Array(inputs.length * pixels);
-    inputs.forEach((input, i) => {
-      if (input.size !== size || input.data.length !== pixels) {
-        throw new Error(
-          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${size}px`,
-        );
-      }
-      batch.set(input.data, i * pixels);
-    });
-    const feeds = { [inputName]: new ort.Tensor('float32', batch, [inputs.length, size, size, 3]) };
-    const result = await session.run(feeds);
-    const output = result[outputName]!;
-    const flat = output.data as Float32Array;
-    const embeddings = inputs.map((_, i) => flat.slice(i * embeddingDim, (i + 1) * embeddingDim));
+  async function embedFlat(batch: Float32Array, count: number): Promise<Float32Array> {
+    const feeds = { [inputName]: new ort.Tensor('float32', batch, [count, size, size, 3]) };
+    const output = (await session.run(feeds))[outputName]!;
+    const flat = (output.data as Float32Array).slice();
     output.dispose?.();
-    return embeddings;
+    return flat;
   }
 
   return {
@@ -137,13 +132,8 @@ export async function loadOnnxBackbone(
     embeddingDim,
     inputSize: size,
     onnxPath: cached.path,
-    async embed(inputs) {
-      const result: Float32Array[] = [];
-      for (let start = 0; start < inputs.length; start += maxBatch) {
-        result.push(...(await embedChunk(inputs.slice(start, start + maxBatch))));
-      }
-      return result;
-    },
+    embed: (inputs) => embedInChunks(inputs, { size, dim: embeddingDim, maxBatch }, embedFlat),
+    embedFlat,
     dispose: () => session.release(),
   };
 }

@@ -1,6 +1,12 @@
 import { log } from '../../log.ts';
 import type { Backbone } from '../backbone.ts';
 import { loadOnnxBackbone, type OnnxBackboneOptions } from './onnx-backbone.ts';
+import { startOnnxWorker } from './onnx-worker.ts';
+
+export interface OnnxEmbeddingOptions extends OnnxBackboneOptions {
+  /** 'worker' (default): ONNX Runtime runs in a worker thread and never stalls the event loop. */
+  thread?: 'worker' | 'main';
+}
 
 export type EmbeddingEngine = 'tfjs' | 'onnx';
 
