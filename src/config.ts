@@ -39,6 +39,19 @@ const envSchema = z.object({
   TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgpu']).optional(),
   /** A photo is a dog when the pretrained classifier puts at least this share of probability on dog classes. */
   DOG_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.5),
+  /**
+   * Where embeddings are computed: auto (ONNX Runtime in a worker when it loads and agrees with tfjs, else tfjs
+   * worker threads), worker (tfjs in worker threads), onnx, inprocess (tfjs on the main thread). See
+   * src/model/inference/select-engine.ts.
+   */
+  EMBED_ENGINE: z.enum(['auto', 'worker', 'inprocess', 'onnx']).default('auto'),
+  /** tfjs worker threads for EMBED_ENGINE=worker; 0 = one per core, at most 2. */
+  EMBED_WORKERS: intFromEnv(0),
+  /** Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one. */
+  BATCH_MAX: z.coerce.number().int().positive().default(16),
+  BATCH_WAIT_MS: intFromEnv(5),
+  /** Images allowed to wait for the backbone; beyond that requests fail at once with a 'busy' error. */
+  BATCH_QUEUE_LIMIT: z.coerce.number().int().positive().default(256),
 
   IMAGE_MAX_BYTES: intFromEnv(20 * 1024 * 1024),
   IMAGE_MAX_PIXELS: intFromEnv(40_000_000),

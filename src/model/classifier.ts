@@ -1,4 +1,5 @@
 import type { Backbone } from './backbone.ts';
+import type { EmbeddingEngine } from './inference/engine.ts';
 import { breedNames } from './breed-names.ts';
 import {
   assertHeadShape,
@@ -13,6 +14,11 @@ import type { BreedHead, ClassifyResult, ModelInput } from './types.ts';
 export interface ClassifierOptions {
   /** An image is a dog when the pretrained classifier puts at least this much probability on dog classes. */
   dogThreshold?: number;
+  /**
+   * Computes the embeddings (a worker pool, ONNX Runtime, batching...); the backbone's own `embed` when absent.
+   * The backbone still supplies the config and the pretrained classifier weights.
+   */
+  engine?: EmbeddingEngine;
 }
 
 export const DEFAULT_DOG_THRESHOLD = 0.5;
@@ -40,6 +46,7 @@ export function baseHeadOf(backbone: Backbone): BreedHead {
  */
 export class BreedClassifier {
   readonly dogThreshold: number;
+  readonly engine: EmbeddingEngine | undefined;
 
   constructor(
     readonly backbone: Backbone,
@@ -49,15 +56,19 @@ export class BreedClassifier {
   ) {
     assertHeadShape(head, backbone.embeddingDim);
     this.dogThreshold = options.dogThreshold ?? DEFAULT_DOG_THRESHOLD;
+    this.engine = options.engine;
     if (!(this.dogThreshold > 0 && this.dogThreshold <= 1)) throw new Error('dogThreshold must be in (0, 1]');
   }
 
   withHead(head: BreedHead, modelVersion: string): BreedClassifier {
-    return new BreedClassifier(this.backbone, head, modelVersion, { dogThreshold: this.dogThreshold });
+    return new BreedClassifier(this.backbone, head, modelVersion, {
+      dogThreshold: this.dogThreshold,
+      ...(this.engine ? { engine: this.engine } : {}),
+    });
   }
 
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
-    return this.backbone.embed(inputs);
+    return (this.engine ?? this.backbone).embed(inputs);
   }
 
   /** The pretrained classifier's probabilities (1000 ImageNet classes for the default backbone). */

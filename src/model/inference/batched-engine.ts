@@ -1,0 +1,64 @@
+/**
+ * An EmbeddingEngine whose single-image calls from concurrent requests are merged into batches before they
+ * reach the engine underneath (one backbone call per batch instead of one per image).
+ */
+import { BatcherClosedError, MicroBatcher, type BatcherStats } from './batcher.ts';
+import type { EmbeddingEngine } from './engine.ts';
+import { EngineClosedError } from './worker-engine.ts';
+import type { ModelInput } from '../types.ts';
+
+export interface BatchingOptions {
+  /** Most images per backbone call (BATCH_MAX). */
+  maxBatch: number;
+  /** Longest an image waits for others to join its batch (BATCH_WAIT_MS). */
+  maxWaitMs: number;
+  /** Images allowed to wait; beyond that requests fail fast with BusyError (BATCH_QUEUE_LIMIT). */
+  maxQueue: number;
+}
+
+export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 16, maxWaitMs: 5, maxQueue: 256 };
+
+export interface BatchedEngine extends EmbeddingEngine {
+  readonly inner: EmbeddingEngine;
+  readonly batching: BatchingOptions;
+  batchStats(): BatcherStats;
+}
+
+const isEngineGone = (err: unknown) => err instanceof EngineClosedError || err instanceof BatcherClosedError;
+
+export function batchedEngine(inner: EmbeddingEngine, options: Partial<BatchingOptions> = {}): BatchedEngine {
+  const batching = { ...DEFAULT_BATCHING, ...options };
+  const batcher = new MicroBatcher<ModelInput, Float32Array>({
+    run: (items) => inner.embed(items),
+    maxBatch: batching.maxBatch,
+    maxWaitMs: batching.maxWaitMs,
+    maxQueue: batching.maxQueue,
+    concurrency: inner.parallelism,
+    splitOnError: (err) => !isEngineGone(err),
+  });
+  // A bulk caller (eval, re-embedding) goes through in slices so it neither trips the queue limit by itself
+  // nor starves the interactive requests queued behind it for long.
+  const slice = Math.max(1, Math.min(batching.maxQueue, batching.maxBatch * inner.parallelism));
+
+  return {
+    kind: inner.kind,
+    backendName: inner.backendName,
+    parallelism: inner.parallelism,
+    inner,
+    batching,
+    batchStats: () => batcher.stats,
+    async embed(inputs) {
+      if (inputs.length <= slice) return batcher.submitAll(inputs);
+      const out: Float32Array[] = [];
+      for (let start = 0; start < inputs.length; start += slice) {
+        out.push(...(await batcher.submitAll(inputs.slice(start, start + slice))));
+      }
+      return out;
+    },
+    memory: () => inner.memory(),
+    async dispose() {
+      await batcher.close();
+      await inner.dispose();
+    },
+  };
+}

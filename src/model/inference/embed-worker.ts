@@ -1,0 +1,113 @@
+/**
+ * An embedding worker thread: loads the frozen backbone itself (tfjs on the configured backend, or ONNX
+ * Runtime) and answers embed requests, so inference never blocks the serving thread's event loop.
+ * Started by worker-engine.ts through embed-worker.mjs; protocol in worker-protocol.ts.
+ */
+import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import { projectRoot } from '../../config.ts';
+import { selectBackend } from '../backend.ts';
+import { loadBackbone } from '../backbone.ts';
+import { loadModelConfig } from '../model-config.ts';
+import type { ModelInput } from '../types.ts';
+import type { EmbedWorkerSetup, FromWorker, ToWorker } from './worker-protocol.ts';
+
+if (!parentPort) throw new Error('embed-worker.ts must run as a worker thread (see worker-engine.ts)');
+const port = parentPort;
+const setup = workerData as EmbedWorkerSetup;
+const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+interface LoadedEmbedder {
+  backendName: string;
+  embeddingDim: number;
+  inputSize: number;
+  embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
+  tensors(): Promise<{ numTensors: number; numBytes: number } | null>;
+}
+
+async function load(): Promise<LoadedEmbedder> {
+  const config = loadModelConfig(setup.modelConfigPath);
+  if (setup.kind === 'onnx') {
+    const { loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
+    const onnx = await loadOnnxBackbone(setup.modelDir, config, {
+      ...(setup.onnxThreads ? { threads: setup.onnxThreads } : {}),
+    });
+    return {
+      backendName: ONNX_ENGINE,
+      embeddingDim: onnx.embeddingDim,
+      inputSize: onnx.inputSize,
+      embed: (inputs) => onnx.embed(inputs),
+      tensors: async () => null,
+    };
+  }
+  const backend = await selectBackend(setup.backend);
+  const backbone = await loadBackbone({
+    config,
+    source: setup.modelDir,
+    cacheRoot: path.join(projectRoot, 'models', 'cache'),
+    baseDir: projectRoot,
+  });
+  const tf = await import('@tensorflow/tfjs');
+  return {
+    backendName: backend.name,
+    embeddingDim: backbone.embeddingDim,
+    inputSize: config.inputSize,
+    embed: (inputs) => backbone.embed(inputs),
+    tensors: async () => {
+      const { numTensors, numBytes } = tf.memory();
+      return { numTensors, numBytes };
+    },
+  };
+}
+
+async function handle(embedder: LoadedEmbedder, message: ToWorker): Promise<void> {
+  if (message.type === 'memory') {
+    const t = await embedder.tensors();
+    send({
+      type: 'memory',
+      id: message.id,
+      numTensors: t?.numTensors ?? null,
+      numBytes: t?.numBytes ?? null,
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+    });
+    return;
+  }
+  const { id, count, batch } = message;
+  const size = embedder.inputSize;
+  const pixels = size * size * 3;
+  try {
+    if (batch.length !== count * pixels) {
+      throw new Error(`a batch of ${count} needs ${count * pixels} values, got ${batch.length}`);
+    }
+    const inputs = Array.from({ length: count }, (_, i) => ({
+      data: batch.subarray(i * pixels, (i + 1) * pixels),
+      size,
+    }));
+    const rows = await embedder.embed(inputs);
+    const dim = embedder.embeddingDim;
+    const flat = new Float32Array(count * dim);
+    rows.forEach((row, i) => flat.set(row, i * dim));
+    send({ type: 'embedded', id, dim, embeddings: flat }, [flat.buffer]);
+  } catch (err) {
+    send({ type: 'error', id, message: (err as Error)?.message ?? String(err) });
+  }
+}
+
+try {
+  const embedder = await load();
+  // One request at a time: a backbone call is synchronous compute, so queuing here costs nothing.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (message: ToWorker) => {
+    chain = chain.then(() => handle(embedder, message));
+  });
+  send({
+    type: 'ready',
+    backendName: embedder.backendName,
+    embeddingDim: embedder.embeddingDim,
+    inputSize: embedder.inputSize,
+  });
+} catch (err) {
+  send({ type: 'startup-error', message: (err as Error)?.message ?? String(err) });
+  port.close();
+}

@@ -1,0 +1,132 @@
+/**
+ * EMBED_ENGINE: which EmbeddingEngine serves.
+ *   inprocess  the backbone on the calling thread (tfjs; blocks the event loop while it computes)
+ *   worker     tfjs in EMBED_WORKERS worker threads (default: one per core, at most 2), same backend as the main thread
+ *   onnx       ONNX Runtime (onnxruntime-node, CPU) in one worker thread, checked against tfjs at start-up
+ *   auto       onnx when onnxruntime-node loads and agrees with tfjs, else worker (see AUTO_PREFERS_ONNX)
+ */
+import os from 'node:os';
+import { log } from '../../log.ts';
+import type { Backbone } from '../backbone.ts';
+import type { BackendName } from '../backend.ts';
+import type { ModelInput } from '../types.ts';
+import { inProcessEngine, type EmbeddingEngine } from './engine.ts';
+import { startWorkerEngine } from './worker-engine.ts';
+
+export const EMBED_ENGINE_SETTINGS = ['auto', 'worker', 'inprocess', 'onnx'] as const;
+export type EmbedEngineSetting = (typeof EMBED_ENGINE_SETTINGS)[number];
+
+/**
+ * Measured in `npm run bench` on the 2-core reference machine: tfjs-wasm in worker threads misses the
+ * latency and throughput targets that ONNX Runtime meets with room to spare, so auto prefers ONNX.
+ */
+export const AUTO_PREFERS_ONNX = true;
+
+/** Largest |onnx - tfjs| accepted at start-up, relative to the embedding's largest magnitude (min 1). */
+export const ONNX_AGREEMENT_TOLERANCE = 1e-4;
+
+export interface EngineSelectionOptions {
+  setting: EmbedEngineSetting;
+  /** The main thread's loaded backbone: the in-process engine and the reference for the ONNX check. */
+  backbone: Backbone;
+  /** The tfjs backend the main thread chose; workers use the same. */
+  backendName: BackendName;
+  modelConfigPath: string;
+  /** Worker threads for the tfjs worker engine; 0 or absent: one per core, at most 2. */
+  workers?: number;
+  /** ONNX Runtime intra-op threads; default: the number of cores. */
+  onnxThreads?: number;
+}
+
+export interface EngineSelection {
+  engine: EmbeddingEngine;
+  setting: EmbedEngineSetting;
+  /** Why the preferred engine (onnx for auto) is not the one serving. */
+  fallbackReason?: string;
+  /** For onnx: the largest difference from tfjs found by the start-up check. */
+  onnxMaxAbsDiff?: number;
+}
+
+export const defaultWorkerCount = () => Math.max(1, Math.min(2, os.availableParallelism()));
+
+/** A deterministic, image-like input (smooth colour gradients) for the start-up agreement check. */
+export function probeInput(size: number): ModelInput {
+  const data = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 3;
+      data[i] = Math.sin(x / 17) * 0.8;
+      data[i + 1] = Math.cos(y / 23) * 0.8;
+      data[i + 2] = ((x + y) / size - 1) * 0.9;
+    }
+  }
+  return { data, size };
+}
+
+export function maxAbsDifference(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let max = 0;
+  a.forEach((row, i) => row.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[i]![j]!)))));
+  return max;
+}
+
+async function startOnnx(
+  options: EngineSelectionOptions,
+): Promise<{ engine: EmbeddingEngine; diff: number }> {
+  const { backbone } = options;
+  const engine = await startWorkerEngine({
+    kind: 'onnx',
+    workers: 1,
+    onnxThreads: options.onnxThreads ?? os.availableParallelism(),
+    modelConfigPath: options.modelConfigPath,
+    modelDir: backbone.source.dir,
+  });
+  try {
+    const probe = [probeInput(backbone.config.inputSize)];
+    const [reference, onnx] = [await backbone.embed(probe), await engine.embed(probe)];
+    const diff = maxAbsDifference(reference, onnx);
+    const scale = Math.max(1, ...reference[0]!.map(Math.abs));
+    if (!(diff <= ONNX_AGREEMENT_TOLERANCE * scale)) {
+      throw new Error(`ONNX Runtime disagrees with tfjs by ${diff.toExponential(2)} on the start-up probe`);
+    }
+    return { engine, diff };
+  } catch (err) {
+    await engine.dispose();
+    throw err;
+  }
+}
+
+const startTfjsWorkers = (options: EngineSelectionOptions) =>
+  startWorkerEngine({
+    kind: 'tfjs',
+    workers: options.workers || defaultWorkerCount(),
+    backend: options.backendName,
+    modelConfigPath: options.modelConfigPath,
+    modelDir: options.backbone.source.dir,
+  });
+
+export async function selectEmbeddingEngine(options: EngineSelectionOptions): Promise<EngineSelection> {
+  const { setting } = options;
+  switch (setting) {
+    case 'inprocess':
+      return { setting, engine: inProcessEngine(options.backbone, options.backendName) };
+    case 'worker':
+      return { setting, engine: await startTfjsWorkers(options) };
+    case 'onnx': {
+      const { engine, diff } = await startOnnx(options).catch((err: unknown) => {
+        throw new Error(`EMBED_ENGINE=onnx cannot be used: ${(err as Error).message}`, { cause: err });
+      });
+      return { setting, engine, onnxMaxAbsDiff: diff };
+    }
+    case 'auto': {
+      if (!AUTO_PREFERS_ONNX) return { setting, engine: await startTfjsWorkers(options) };
+      try {
+        const { engine, diff } = await startOnnx(options);
+        return { setting, engine, onnxMaxAbsDiff: diff };
+      } catch (err) {
+        const fallbackReason = (err as Error).message;
+        log.warn({ reason: fallbackReason }, 'ONNX Runtime engine unavailable; embedding with tfjs workers');
+        return { setting, engine: await startTfjsWorkers(options), fallbackReason };
+      }
+    }
+  }
+}
