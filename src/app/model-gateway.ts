@@ -1,7 +1,7 @@
 /**
- * The serving model behind one async door: bytes → (decode with sharp) → lease the active classifier from the
- * ModelHolder → classify. Inference runs one image at a time: tfjs-wasm computes synchronously inside each
- * call, so small steps keep the gateway's heartbeats flowing between images; decoding runs on sharp's threads.
+ * The serving model behind one async door: bytes → (decode on sharp's threads) → lease the active classifier
+ * from the ModelHolder → classify. The runtime's engine micro-batches concurrent embeddings off the main
+ * thread, so requests go in concurrently and the gateway's heartbeats keep flowing.
  */
 import type { Config } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
@@ -40,12 +40,11 @@ export async function loadModelGateway(config: ModelConfigSubset, activeVersion:
     dispose: () => undefined,
   });
   const limits = imageLimitsFromConfig(config);
-  let queue: Promise<unknown> = Promise.resolve();
 
   return {
     runtime,
     holder,
-    backend: runtime.backend.name,
+    backend: runtime.servingBackend,
     backboneId: runtime.backbone.id,
     activeVersion: () => holder.version,
     breedCount: () => holder.model.head.breeds.length,
@@ -58,16 +57,13 @@ export async function loadModelGateway(config: ModelConfigSubset, activeVersion:
     },
     async classifyBytes(bytes) {
       const prepared = await prepareModelInput(bytes, runtime.imageSpec, limits);
-      const turn = queue.then(() => holder.use((classifier) => classifier.classify(prepared.input)));
-      queue = turn.catch(() => undefined);
-      const result = await turn;
+      const result = await holder.use((classifier) => classifier.classify(prepared.input));
       const { sha256, width, height, format } = prepared;
       return { result, image: { sha256, width, height, format } };
     },
     async dispose() {
-      await queue;
       await holder.close();
-      runtime.dispose();
+      await runtime.close();
     },
   };
 }
