@@ -25,10 +25,11 @@ export interface EngineChoice {
  */
 export async function withOnnxEmbeddings(
   backbone: Backbone,
-  options: OnnxBackboneOptions = {},
+  options: OnnxEmbeddingOptions = {},
 ): Promise<EngineChoice> {
   try {
-    const onnx = await loadOnnxBackbone(backbone.source.dir, backbone.config, options);
+    const load = options.thread === 'main' ? loadOnnxBackbone : startOnnxWorker;
+    const onnx = await load(backbone.source.dir, backbone.config, options);
     if (onnx.embeddingDim !== backbone.embeddingDim) {
       await onnx.dispose();
       throw new Error(`ONNX embedding has ${onnx.embeddingDim} values, tfjs ${backbone.embeddingDim}`);
