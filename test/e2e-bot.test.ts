@@ -181,6 +181,58 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.match(text, new RegExp(h.app.backend));
   });
 
+  test('/classify image: and the "Classify breed" message menu give the same reply', async () => {
+    const run = await h.fake.runCommand({
+      name: 'classify',
+      userId: 'alice',
+      channelId: h.channelId,
+      options: { image: jpeg(BEAGLE, 'upload.jpg') },
+    });
+    const reply = await run.waitForReply((m) => m.reactions.length === 6, 60_000);
+    assert.ok(listedBreeds(reply).includes('Beagle'));
+
+    // A post in #general (the bot answers there too); the menu works from the resolved message alone.
+    const posted = await h.fake.postMessage({ channelId: h.fake.channel('general').id, userId: 'carol', files: [jpeg(BEAGLE)] });
+    await h.replyTo(posted.id, 6);
+    const menu = h.fake.runMessageCommand({ name: 'Classify breed', userId: 'bob', channelId: h.fake.channel('general').id, targetMessageId: posted.id });
+    const menuReply = await menu.waitForReply((m) => m.reactions.length === 6, 60_000);
+    assert.deepEqual(listedBreeds(menuReply), listedBreeds(await h.replyTo(posted.id)));
+  });
+
+  test('❌ explains /label once, mentioning nobody', async () => {
+    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE, 'x.jpg')] });
+    const reply = await h.replyTo(posted.id, 6);
+    h.fake.addReaction({ messageId: reply.id, userId: 'bob', emoji: '❌' });
+    h.fake.addReaction({ messageId: reply.id, userId: 'carol', emoji: '❌' });
+    const help = await h.fake.waitForMessage((m) => m.message_reference?.message_id === reply.id);
+    assert.match(help.content, /`\/label breed:`/);
+    assert.deepEqual(help.mentions, []);
+    const marker = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(CAT, 'cat.jpg')] });
+    await h.replyTo(marker.id);
+    assert.equal(h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === reply.id).length, 1);
+  });
+
+  test('a moderator may name a new breed with /label; members may not; /stats counts labels', async () => {
+    const member = await h.fake.runCommand({ name: 'label', userId: 'newbie', channelId: h.channelId, options: { breed: 'Cavapoo' } });
+    assert.match((await member.reply()).content, /I don't know a breed called "Cavapoo"/);
+    const mod = await h.fake.runCommand({ name: 'label', userId: 'moderator', channelId: h.channelId, options: { breed: 'Cavapoo' } });
+    const content = (await mod.reply()).content;
+    assert.match(content, /\*\*Cavapoo\*\* is a new breed/);
+    assert.match(content, /A moderator says: \*\*Cavapoo\*\*/);
+    const bad = await h.fake.runCommand({ name: 'label', userId: 'moderator', channelId: h.channelId, options: { breed: '@everyone' } });
+    assert.match((await bad.reply()).content, /can't be a breed name/);
+
+    const stats = await h.fake.runCommand({ name: 'stats', userId: 'alice', channelId: h.channelId });
+    const fields = (await stats.reply()).embeds[0]!.fields!;
+    assert.ok(Number(fields.find((f) => f.name === 'Labels')!.value) >= 2);
+    assert.match(fields.find((f) => f.name === 'Labels per breed')!.value, /Cavapoo: 1/);
+  });
+
+  test('/model rollback is for moderators only', async () => {
+    const run = await h.fake.runCommand({ name: 'model rollback', userId: 'newbie', channelId: h.channelId, options: { version: 'v1' } });
+    assert.match((await run.reply()).content, /Only moderators can roll the model back/);
+  });
+
   test('no message the bot sent could ping anyone', () => {
     const sent = h.fake.requests.filter(
       (r: RecordedRequest) =>
