@@ -19,6 +19,27 @@ type EngineModule = typeof import('@prisma/schema-engine-wasm');
 
 let enginePromise: Promise<EngineModule> | null = null;
 
+/**
+ * The engine races some operations against setTimeout (10 s) and never clears those timers, which would keep
+ * a finished CLI or test process alive for 10 s. Its timers are collected here and cleared once no engine
+ * work is running.
+ */
+const engineTimers = new Set<ReturnType<typeof setTimeout>>();
+let runningEngines = 0;
+
+function withTrackedTimers(glue: Record<string, unknown>): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...glue };
+  for (const [name, fn] of Object.entries(glue)) {
+    if (!name.startsWith('__wbg_setTimeout_') || typeof fn !== 'function') continue;
+    imports[name] = (...args: unknown[]) => {
+      const timer = (fn as (...a: unknown[]) => ReturnType<typeof setTimeout>)(...args);
+      engineTimers.add(timer);
+      return timer;
+    };
+  }
+  return imports;
+}
+
 function loadEngineModule(): Promise<EngineModule> {
   enginePromise ??= (async () => {
     const require = createRequire(import.meta.url);
@@ -27,7 +48,9 @@ function loadEngineModule(): Promise<EngineModule> {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
     const bytes = await readFile(path.join(path.dirname(gluePath), 'schema_engine_bg.wasm'));
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue as never });
+    const { instance } = await WebAssembly.instantiate(bytes, {
+      './schema_engine_bg.js': withTrackedTimers(glue as unknown as Record<string, unknown>) as WebAssembly.ModuleImports,
+    });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
@@ -166,6 +189,7 @@ export async function withSchemaEngine<T>(
   const { wrapped, closeAll } = trackingFactory(factory);
   const onLog = (line: string) => log.debug({ engine: line }, 'schema engine');
   let engine: SchemaEngine | null = null;
+  runningEngines++;
   try {
     engine = await glue.SchemaEngine.new(
       { datamodels: [[schema.path, schema.content]] },
@@ -176,5 +200,9 @@ export async function withSchemaEngine<T>(
   } finally {
     engine?.free();
     await closeAll();
+    if (--runningEngines === 0) {
+      for (const timer of engineTimers) clearTimeout(timer);
+      engineTimers.clear();
+    }
   }
 }

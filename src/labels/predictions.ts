@@ -1,0 +1,155 @@
+/**
+ * What the bot answered, per image of a message or slash command. Recording is idempotent on the source
+ * (message or interaction id + attachment index): a gateway event replayed after a reconnect finds the first
+ * prediction instead of making a second one. The embedding goes to the Embedding table (one per image and
+ * backbone), where training looks for it.
+ */
+import type { BreedProbability } from '../model/types.ts';
+import type { Database } from './database.ts';
+import { saveEmbedding } from './embeddings.ts';
+import { isUniqueViolation } from './errors.ts';
+
+export interface PredictionSource {
+  messageId?: string | null;
+  interactionId?: string | null;
+  /** Which attachment of the message (0 for a single image). */
+  attachmentIndex?: number;
+}
+
+export interface NewPrediction extends PredictionSource {
+  imageId: string;
+  guildId: string | null;
+  channelId: string;
+  /** Who posted or asked. */
+  userId: string | null;
+  modelVersion: string;
+  backboneId: string;
+  isDog: boolean;
+  dogProbability: number;
+  top5: BreedProbability[];
+  lookslike?: { label: string; probability: number } | null;
+  embedding?: Float32Array;
+}
+
+export interface PredictionRecord {
+  id: string;
+  imageId: string;
+  guildId: string | null;
+  channelId: string;
+  messageId: string | null;
+  interactionId: string | null;
+  attachmentIndex: number;
+  replyMessageId: string | null;
+  userId: string | null;
+  modelVersion: string;
+  backboneId: string;
+  isDog: boolean;
+  dogProbability: number;
+  topBreed: string;
+  top5: BreedProbability[];
+  lookslike: { label: string; probability: number } | null;
+  createdAt: Date;
+}
+
+/** The unique key of a prediction's source: the interaction when there is one, else the message. */
+export function sourceKeyOf(source: PredictionSource): string {
+  const index = source.attachmentIndex ?? 0;
+  if (source.interactionId) return `interaction:${source.interactionId}:${index}`;
+  if (source.messageId) return `message:${source.messageId}:${index}`;
+  throw new Error('a prediction needs a message id or an interaction id');
+}
+
+type PredictionRow = Omit<PredictionRecord, 'top5' | 'lookslike'> & { top5: unknown; lookslike: unknown; sourceKey: string };
+
+function toRecord(row: PredictionRow): PredictionRecord {
+  const { sourceKey: _sourceKey, ...rest } = row;
+  const top5 = Array.isArray(row.top5) ? (row.top5 as BreedProbability[]) : [];
+  const lookslike = row.lookslike && typeof row.lookslike === 'object' ? (row.lookslike as PredictionRecord['lookslike']) : null;
+  return { ...rest, top5, lookslike };
+}
+
+export async function findPredictionBySource(db: Database, source: PredictionSource): Promise<PredictionRecord | null> {
+  const row = await db.prisma.prediction.findUnique({ where: { sourceKey: sourceKeyOf(source) } });
+  return row ? toRecord(row) : null;
+}
+
+/** Stores a prediction once per source; `created` is false when the source already had one (returned as is). */
+export async function recordPrediction(
+  db: Database,
+  p: NewPrediction,
+): Promise<{ prediction: PredictionRecord; created: boolean }> {
+  const sourceKey = sourceKeyOf(p);
+  const existing = await db.prisma.prediction.findUnique({ where: { sourceKey } });
+  if (existing) return { prediction: toRecord(existing), created: false };
+
+  const top1 = p.top5[0]?.breed;
+  if (!top1) throw new Error('a prediction needs at least one breed in top5');
+  if (p.embedding) await saveEmbedding(db, p.imageId, p.backboneId, p.embedding);
+  try {
+    const row = await db.prisma.prediction.create({
+      data: {
+        sourceKey,
+        imageId: p.imageId,
+        guildId: p.guildId,
+        channelId: p.channelId,
+        messageId: p.messageId ?? null,
+        interactionId: p.interactionId ?? null,
+        attachmentIndex: p.attachmentIndex ?? 0,
+        userId: p.userId,
+        modelVersion: p.modelVersion,
+        backboneId: p.backboneId,
+        isDog: p.isDog,
+        dogProbability: p.dogProbability,
+        topBreed: top1,
+        top5: p.top5.map(({ breed, probability }) => ({ breed, probability })),
+        lookslike: p.lookslike ? { label: p.lookslike.label, probability: p.lookslike.probability } : undefined,
+      },
+    });
+    return { prediction: toRecord(row), created: true };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    // the same event is being handled twice at this very moment; the first writer's prediction stands
+    const row = await db.prisma.prediction.findUniqueOrThrow({ where: { sourceKey } });
+    return { prediction: toRecord(row), created: false };
+  }
+}
+
+/** Links the bot's reply message to the predictions it shows (reactions on it then label those images). */
+export async function setReplyMessage(db: Database, predictionIds: string[], replyMessageId: string): Promise<void> {
+  await db.prisma.prediction.updateMany({ where: { id: { in: predictionIds } }, data: { replyMessageId } });
+}
+
+/** Predictions shown by one reply, in attachment order. */
+export async function predictionsForReply(db: Database, replyMessageId: string): Promise<PredictionRecord[]> {
+  const rows = await db.prisma.prediction.findMany({
+    where: { replyMessageId },
+    orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
+  });
+  return rows.map(toRecord);
+}
+
+/** Predictions whose source message or bot reply is `messageId`, in attachment order. */
+export async function predictionsForMessage(db: Database, messageId: string): Promise<PredictionRecord[]> {
+  const rows = await db.prisma.prediction.findMany({
+    where: { OR: [{ messageId }, { replyMessageId: messageId }] },
+    orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
+  });
+  return rows.map(toRecord);
+}
+
+/** The first prediction for a message (its source or its reply), or null. */
+export async function predictionForMessage(db: Database, messageId: string): Promise<PredictionRecord | null> {
+  return (await predictionsForMessage(db, messageId))[0] ?? null;
+}
+
+export async function latestPredictionInChannel(
+  db: Database,
+  guildId: string | null,
+  channelId: string,
+): Promise<PredictionRecord | null> {
+  const row = await db.prisma.prediction.findFirst({
+    where: { guildId, channelId },
+    orderBy: [{ createdAt: 'desc' }, { attachmentIndex: 'asc' }],
+  });
+  return row ? toRecord(row) : null;
+}

@@ -1,0 +1,85 @@
+/** Figures for /stats: labels per breed, top labellers, agreement, and what the model confuses most. */
+import type { Database } from './database.ts';
+import { resolveVotes } from './consensus.ts';
+
+export interface LabelStats {
+  labels: number;
+  labelsPerBreed: { breed: string; count: number }[];
+  topLabellers: { userId: string; count: number }[];
+  /**
+   * Among images labelled by at least two people, the share where everyone gave the same breed
+   * (null when no image has two labels yet).
+   */
+  agreementRate: number | null;
+  /** Pairs (the model's top-1 → the crowd's breed) that differ most often. */
+  mostConfused: { predicted: string; labelled: string; count: number }[];
+}
+
+/** Stats over one guild's labels, or every label when guildId is null. */
+export async function labelStats(db: Database, guildId: string | null, top = 10): Promise<LabelStats> {
+  const scope = guildId === null ? {} : { guildId };
+  const [labels, perBreed, perUser, scoped] = await Promise.all([
+    db.prisma.label.count({ where: scope }),
+    db.prisma.label.groupBy({ by: ['breedId'], where: scope, _count: { _all: true } }),
+    db.prisma.label.groupBy({
+      by: ['userId'],
+      where: scope,
+      _count: { userId: true },
+      orderBy: [{ _count: { userId: 'desc' } }, { userId: 'asc' }],
+      take: top,
+    }),
+    db.prisma.label.findMany({ where: scope, select: { imageId: true, breedId: true } }),
+  ]);
+
+  const breedNames = new Map(
+    (await db.prisma.breed.findMany({ where: { id: { in: perBreed.map((b) => b.breedId) } }, select: { id: true, name: true } })).map(
+      (b) => [b.id, b.name],
+    ),
+  );
+  const labelsPerBreed = perBreed
+    .map((b) => ({ breed: breedNames.get(b.breedId) ?? '?', count: b._count._all }))
+    .sort((a, b) => b.count - a.count || a.breed.localeCompare(b.breed));
+
+  const breedsPerImage = new Map<string, number[]>();
+  for (const l of scoped) breedsPerImage.set(l.imageId, [...(breedsPerImage.get(l.imageId) ?? []), l.breedId]);
+  const shared = [...breedsPerImage.values()].filter((b) => b.length >= 2);
+  const agreementRate = shared.length ? shared.filter((b) => new Set(b).size === 1).length / shared.length : null;
+
+  return {
+    labels,
+    labelsPerBreed,
+    topLabellers: perUser.map((u) => ({ userId: u.userId, count: u._count.userId })),
+    agreementRate,
+    mostConfused: await mostConfusedPairs(db, [...breedsPerImage.keys()], guildId, top),
+  };
+}
+
+async function mostConfusedPairs(db: Database, imageIds: string[], guildId: string | null, top: number) {
+  if (imageIds.length === 0) return [];
+  const votes = await db.prisma.label.findMany({
+    where: { imageId: { in: imageIds } },
+    select: { imageId: true, userId: true, source: true, updatedAt: true, breed: { select: { name: true } } },
+  });
+  const resolved = resolveVotes(votes.map((v) => ({ ...v, breed: v.breed.name })));
+  // what the bot said first about each image (in this guild)
+  const predictions = await db.prisma.prediction.findMany({
+    where: { imageId: { in: imageIds }, ...(guildId === null ? {} : { guildId }) },
+    select: { imageId: true, topBreed: true },
+    orderBy: { createdAt: 'asc' },
+  });
+  const firstGuess = new Map<string, string>();
+  for (const p of predictions) if (!firstGuess.has(p.imageId)) firstGuess.set(p.imageId, p.topBreed);
+
+  const pairs = new Map<string, { predicted: string; labelled: string; count: number }>();
+  for (const [imageId, predicted] of firstGuess) {
+    const labelled = resolved.get(imageId)?.breed;
+    if (!labelled || labelled === predicted) continue;
+    const key = `${predicted}\n${labelled}`;
+    const entry = pairs.get(key) ?? { predicted, labelled, count: 0 };
+    entry.count++;
+    pairs.set(key, entry);
+  }
+  return [...pairs.values()]
+    .sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.labelled.localeCompare(b.labelled))
+    .slice(0, top);
+}
