@@ -17,10 +17,14 @@ export const data = new ContextMenuCommandBuilder()
   .setType(ApplicationCommandType.Message)
   .setContexts(InteractionContextType.Guild);
 
-export async function execute(interaction: MessageContextMenuCommandInteraction, ctx: CommandContext): Promise<void> {
+export async function execute(
+  interaction: MessageContextMenuCommandInteraction,
+  ctx: CommandContext,
+): Promise<void> {
   const target = interaction.targetMessage;
   const images = imageAttachments(target.attachments.values());
-  if (images.length === 0) throw new UserFacingError('bad-argument', 'That message has no photo I can look at.');
+  if (images.length === 0)
+    throw new UserFacingError('bad-argument', 'That message has no photo I can look at.');
   await interaction.deferReply();
   const classified = await classifyUrls(
     ctx.app,

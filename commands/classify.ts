@@ -18,10 +18,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   const image = interaction.options.getAttachment('image');
   const url = interaction.options.getString('url')?.trim() || null;
   if (Boolean(image) === Boolean(url)) {
-    throw new UserFacingError('bad-argument', 'Give me exactly one of `image:` (a photo) or `url:` (a link to one).');
+    throw new UserFacingError(
+      'bad-argument',
+      'Give me exactly one of `image:` (a photo) or `url:` (a link to one).',
+    );
   }
   if (url && url.length > MAX_URL_LENGTH) {
-    throw new UserFacingError('argument-too-long', `That link is too long (over ${MAX_URL_LENGTH} characters).`);
+    throw new UserFacingError(
+      'argument-too-long',
+      `That link is too long (over ${MAX_URL_LENGTH} characters).`,
+    );
   }
   await interaction.deferReply();
   const classified = await classifyUrls(ctx.app, [image?.url ?? url!], {

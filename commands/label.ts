@@ -29,13 +29,19 @@ export const data = new SlashCommandBuilder()
     o.setName('message').setDescription('Link to (or id of) the photo or my reply to it').setMaxLength(200),
   )
   .addIntegerOption((o) =>
-    o.setName('photo').setDescription('Which photo, when a reply covers several').setMinValue(1).setMaxValue(10),
+    o
+      .setName('photo')
+      .setDescription('Which photo, when a reply covers several')
+      .setMinValue(1)
+      .setMaxValue(10),
   );
 
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   const query = String(interaction.options.getFocused()).slice(0, MAX_BREED_LENGTH);
   const names = await ctx.app.autocompleteBreeds(query);
-  await interaction.respond(names.slice(0, 25).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) })));
+  await interaction.respond(
+    names.slice(0, 25).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) })),
+  );
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -47,7 +53,10 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   const messageText = interaction.options.getString('message');
   const messageRef = messageText ? parseMessageRef(messageText) : undefined;
   if (messageRef?.guildId && messageRef.guildId !== interaction.guildId) {
-    throw new UserFacingError('foreign-guild', 'That message is in another server; I can only label photos from this one.');
+    throw new UserFacingError(
+      'foreign-guild',
+      'That message is in another server; I can only label photos from this one.',
+    );
   }
   const photo = interaction.options.getInteger('photo') ?? undefined;
   const settings = await ctx.app.guildSettings(interaction.guildId);
@@ -67,9 +76,14 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
       ? `Thanks! You labelled that photo **${safeText(outcome.breed)}**.`
       : `You had already labelled that photo **${safeText(outcome.breed)}**.`,
   ];
-  if (outcome.createdBreed) lines.push(`(**${safeText(outcome.breed)}** is a new breed: it will be learnt at the next training.)`);
+  if (outcome.createdBreed)
+    lines.push(`(**${safeText(outcome.breed)}** is a new breed: it will be learnt at the next training.)`);
   if (outcome.crowd) lines.push(crowdLine(outcome.crowd));
-  await interaction.reply({ content: lines.join('\n'), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+  await interaction.reply({
+    content: lines.join('\n'),
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: NO_MENTIONS,
+  });
 
   if (outcome.changed && outcome.reply) {
     const channel = await interaction.client.channels.fetch(outcome.reply.channelId).catch(() => null);

@@ -35,7 +35,8 @@ export const data = new SlashCommandBuilder()
       ),
   );
 
-const percent = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : null);
+const percent = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : null;
 
 function metricsLine(metrics: Record<string, unknown> | null): string {
   if (!metrics) return '';
@@ -56,16 +57,25 @@ export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setTitle('Breed model')
     .addFields(
-      { name: 'Active version', value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}` },
+      {
+        name: 'Active version',
+        value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}`,
+      },
       { name: 'Backend', value: safeText(info.backend, 60), inline: true },
       { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
       { name: 'Breeds', value: String(info.breeds), inline: true },
     );
   const history = info.history.slice(0, HISTORY_SHOWN).map(historyLine);
-  embed.addFields({ name: 'History', value: history.length ? history.join('\n') : 'No trained versions yet.' });
+  embed.addFields({
+    name: 'History',
+    value: history.length ? history.join('\n') : 'No trained versions yet.',
+  });
   const rejected = info.history.find((v) => v.status === 'rejected' && v.reason);
   if (rejected?.reason) {
-    embed.addFields({ name: `Last rejection (${codeText(rejected.version, 60)})`, value: safeText(rejected.reason, 300) });
+    embed.addFields({
+      name: `Last rejection (${codeText(rejected.version, 60)})`,
+      value: safeText(rejected.reason, 300),
+    });
   }
   return embed;
 }
@@ -74,7 +84,9 @@ export async function autocomplete(interaction: AutocompleteInteraction, ctx: Co
   const query = String(interaction.options.getFocused()).toLowerCase().slice(0, MAX_VERSION_LENGTH);
   const info = await ctx.app.modelInfo();
   const versions = info.history.map((v) => v.version).filter((v) => v.toLowerCase().includes(query));
-  await interaction.respond(versions.slice(0, 25).map((v) => ({ name: v.slice(0, 100), value: v.slice(0, 100) })));
+  await interaction.respond(
+    versions.slice(0, 25).map((v) => ({ name: v.slice(0, 100), value: v.slice(0, 100) })),
+  );
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -88,12 +100,20 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   const settings = await ctx.app.guildSettings(interaction.guildId);
   requireModerator(interaction, settings.moderatorRoleId, 'roll the model back');
   const version = interaction.options.getString('version', true).trim();
-  if (version.length > MAX_VERSION_LENGTH) throw new UserFacingError('argument-too-long', 'That version name is too long.');
+  if (version.length > MAX_VERSION_LENGTH)
+    throw new UserFacingError('argument-too-long', 'That version name is too long.');
   if (!ctx.training) {
-    await interaction.reply({ content: TRAINING_NOT_AVAILABLE, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    await interaction.reply({
+      content: TRAINING_NOT_AVAILABLE,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_MENTIONS,
+    });
     return;
   }
   await interaction.deferReply();
   const { activeVersion } = await ctx.training.rollback(version, interaction.user.id);
-  await interaction.editReply({ content: `Now serving \`${codeText(activeVersion, 80)}\`.`, allowedMentions: NO_MENTIONS });
+  await interaction.editReply({
+    content: `Now serving \`${codeText(activeVersion, 80)}\`.`,
+    allowedMentions: NO_MENTIONS,
+  });
 }

@@ -35,7 +35,8 @@ export function outcomeLine(o: TrainingOutcome): string {
   const version = o.version ? ` **${safeText(o.version, 60)}**` : '';
   const why = o.reason ? `: ${safeText(o.reason, 300)}` : '';
   if (o.status === 'promoted') return `New model${version} is now serving${why}.`;
-  if (o.status === 'rejected') return `The new model${version} was not better, so the current one stays${why}.`;
+  if (o.status === 'rejected')
+    return `The new model${version} was not better, so the current one stays${why}.`;
   return `Nothing to train${why}.`;
 }
 
@@ -44,7 +45,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   requireModerator(interaction, settings.moderatorRoleId, 'retrain the model');
   const training = ctx.training;
   if (!training) {
-    await interaction.reply({ content: TRAINING_NOT_AVAILABLE, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    await interaction.reply({
+      content: TRAINING_NOT_AVAILABLE,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_MENTIONS,
+    });
     return;
   }
   const running = training.current();

@@ -1,4 +1,9 @@
-import { EmbedBuilder, InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import {
+  EmbedBuilder,
+  InteractionContextType,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
 import type { GuildStats } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
@@ -20,7 +25,10 @@ export function statsEmbed(stats: GuildStats): EmbedBuilder {
       value: list(stats.labelsPerBreed.slice(0, 10).map((b) => `${safeText(b.breed)}: ${b.count}`)),
     },
     // A user mention renders the name without pinging (NO_MENTIONS), and stays correct when names change.
-    { name: 'Top labellers', value: list(stats.topLabellers.slice(0, 5).map((u) => `<@${u.userId}>: ${u.count}`)) },
+    {
+      name: 'Top labellers',
+      value: list(stats.topLabellers.slice(0, 5).map((u) => `<@${u.userId}>: ${u.count}`)),
+    },
     {
       name: 'Most confused',
       value: list(

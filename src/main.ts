@@ -24,11 +24,23 @@ async function main(): Promise<void> {
     trustedLoopbackOrigins: sandbox ? [sandbox.origin] : [],
   });
   const commands = await loadCommands();
-  if (sandbox) await deployCommands({ token, apiUrl: sandbox.apiUrl, commands: commands.json, guildId: sandbox.guildId });
+  if (sandbox)
+    await deployCommands({
+      token,
+      apiUrl: sandbox.apiUrl,
+      commands: commands.json,
+      guildId: sandbox.guildId,
+    });
 
   let bot: RunningBot;
   try {
-    bot = await startBot({ app, token, autoClassify: config.AUTO_CLASSIFY, commands, ...(apiUrl ? { apiUrl } : {}) });
+    bot = await startBot({
+      app,
+      token,
+      autoClassify: config.AUTO_CLASSIFY,
+      commands,
+      ...(apiUrl ? { apiUrl } : {}),
+    });
   } catch (err) {
     if ((err as { code?: number }).code === DISALLOWED_INTENTS) {
       log.fatal(
@@ -48,7 +60,9 @@ async function main(): Promise<void> {
 
 function announce(config: Config, backend: string, sandbox: LocalDiscord | null): void {
   if (sandbox) {
-    console.log(`breedbot: model backend ${backend} · database ${redact(config.DATABASE_URL)} · Ctrl+C to stop`);
+    console.log(
+      `breedbot: model backend ${backend} · database ${redact(config.DATABASE_URL)} · Ctrl+C to stop`,
+    );
     console.log(`breedbot sandbox: open ${sandbox.pageUrl}`);
   } else {
     console.log(`breedbot connected to Discord · model backend ${backend} · Ctrl+C to stop`);

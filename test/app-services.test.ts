@@ -19,7 +19,8 @@ const GUILD = '100000000000000001';
 const OTHER_GUILD = '100000000000000002';
 const CHANNEL = '200000000000000001';
 
-const refusal = (code: string) => (e: unknown) => e instanceof UserFacingError && e.code === code && e.userMessage.length > 0;
+const refusal = (code: string) => (e: unknown) =>
+  e instanceof UserFacingError && e.code === code && e.userMessage.length > 0;
 
 describe('application services', { skip: skipWithoutPhotos }, () => {
   let app: BreedbotApp;
@@ -68,15 +69,30 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
 
   test('bad bytes are refused with a clear message and nothing is stored', async () => {
     const before = await app.store.counts();
-    await assert.rejects(app.classifyImageBytes(new TextEncoder().encode('not an image'), source('400000000000000004')), refusal('image-rejected'));
-    await assert.rejects(app.classifyImageBytes(BEAGLE.subarray(0, 3000), source('400000000000000005')), refusal('image-rejected'));
+    await assert.rejects(
+      app.classifyImageBytes(new TextEncoder().encode('not an image'), source('400000000000000004')),
+      refusal('image-rejected'),
+    );
+    await assert.rejects(
+      app.classifyImageBytes(BEAGLE.subarray(0, 3000), source('400000000000000005')),
+      refusal('image-rejected'),
+    );
     assert.deepEqual(await app.store.counts(), before);
   });
 
   test('URLs: private addresses and over-long links are refused before any download', async () => {
-    await assert.rejects(app.classifyUrl('http://10.0.0.1/dog.jpg', source('400000000000000006')), refusal('url-refused'));
-    await assert.rejects(app.classifyUrl('http://[::1]/dog.jpg', source('400000000000000007')), refusal('url-refused'));
-    await assert.rejects(app.classifyUrl(`https://example.com/${'a'.repeat(3000)}`, source('400000000000000008')), refusal('argument-too-long'));
+    await assert.rejects(
+      app.classifyUrl('http://10.0.0.1/dog.jpg', source('400000000000000006')),
+      refusal('url-refused'),
+    );
+    await assert.rejects(
+      app.classifyUrl('http://[::1]/dog.jpg', source('400000000000000007')),
+      refusal('url-refused'),
+    );
+    await assert.rejects(
+      app.classifyUrl(`https://example.com/${'a'.repeat(3000)}`, source('400000000000000008')),
+      refusal('argument-too-long'),
+    );
   });
 
   test('/label: latest photo by default; unknown breeds refused with five nearest; moderators may add one', async () => {
@@ -98,7 +114,10 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
     assert.equal(created.createdBreed, true);
     assert.deepEqual(await app.autocompleteBreeds('cavap'), ['Cavapoo']);
     await assert.rejects(app.labelByCommand({ ...mod, breed: '@everyone' }), refusal('bad-argument'));
-    await assert.rejects(app.labelByCommand({ ...base, breed: 'x'.repeat(101) }), refusal('argument-too-long'));
+    await assert.rejects(
+      app.labelByCommand({ ...base, breed: 'x'.repeat(101) }),
+      refusal('argument-too-long'),
+    );
   });
 
   test('/label refuses a message from another server and a channel with no photo', async () => {
@@ -116,7 +135,13 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
     );
     assert.ok(c.imageId);
     await assert.rejects(
-      app.labelByCommand({ guildId: GUILD, channelId: '200000000000000099', userId: '3', breed: 'Beagle', isModerator: false }),
+      app.labelByCommand({
+        guildId: GUILD,
+        channelId: '200000000000000099',
+        userId: '3',
+        breed: 'Beagle',
+        isModerator: false,
+      }),
       refusal('nothing-to-label'),
     );
   });
@@ -136,10 +161,19 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
 });
 
 test('rate limits refuse politely once the budget is spent', async () => {
-  const limits = new RateLimits({ classifyPerUser: 2, classifyPerGuild: 100, labelPerUser: 0, labelPerGuild: 0 });
+  const limits = new RateLimits({
+    classifyPerUser: 2,
+    classifyPerGuild: 100,
+    labelPerUser: 0,
+    labelPerGuild: 0,
+  });
   await limits.consume('classify', 'u', 'g');
   await limits.consume('classify', 'u', 'g');
-  await assert.rejects(limits.consume('classify', 'u', 'g'), (e: unknown) => e instanceof UserFacingError && e.code === 'rate-limited' && /try again in \d+ s/.test(e.userMessage));
+  await assert.rejects(
+    limits.consume('classify', 'u', 'g'),
+    (e: unknown) =>
+      e instanceof UserFacingError && e.code === 'rate-limited' && /try again in \d+ s/.test(e.userMessage),
+  );
   await limits.consume('classify', 'someone-else', 'g');
   for (let i = 0; i < 50; i++) await limits.consume('label', 'u', 'g'); // 0 = no limit
 });

@@ -66,10 +66,15 @@ test('user text is escaped, defused and truncated', () => {
   assert.equal(safeText('@everyone'), '@\u200beveryone');
   assert.equal(safeText('**bold**'), '\\*\\*bold\\*\\*');
   assert.equal(safeText('x'.repeat(500)).length, 100);
-  const r = renderReply([{ ...dog('@everyone', 0.9), crowd: { breed: '@here', votes: 3, voters: 4, byModerator: false } }]);
+  const r = renderReply([
+    { ...dog('@everyone', 0.9), crowd: { breed: '@here', votes: 3, voters: 4, byModerator: false } },
+  ]);
   const json = JSON.stringify(r.embeds[0]!.toJSON());
   assert.doesNotMatch(json, /@everyone|@here/);
-  assert.equal(crowdLine({ breed: 'Beagle', votes: 3, voters: 3, byModerator: false }), '3 people say: **Beagle**');
+  assert.equal(
+    crowdLine({ breed: 'Beagle', votes: 3, voters: 3, byModerator: false }),
+    '3 people say: **Beagle**',
+  );
 });
 
 test('number reactions map to positions 1..5, anything else to null', () => {
@@ -77,7 +82,11 @@ test('number reactions map to positions 1..5, anything else to null', () => {
 });
 
 test('message references: links and ids parse, junk and DMs are refused clearly', () => {
-  assert.deepEqual(parseMessageRef('https://discord.com/channels/1/2/3'), { guildId: '1', channelId: '2', messageId: '3' });
+  assert.deepEqual(parseMessageRef('https://discord.com/channels/1/2/3'), {
+    guildId: '1',
+    channelId: '2',
+    messageId: '3',
+  });
   assert.deepEqual(parseMessageRef(' 123456789012345678 '), { messageId: '123456789012345678' });
   assert.throws(() => parseMessageRef('https://discord.com/channels/@me/2/3'), { code: 'foreign-guild' });
   assert.throws(() => parseMessageRef('x'.repeat(5000)), { code: 'argument-too-long' });
@@ -92,12 +101,17 @@ test('the loader finds every command file with valid discord.js payloads', async
   const retrain = json.find((c) => c.name === 'retrain')!;
   assert.equal(retrain.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
   assert.equal(json.find((c) => c.name === 'Classify breed')!.type, ApplicationCommandType.Message);
-  const label = json.find((c) => c.name === 'label') as { options: { name: string; autocomplete?: boolean }[] };
+  const label = json.find((c) => c.name === 'label') as {
+    options: { name: string; autocomplete?: boolean }[];
+  };
   assert.equal(label.options.find((o) => o.name === 'breed')!.autocomplete, true);
 });
 
 test('the loader refuses a command file without execute', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-commands-'));
-  writeFileSync(path.join(dir, 'broken.js'), "export const data = { name: 'x', toJSON: () => ({ name: 'x' }) };\n");
+  writeFileSync(
+    path.join(dir, 'broken.js'),
+    "export const data = { name: 'x', toJSON: () => ({ name: 'x' }) };\n",
+  );
   await assert.rejects(loadCommands(dir), /broken\.js: must export an `execute` function/);
 });

@@ -12,7 +12,8 @@ import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = skipWithoutPhotos || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`);
+const skip =
+  skipWithoutPhotos || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`);
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 
 describe('the sandbox page with the real bot', { skip }, () => {
@@ -38,7 +39,10 @@ describe('the sandbox page with the real bot', { skip }, () => {
     });
     page = await browser.newPage();
     await page.goto(pageUrl);
-    await page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor();
+    await page
+      .getByTestId('live-status')
+      .filter({ hasText: /^live$/ })
+      .waitFor();
   });
   after(async () => {
     await browser?.close();
@@ -61,6 +65,9 @@ describe('the sandbox page with the real bot', { skip }, () => {
     await reply.locator('[data-emoji="❌"] [data-testid="reaction-count"]').waitFor();
 
     await reply.locator('[data-emoji="1️⃣"]').click();
-    await reply.getByTestId('embed-field').filter({ hasText: /1 person says/ }).waitFor();
+    await reply
+      .getByTestId('embed-field')
+      .filter({ hasText: /1 person says/ })
+      .waitFor();
   });
 });

@@ -13,13 +13,19 @@ import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 const SAMOYED_DIR = path.join(imagewoofValDir, 'n02111889');
 const CAT = path.join(notDogsDir, 'n02123045_tabby.jpg');
-const jpeg = (file: string, filename = 'dog.jpg') => ({ filename, bytes: readFileSync(file), contentType: 'image/jpeg' });
+const jpeg = (file: string, filename = 'dog.jpg') => ({
+  filename,
+  bytes: readFileSync(file),
+  contentType: 'image/jpeg',
+});
 const NUMBERS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
 
 const embedText = (m: FakeMessage) => JSON.stringify(m.embeds);
 /** The "Labels" line under the top-5 (the crowd's answer), without markdown. */
 const crowdField = (m: FakeMessage) =>
-  (m.embeds[0]?.fields?.find((f) => f.name === 'Labels')?.value ?? '').replace(/\*\*/g, '').replace(/\\/g, '');
+  (m.embeds[0]?.fields?.find((f) => f.name === 'Labels')?.value ?? '')
+    .replace(/\*\*/g, '')
+    .replace(/\\/g, '');
 /** Breed names in the order the reply lists them. */
 const listedBreeds = (m: FakeMessage) =>
   [...(m.embeds[0]?.description ?? '').matchAll(/\*\*(.+?)\*\*/g)].map((x) => x[1]!.replace(/\\/g, ''));
@@ -36,13 +42,23 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
   let beagleReply: FakeMessage;
 
   test('a posted dog photo gets the top-5 with the right breed, then six reactions in order', async () => {
-    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE)] });
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(BEAGLE)],
+    });
     beagleReply = await h.replyTo(posted.id, 6);
-    assert.ok(listedBreeds(beagleReply).includes('Beagle'), `top-5 was ${listedBreeds(beagleReply).join(', ')}`);
+    assert.ok(
+      listedBreeds(beagleReply).includes('Beagle'),
+      `top-5 was ${listedBreeds(beagleReply).join(', ')}`,
+    );
     assert.equal(listedBreeds(beagleReply).length, 5);
     assert.match(embedText(beagleReply), /█+░*\s\d+%/);
     assert.match(beagleReply.embeds[0]!.footer!.text, /model base-mobilenet_v1_0\.75_224/);
-    assert.deepEqual(beagleReply.reactions.map((r) => r.emoji.name), [...NUMBERS, '❌']);
+    assert.deepEqual(
+      beagleReply.reactions.map((r) => r.emoji.name),
+      [...NUMBERS, '❌'],
+    );
     assert.equal(await h.app.replyForSourceMessage(posted.id), beagleReply.id);
     // The bot's own six reactions are not labels.
     const [item] = await h.app.replyItems(beagleReply.id);
@@ -57,12 +73,20 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.ok(item);
 
     h.fake.addReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '2️⃣' });
-    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${second}`);
-    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [{ userId: bob, breed: second, source: 'reaction' }]);
+    await h.fake.waitForMessage(
+      (m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${second}`,
+    );
+    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [
+      { userId: bob, breed: second, source: 'reaction' },
+    ]);
 
     h.fake.addReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '3️⃣' });
-    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${third}`);
-    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [{ userId: bob, breed: third, source: 'reaction' }]);
+    await h.fake.waitForMessage(
+      (m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${third}`,
+    );
+    assert.deepEqual(await h.app.store.labelsForImage(item.imageId), [
+      { userId: bob, breed: third, source: 'reaction' },
+    ]);
 
     h.fake.removeReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '3️⃣' });
     await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === '');
@@ -75,18 +99,33 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     await h.replyTo(posted.id, 6);
     h.fake.replayLastDispatch('MESSAGE_CREATE');
     // A later message proves the replay has been processed (events are handled in order of arrival).
-    const marker = await h.fake.postMessage({ channelId: h.channelId, userId: 'carol', files: [jpeg(CAT, 'cat.jpg')] });
+    const marker = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'carol',
+      files: [jpeg(CAT, 'cat.jpg')],
+    });
     await h.replyTo(marker.id);
-    const replies = h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === posted.id);
+    const replies = h.fake
+      .channelMessages(h.channelId)
+      .filter((m) => m.message_reference?.message_id === posted.id);
     assert.equal(replies.length, 1);
   });
 
   test('a photo that is not a dog gets a short reply and no reactions', async () => {
-    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(CAT, 'cat.jpg')] });
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(CAT, 'cat.jpg')],
+    });
     const reply = await h.replyTo(posted.id);
     assert.match(reply.content, /^That doesn't look like a dog — more like .+ \(\d+%\)\.$/);
     assert.equal(reply.embeds.length, 0);
-    await h.fake.waitForRequest((r) => r.method === 'POST' && r.route === '/channels/:channel/messages' && (r.response as { id?: string }).id === reply.id);
+    await h.fake.waitForRequest(
+      (r) =>
+        r.method === 'POST' &&
+        r.route === '/channels/:channel/messages' &&
+        (r.response as { id?: string }).id === reply.id,
+    );
     assert.equal(h.fake.requests.filter((r) => r.path.includes(`/messages/${reply.id}/reactions`)).length, 0);
   });
 
@@ -105,7 +144,12 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
 
   test('/classify url: on the fake file host replies with the embed and reactions', async () => {
     const url = h.fake.hostFile('beagle.jpg', readFileSync(BEAGLE), 'image/jpeg');
-    const run = await h.fake.runCommand({ name: 'classify', userId: 'bob', channelId: h.channelId, options: { url } });
+    const run = await h.fake.runCommand({
+      name: 'classify',
+      userId: 'bob',
+      channelId: h.channelId,
+      options: { url },
+    });
     const reply = await run.waitForReply((m) => m.reactions.length === 6, 60_000);
     assert.ok(listedBreeds(reply).includes('Beagle'));
   });
@@ -140,16 +184,34 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.ok(choices.length <= 25);
     assert.equal(choices[0]?.name, 'Beagle');
 
-    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE, 'again.jpg')] });
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(BEAGLE, 'again.jpg')],
+    });
     const reply = await h.replyTo(posted.id, 6);
-    const run = await h.fake.runCommand({ name: 'label', userId: 'carol', channelId: h.channelId, options: { breed: 'Beagle' } });
+    const run = await h.fake.runCommand({
+      name: 'label',
+      userId: 'carol',
+      channelId: h.channelId,
+      options: { breed: 'Beagle' },
+    });
     assert.match((await run.reply()).content, /labelled that photo \*\*Beagle\*\*/);
     const [item] = await h.app.replyItems(reply.id);
-    assert.ok((await h.app.store.labelsForImage(item!.imageId)).some((l) => l.userId === h.fake.users.carol.id && l.breed === 'Beagle'));
+    assert.ok(
+      (await h.app.store.labelsForImage(item!.imageId)).some(
+        (l) => l.userId === h.fake.users.carol.id && l.breed === 'Beagle',
+      ),
+    );
   });
 
   test('/label with an unknown breed from a member is refused with the five nearest names', async () => {
-    const run = await h.fake.runCommand({ name: 'label', userId: 'alice', channelId: h.channelId, options: { breed: 'Beaglx Hund' } });
+    const run = await h.fake.runCommand({
+      name: 'label',
+      userId: 'alice',
+      channelId: h.channelId,
+      options: { breed: 'Beaglx Hund' },
+    });
     const content = (await run.reply()).content;
     assert.match(content, /I don't know a breed called "Beaglx Hund"\. Did you mean: /);
     assert.equal(content.split('Did you mean: ')[1]!.split(', ').length, 5);
@@ -192,34 +254,69 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.ok(listedBreeds(reply).includes('Beagle'));
 
     // A post in #general (the bot answers there too); the menu works from the resolved message alone.
-    const posted = await h.fake.postMessage({ channelId: h.fake.channel('general').id, userId: 'carol', files: [jpeg(BEAGLE)] });
+    const posted = await h.fake.postMessage({
+      channelId: h.fake.channel('general').id,
+      userId: 'carol',
+      files: [jpeg(BEAGLE)],
+    });
     await h.replyTo(posted.id, 6);
-    const menu = h.fake.runMessageCommand({ name: 'Classify breed', userId: 'bob', channelId: h.fake.channel('general').id, targetMessageId: posted.id });
+    const menu = h.fake.runMessageCommand({
+      name: 'Classify breed',
+      userId: 'bob',
+      channelId: h.fake.channel('general').id,
+      targetMessageId: posted.id,
+    });
     const menuReply = await menu.waitForReply((m) => m.reactions.length === 6, 60_000);
     assert.deepEqual(listedBreeds(menuReply), listedBreeds(await h.replyTo(posted.id)));
   });
 
   test('❌ explains /label once, mentioning nobody', async () => {
-    const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(BEAGLE, 'x.jpg')] });
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(BEAGLE, 'x.jpg')],
+    });
     const reply = await h.replyTo(posted.id, 6);
     h.fake.addReaction({ messageId: reply.id, userId: 'bob', emoji: '❌' });
     h.fake.addReaction({ messageId: reply.id, userId: 'carol', emoji: '❌' });
     const help = await h.fake.waitForMessage((m) => m.message_reference?.message_id === reply.id);
     assert.match(help.content, /`\/label breed:`/);
     assert.deepEqual(help.mentions, []);
-    const marker = await h.fake.postMessage({ channelId: h.channelId, userId: 'alice', files: [jpeg(CAT, 'cat.jpg')] });
+    const marker = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(CAT, 'cat.jpg')],
+    });
     await h.replyTo(marker.id);
-    assert.equal(h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === reply.id).length, 1);
+    assert.equal(
+      h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === reply.id).length,
+      1,
+    );
   });
 
   test('a moderator may name a new breed with /label; members may not; /stats counts labels', async () => {
-    const member = await h.fake.runCommand({ name: 'label', userId: 'newbie', channelId: h.channelId, options: { breed: 'Cavapoo' } });
+    const member = await h.fake.runCommand({
+      name: 'label',
+      userId: 'newbie',
+      channelId: h.channelId,
+      options: { breed: 'Cavapoo' },
+    });
     assert.match((await member.reply()).content, /I don't know a breed called "Cavapoo"/);
-    const mod = await h.fake.runCommand({ name: 'label', userId: 'moderator', channelId: h.channelId, options: { breed: 'Cavapoo' } });
+    const mod = await h.fake.runCommand({
+      name: 'label',
+      userId: 'moderator',
+      channelId: h.channelId,
+      options: { breed: 'Cavapoo' },
+    });
     const content = (await mod.reply()).content;
     assert.match(content, /\*\*Cavapoo\*\* is a new breed/);
     assert.match(content, /A moderator says: \*\*Cavapoo\*\*/);
-    const bad = await h.fake.runCommand({ name: 'label', userId: 'moderator', channelId: h.channelId, options: { breed: '@everyone' } });
+    const bad = await h.fake.runCommand({
+      name: 'label',
+      userId: 'moderator',
+      channelId: h.channelId,
+      options: { breed: '@everyone' },
+    });
     assert.match((await bad.reply()).content, /can't be a breed name/);
 
     const stats = await h.fake.runCommand({ name: 'stats', userId: 'alice', channelId: h.channelId });
@@ -229,7 +326,12 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
   });
 
   test('/model rollback is for moderators only', async () => {
-    const run = await h.fake.runCommand({ name: 'model rollback', userId: 'newbie', channelId: h.channelId, options: { version: 'v1' } });
+    const run = await h.fake.runCommand({
+      name: 'model rollback',
+      userId: 'newbie',
+      channelId: h.channelId,
+      options: { version: 'v1' },
+    });
     assert.match((await run.reply()).content, /Only moderators can roll the model back/);
   });
 
@@ -244,7 +346,10 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     );
     assert.ok(sent.length > 10);
     for (const r of sent) {
-      const body = r.body as { allowed_mentions?: unknown; data?: { allowed_mentions?: unknown; content?: string } };
+      const body = r.body as {
+        allowed_mentions?: unknown;
+        data?: { allowed_mentions?: unknown; content?: string };
+      };
       const isDefer = r.route?.includes('callback') && !body.data?.content;
       if (isDefer) continue;
       const allowed = body.allowed_mentions ?? body.data?.allowed_mentions;

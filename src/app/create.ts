@@ -49,6 +49,9 @@ export async function createBreedbot(config: Config, options: CreateOptions = {}
     limits,
     trustedLoopbackOrigins: options.trustedLoopbackOrigins ?? [],
   });
-  log.info({ backend: model.backend, version: model.activeVersion(), breeds: model.breedCount() }, 'breedbot ready');
+  log.info(
+    { backend: model.backend, version: model.activeVersion(), breeds: model.breedCount() },
+    'breedbot ready',
+  );
   return Object.assign(services, { model, store });
 }

@@ -7,7 +7,12 @@ import type { Config } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
 import { log } from '../log.ts';
 import { ModelHolder } from '../model/hot-swap.ts';
-import { breedNames, classifierForVersion, loadClassifierRuntime, type ClassifierRuntime } from '../model/index.ts';
+import {
+  breedNames,
+  classifierForVersion,
+  loadClassifierRuntime,
+  type ClassifierRuntime,
+} from '../model/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
 import type { ModelGateway } from './ports.ts';
 
@@ -21,10 +26,19 @@ export interface LoadedModel extends ModelGateway {
 
 type ModelConfigSubset = Pick<
   Config,
-  'BASE_MODEL' | 'BASE_MODEL_MIRROR' | 'TF_BACKEND' | 'modelsDir' | 'baseModelConfigPath' | 'IMAGE_MAX_BYTES' | 'IMAGE_MAX_PIXELS'
+  | 'BASE_MODEL'
+  | 'BASE_MODEL_MIRROR'
+  | 'TF_BACKEND'
+  | 'modelsDir'
+  | 'baseModelConfigPath'
+  | 'IMAGE_MAX_BYTES'
+  | 'IMAGE_MAX_PIXELS'
 >;
 
-export async function loadModelGateway(config: ModelConfigSubset, activeVersion: string | null): Promise<LoadedModel> {
+export async function loadModelGateway(
+  config: ModelConfigSubset,
+  activeVersion: string | null,
+): Promise<LoadedModel> {
   const runtime = await loadClassifierRuntime(config);
   let initial = runtime.classifier;
   if (activeVersion) {
@@ -32,7 +46,10 @@ export async function loadModelGateway(config: ModelConfigSubset, activeVersion:
       initial = await classifierForVersion(runtime, activeVersion, config.modelsDir);
     } catch (err) {
       // Serving the base model beats not serving: the registry problem is logged for the operator.
-      log.error({ err, activeVersion }, 'the active model version could not be loaded; serving the base model');
+      log.error(
+        { err, activeVersion },
+        'the active model version could not be loaded; serving the base model',
+      );
     }
   }
   const holder = new ModelHolder<BreedClassifier>(initial, initial.modelVersion, {

@@ -18,11 +18,18 @@ const toStored = (p: predictions.PredictionRecord): StoredPrediction => ({ ...p,
 /** Strict plurality of people, unless a moderator spoke (the latest moderator label decides). */
 export function crowdOf(votes: { breed: string; source: string; updatedAt: Date }[]): CrowdAnswer | null {
   if (votes.length === 0) return null;
-  const moderator = votes.filter((v) => v.source === 'moderator').sort((a, b) => +b.updatedAt - +a.updatedAt)[0];
+  const moderator = votes
+    .filter((v) => v.source === 'moderator')
+    .sort((a, b) => +b.updatedAt - +a.updatedAt)[0];
   const counts = new Map<string, number>();
   for (const v of votes) counts.set(v.breed, (counts.get(v.breed) ?? 0) + 1);
   if (moderator) {
-    return { breed: moderator.breed, votes: counts.get(moderator.breed) ?? 1, voters: votes.length, byModerator: true };
+    return {
+      breed: moderator.breed,
+      votes: counts.get(moderator.breed) ?? 1,
+      voters: votes.length,
+      byModerator: true,
+    };
   }
   const [first, second] = [...counts].sort((a, b) => b[1] - a[1]);
   if (!first || (second && second[1] === first[1])) return null;
@@ -130,12 +137,23 @@ export function createPrismaStore(db: Database): Store {
       const row = await prisma.guildSettings.findUnique({ where: { guildId } });
       if (!row) return null;
       const channels = Array.isArray(row.enabledChannelIds) ? row.enabledChannelIds.map(String) : [];
-      return { moderatorRoleId: row.moderatorRoleId, autoClassify: row.autoClassify, enabledChannelIds: channels };
+      return {
+        moderatorRoleId: row.moderatorRoleId,
+        autoClassify: row.autoClassify,
+        enabledChannelIds: channels,
+      };
     },
     async stats(guildId): Promise<GuildStats> {
       const rows = await prisma.label.findMany({
         where: { guildId },
-        select: { imageId: true, userId: true, source: true, updatedAt: true, breed: { select: { name: true } }, prediction: { select: { topBreed: true } } },
+        select: {
+          imageId: true,
+          userId: true,
+          source: true,
+          updatedAt: true,
+          breed: { select: { name: true } },
+          prediction: { select: { topBreed: true } },
+        },
       });
       const tally = <K>(keys: K[]) => {
         const m = new Map<K, number>();
@@ -146,7 +164,9 @@ export function createPrismaStore(db: Database): Store {
       for (const r of rows) byImage.set(r.imageId, [...(byImage.get(r.imageId) ?? []), r.breed.name]);
       const multi = [...byImage.values()].filter((b) => b.length > 1);
       const confused = tally(
-        rows.filter((r) => r.prediction && r.prediction.topBreed !== r.breed.name).map((r) => `${r.prediction!.topBreed}\n${r.breed.name}`),
+        rows
+          .filter((r) => r.prediction && r.prediction.topBreed !== r.breed.name)
+          .map((r) => `${r.prediction!.topBreed}\n${r.breed.name}`),
       );
       return {
         labels: rows.length,

@@ -27,7 +27,11 @@ export const MAX_URL_LENGTH = 2000;
 export const MAX_BREED_LENGTH = 100;
 export const MAX_AUTOCOMPLETE = 25;
 
-const DEFAULT_SETTINGS: GuildSettingsView = { moderatorRoleId: null, autoClassify: true, enabledChannelIds: [] };
+const DEFAULT_SETTINGS: GuildSettingsView = {
+  moderatorRoleId: null,
+  autoClassify: true,
+  enabledChannelIds: [],
+};
 
 export interface ServiceDeps {
   store: Store;
@@ -40,8 +44,10 @@ export interface ServiceDeps {
 
 /** Domain refusals → the application's user-facing errors (the domain's messages are already safe to show). */
 function asUserFacing(error: unknown): unknown {
-  if (error instanceof ImageRejectedError) return new UserFacingError('image-rejected', error.userMessage, { cause: error });
-  if (error instanceof UrlRefusedError) return new UserFacingError('url-refused', error.userMessage, { cause: error });
+  if (error instanceof ImageRejectedError)
+    return new UserFacingError('image-rejected', error.userMessage, { cause: error });
+  if (error instanceof UrlRefusedError)
+    return new UserFacingError('url-refused', error.userMessage, { cause: error });
   return error;
 }
 
@@ -72,7 +78,10 @@ export class BreedbotServices implements Breedbot {
 
   /** Runs one request, refusing new ones during shutdown and tracking it so close() can wait for it. */
   private run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closing) return Promise.reject(new UserFacingError('not-available', 'breedbot is restarting; please try again in a moment.'));
+    if (this.closing)
+      return Promise.reject(
+        new UserFacingError('not-available', 'breedbot is restarting; please try again in a moment.'),
+      );
     const p = work().catch((e: unknown) => {
       throw asUserFacing(e);
     });
@@ -94,7 +103,10 @@ export class BreedbotServices implements Breedbot {
   classifyUrl(url: string, source: ImageSource): Promise<Classification> {
     return this.run(async () => {
       if (url.length > MAX_URL_LENGTH) {
-        throw new UserFacingError('argument-too-long', `That link is too long (over ${MAX_URL_LENGTH} characters).`);
+        throw new UserFacingError(
+          'argument-too-long',
+          `That link is too long (over ${MAX_URL_LENGTH} characters).`,
+        );
       }
       const replay = await this.findReplay(source);
       if (replay) return replay;
@@ -191,7 +203,13 @@ export class BreedbotServices implements Breedbot {
         modelVersion: target.modelVersion,
         predictionId: target.id,
       });
-      return { imageId: target.imageId, breed, changed, createdBreed: false, crowd: await this.deps.store.crowdAnswer(target.imageId) };
+      return {
+        imageId: target.imageId,
+        breed,
+        changed,
+        createdBreed: false,
+        crowd: await this.deps.store.crowdAnswer(target.imageId),
+      };
     });
   }
 
@@ -205,11 +223,17 @@ export class BreedbotServices implements Breedbot {
     });
   }
 
-  labelByCommand(input: LabelCommandInput): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }> {
+  labelByCommand(
+    input: LabelCommandInput,
+  ): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }> {
     return this.run(async () => {
       const target = await this.labelTarget(input);
       await this.deps.limits.consume('label', input.userId, input.guildId);
-      const { breed, created } = await this.resolveOrCreateBreed(input.breed, input.isModerator, input.userId);
+      const { breed, created } = await this.resolveOrCreateBreed(
+        input.breed,
+        input.isModerator,
+        input.userId,
+      );
       const { changed } = await this.deps.store.setLabel({
         imageId: target.imageId,
         userId: input.userId,
@@ -225,7 +249,9 @@ export class BreedbotServices implements Breedbot {
         changed,
         createdBreed: created,
         crowd: await this.deps.store.crowdAnswer(target.imageId),
-        reply: target.replyMessageId ? { channelId: target.channelId, messageId: target.replyMessageId } : null,
+        reply: target.replyMessageId
+          ? { channelId: target.channelId, messageId: target.replyMessageId }
+          : null,
       };
     });
   }
@@ -234,7 +260,10 @@ export class BreedbotServices implements Breedbot {
     const name = text.replace(/\s+/g, ' ').trim();
     if (!name) throw new UserFacingError('bad-argument', 'Tell me the breed.');
     if (name.length > MAX_BREED_LENGTH) {
-      throw new UserFacingError('argument-too-long', `Breed names are at most ${MAX_BREED_LENGTH} characters.`);
+      throw new UserFacingError(
+        'argument-too-long',
+        `Breed names are at most ${MAX_BREED_LENGTH} characters.`,
+      );
     }
     const known = await this.deps.store.resolveBreed(name);
     if (known) return { breed: known, created: false };
@@ -249,29 +278,51 @@ export class BreedbotServices implements Breedbot {
     if (input.messageRef) {
       const all = await this.deps.store.predictionsForMessage(input.messageRef.messageId);
       if (all.some((p) => p.guildId !== input.guildId)) {
-        throw new UserFacingError('foreign-guild', 'That message is in another server; I can only label photos from this one.');
+        throw new UserFacingError(
+          'foreign-guild',
+          'That message is in another server; I can only label photos from this one.',
+        );
       }
       candidates = all;
       if (candidates.length === 0) {
-        throw new UserFacingError('nothing-to-label', "I haven't looked at a photo in that message. Use `/classify` or the \"Classify breed\" menu first.");
+        throw new UserFacingError(
+          'nothing-to-label',
+          'I haven\'t looked at a photo in that message. Use `/classify` or the "Classify breed" menu first.',
+        );
       }
     } else {
       const latest = await this.deps.store.latestPredictionInChannel(input.guildId, input.channelId);
       if (!latest) {
-        throw new UserFacingError('nothing-to-label', 'There is no photo to label in this channel yet: post one, or give `message:` with a link.');
+        throw new UserFacingError(
+          'nothing-to-label',
+          'There is no photo to label in this channel yet: post one, or give `message:` with a link.',
+        );
       }
-      candidates = latest.replyMessageId ? await this.deps.store.predictionsForReply(latest.replyMessageId) : [latest];
+      candidates = latest.replyMessageId
+        ? await this.deps.store.predictionsForReply(latest.replyMessageId)
+        : [latest];
     }
     // One entry per photo, in the order the reply shows them.
-    const photos = [...new Map(candidates.sort((a, b) => a.attachmentIndex - b.attachmentIndex).map((p) => [p.attachmentIndex, p])).values()];
+    const photos = [
+      ...new Map(
+        candidates.sort((a, b) => a.attachmentIndex - b.attachmentIndex).map((p) => [p.attachmentIndex, p]),
+      ).values(),
+    ];
     if (input.photo !== undefined) {
       const chosen = photos[input.photo - 1];
-      if (!chosen) throw new UserFacingError('bad-argument', `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`);
+      if (!chosen)
+        throw new UserFacingError(
+          'bad-argument',
+          `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`,
+        );
       return chosen;
     }
     const dogs = photos.filter((p) => p.isDog);
     if (photos.length > 1 && dogs.length !== 1) {
-      throw new UserFacingError('bad-argument', `That reply covers ${photos.length} photos: say which with \`photo:\`.`);
+      throw new UserFacingError(
+        'bad-argument',
+        `That reply covers ${photos.length} photos: say which with \`photo:\`.`,
+      );
     }
     return dogs[0] ?? photos[0]!;
   }
@@ -302,7 +353,9 @@ export class BreedbotServices implements Breedbot {
   }
 
   guildSettings(guildId: string | null): Promise<GuildSettingsView> {
-    return this.run(async () => (guildId ? ((await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS));
+    return this.run(async () =>
+      guildId ? ((await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS,
+    );
   }
 
   async close(): Promise<void> {

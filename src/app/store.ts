@@ -39,10 +39,20 @@ export interface Store {
   createBreed(name: string, createdBy: string): Promise<string>;
 
   /** De-duplicated by SHA-256; returns the existing image's id when the bytes were seen before. */
-  saveImage(image: { sha256: string; bytes: Uint8Array; width: number; height: number; format: string }): Promise<string>;
+  saveImage(image: {
+    sha256: string;
+    bytes: Uint8Array;
+    width: number;
+    height: number;
+    format: string;
+  }): Promise<string>;
 
   /** The prediction already made for a source (interaction id, else message id + attachment index). */
-  findPredictionBySource(source: { messageId?: string; interactionId?: string; attachmentIndex: number }): Promise<StoredPrediction | null>;
+  findPredictionBySource(source: {
+    messageId?: string;
+    interactionId?: string;
+    attachmentIndex: number;
+  }): Promise<StoredPrediction | null>;
   /** Idempotent: a second call for the same source returns the first prediction. */
   savePrediction(p: NewPrediction): Promise<{ prediction: StoredPrediction; created: boolean }>;
   setReplyMessage(predictionIds: string[], replyMessageId: string): Promise<void>;

@@ -18,7 +18,10 @@ export interface ImageSource {
 }
 
 /** A classification as people see it (the embedding stays in storage). */
-export type PredictionView = Pick<ClassifyResult, 'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'>;
+export type PredictionView = Pick<
+  ClassifyResult,
+  'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'
+>;
 
 export interface Classification {
   result: PredictionView;
@@ -177,7 +180,9 @@ export interface Breedbot {
   labelFromReaction(input: ReactionInput): Promise<LabelOutcome | null>;
   retractReaction(input: ReactionInput): Promise<RetractOutcome | null>;
   /** `reply`: the bot message showing that image, to re-render with the crowd's answer. */
-  labelByCommand(input: LabelCommandInput): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }>;
+  labelByCommand(
+    input: LabelCommandInput,
+  ): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }>;
   crowdAnswer(imageId: string): Promise<CrowdAnswer | null>;
   /** At most 25 names, best first. */
   autocompleteBreeds(query: string): Promise<string[]>;

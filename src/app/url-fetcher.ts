@@ -7,7 +7,10 @@ export function createUrlFetcher(config: Config): UrlFetcher {
   const options = fetchOptionsFromConfig(config);
   return {
     async fetch(url, allowLoopback) {
-      const { bytes } = await fetchImage(url, { ...options, allowLoopback: options.allowLoopback || allowLoopback });
+      const { bytes } = await fetchImage(url, {
+        ...options,
+        allowLoopback: options.allowLoopback || allowLoopback,
+      });
       return bytes;
     },
   };

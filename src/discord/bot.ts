@@ -47,14 +47,18 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const botUserId = () => client.user?.id ?? '';
   const ctx = { app, log, ...(options.training ? { training: options.training } : {}) };
 
-  client.on(Events.MessageCreate, (m) => track('messageCreate', () => handleMessageCreate(m, { app, dedupe, autoClassify })));
+  client.on(Events.MessageCreate, (m) =>
+    track('messageCreate', () => handleMessageCreate(m, { app, dedupe, autoClassify })),
+  );
   client.on(Events.MessageReactionAdd, (r, u) =>
     track('reactionAdd', () => handleReactionAdd(r, u, { app, dedupe, botUserId: botUserId() })),
   );
   client.on(Events.MessageReactionRemove, (r, u) =>
     track('reactionRemove', () => handleReactionRemove(r, u, { app, dedupe, botUserId: botUserId() })),
   );
-  client.on(Events.InteractionCreate, (i) => track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })));
+  client.on(Events.InteractionCreate, (i) =>
+    track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })),
+  );
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.Warn, (msg) => log.warn(msg));
 

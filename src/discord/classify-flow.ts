@@ -6,7 +6,13 @@ import type { Attachment, Message, RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../app/errors.ts';
 import type { Breedbot, Classification, ImageSource, ReplyItem } from '../app/types.ts';
 import { log } from '../log.ts';
-import { MAX_PHOTOS_PER_REPLY, NO_MENTIONS, REPLY_REACTIONS, renderReply, type RenderItem } from './render.ts';
+import {
+  MAX_PHOTOS_PER_REPLY,
+  NO_MENTIONS,
+  REPLY_REACTIONS,
+  renderReply,
+  type RenderItem,
+} from './render.ts';
 
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|tiff?|bmp|heic)$/i;
 
@@ -24,7 +30,8 @@ export const toReplyItem = (c: Classification): ReplyItem => ({
   crowd: null,
 });
 
-export const GENERIC_FAILURE = 'Something went wrong while looking at that photo. It has been logged; please try again later.';
+export const GENERIC_FAILURE =
+  'Something went wrong while looking at that photo. It has been logged; please try again later.';
 
 /** Turns an error into what people see; unexpected errors are logged with their details. */
 export function describeFailure(error: unknown, context: Record<string, unknown>): string {

@@ -13,7 +13,11 @@ export interface DiscordClientOptions {
 }
 
 export function createDiscordClient({ autoClassify, apiUrl }: DiscordClientOptions): Client {
-  const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions];
+  const intents = [
+    GatewayIntentBits.Guilds,
+    GatewayIntentBits.GuildMessages,
+    GatewayIntentBits.GuildMessageReactions,
+  ];
   if (autoClassify) intents.push(GatewayIntentBits.MessageContent);
   const options: ClientOptions = {
     intents,

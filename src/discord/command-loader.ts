@@ -30,8 +30,10 @@ function validate(file: string, mod: Record<string, unknown>): LoadedCommand {
   }
   const json = (data.toJSON as () => RESTPostAPIApplicationCommandsJSONBody)();
   const type = json.type ?? ApplicationCommandType.ChatInput;
-  if (type === ApplicationCommandType.ChatInput) return { kind: 'slash', ...(mod as object) } as LoadedCommand;
-  if (type === ApplicationCommandType.Message) return { kind: 'message', ...(mod as object) } as LoadedCommand;
+  if (type === ApplicationCommandType.ChatInput)
+    return { kind: 'slash', ...(mod as object) } as LoadedCommand;
+  if (type === ApplicationCommandType.Message)
+    return { kind: 'message', ...(mod as object) } as LoadedCommand;
   throw new Error(`${file}: unsupported command type ${type}`);
 }
 
@@ -44,7 +46,8 @@ export async function loadCommands(dir = commandsDir): Promise<CommandSet> {
     const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
     const command = validate(file, mod);
     const collection = command.kind === 'slash' ? set.slash : set.message;
-    if (collection.has(command.data.name)) throw new Error(`${file}: a second command named "${command.data.name}"`);
+    if (collection.has(command.data.name))
+      throw new Error(`${file}: a second command named "${command.data.name}"`);
     collection.set(command.data.name, command as never);
     set.json.push(command.data.toJSON());
   }

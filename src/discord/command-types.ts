@@ -32,5 +32,4 @@ export interface MessageCommandModule {
 }
 
 export type LoadedCommand =
-  | ({ kind: 'slash' } & SlashCommandModule)
-  | ({ kind: 'message' } & MessageCommandModule);
+  ({ kind: 'slash' } & SlashCommandModule) | ({ kind: 'message' } & MessageCommandModule);

@@ -1,4 +1,9 @@
-import { REST, Routes, type RESTGetCurrentApplicationResult, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
+import {
+  REST,
+  Routes,
+  type RESTGetCurrentApplicationResult,
+  type RESTPostAPIApplicationCommandsJSONBody,
+} from 'discord.js';
 
 export interface DeployOptions {
   token: string;
@@ -15,7 +20,8 @@ export interface DeployOptions {
 export async function deployCommands(options: DeployOptions): Promise<{ scope: string; count: number }> {
   const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
   const appId =
-    options.applicationId ?? ((await rest.get(Routes.currentApplication())) as RESTGetCurrentApplicationResult).id;
+    options.applicationId ??
+    ((await rest.get(Routes.currentApplication())) as RESTGetCurrentApplicationResult).id;
   const route = options.guildId
     ? Routes.applicationGuildCommands(appId, options.guildId)
     : Routes.applicationCommands(appId);

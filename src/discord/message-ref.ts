@@ -10,13 +10,17 @@ export const MAX_MESSAGE_REF_LENGTH = 200;
 export function parseMessageRef(text: string): MessageRef {
   const value = text.trim();
   if (value.length > MAX_MESSAGE_REF_LENGTH) {
-    throw new UserFacingError('argument-too-long', 'That message reference is too long: paste a message link or id.');
+    throw new UserFacingError(
+      'argument-too-long',
+      'That message reference is too long: paste a message link or id.',
+    );
   }
   if (BARE_ID.test(value)) return { messageId: value };
   const link = LINK.exec(value);
   if (link) {
     const [, guildId, channelId, messageId] = link as unknown as [string, string, string, string];
-    if (guildId === '@me') throw new UserFacingError('foreign-guild', 'That link points to a direct message, not this server.');
+    if (guildId === '@me')
+      throw new UserFacingError('foreign-guild', 'That link points to a direct message, not this server.');
     return { guildId, channelId, messageId };
   }
   throw new UserFacingError(

@@ -15,6 +15,10 @@ export function isModerator(interaction: Interaction, moderatorRoleId: string | 
 }
 
 /** Throws the user-facing refusal unless the caller is a moderator. */
-export function requireModerator(interaction: Interaction, moderatorRoleId: string | null, action: string): void {
+export function requireModerator(
+  interaction: Interaction,
+  moderatorRoleId: string | null,
+  action: string,
+): void {
   if (!isModerator(interaction, moderatorRoleId)) throw permissionDenied(action);
 }

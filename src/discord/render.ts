@@ -61,7 +61,9 @@ export function crowdLine(crowd: CrowdAnswer): string {
 
 export function notADogLine(item: ReplyItem): string {
   const like = item.result.lookslike;
-  const tail = like ? ` — more like ${safeText(like.label, 60)} (${Math.round(like.probability * 100)}%)` : '';
+  const tail = like
+    ? ` — more like ${safeText(like.label, 60)} (${Math.round(like.probability * 100)}%)`
+    : '';
   return `That doesn't look like a dog${tail}`;
 }
 
@@ -118,7 +120,15 @@ export function renderReply(items: RenderItem[]): RenderedReply {
   });
   const extra = items.length - shown.length;
   const notes: string[] = [];
-  if (extra > 0) notes.push(`(${extra} more photo${extra === 1 ? '' : 's'} not shown: at most ${MAX_PHOTOS_PER_REPLY} per message.)`);
-  if (dogs.length > 1) notes.push('Several dogs: correct one with `/label breed: message:<link to this reply> photo:<n>`.');
-  return { ...(notes.length ? { content: notes.join('\n') } : {}), embeds, wantsReactions: dogs.length === 1 };
+  if (extra > 0)
+    notes.push(
+      `(${extra} more photo${extra === 1 ? '' : 's'} not shown: at most ${MAX_PHOTOS_PER_REPLY} per message.)`,
+    );
+  if (dogs.length > 1)
+    notes.push('Several dogs: correct one with `/label breed: message:<link to this reply> photo:<n>`.');
+  return {
+    ...(notes.length ? { content: notes.join('\n') } : {}),
+    embeds,
+    wantsReactions: dogs.length === 1,
+  };
 }

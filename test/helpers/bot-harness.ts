@@ -10,7 +10,11 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { startBot, type RunningBot } from '../../src/discord/bot.ts';
 import { loadCommands } from '../../src/discord/command-loader.ts';
 import { deployCommands } from '../../src/discord/deploy.ts';
-import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../../src/sandbox/fake-discord/index.ts';
+import {
+  startFakeDiscord,
+  type FakeDiscord,
+  type FakeMessage,
+} from '../../src/sandbox/fake-discord/index.ts';
 import { sharedModelEnv } from './shared-data.ts';
 
 export interface BotHarness {
@@ -40,7 +44,12 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
   // The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
   const app = await createBreedbot(config, { trustedLoopbackOrigins: [fake.baseUrl] });
   const commands = await loadCommands();
-  await deployCommands({ token: fake.token, apiUrl: fake.apiUrl, commands: commands.json, guildId: fake.guild.guild.id });
+  await deployCommands({
+    token: fake.token,
+    apiUrl: fake.apiUrl,
+    commands: commands.json,
+    guildId: fake.guild.guild.id,
+  });
   const bot = await startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
   const botId = fake.users.bot.id;
   return {
@@ -52,7 +61,10 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     channelId: fake.channel('dog-photos').id,
     replyTo: (messageId, reactions = 0) =>
       fake.waitForMessage(
-        (m) => m.author.id === botId && m.message_reference?.message_id === messageId && m.reactions.length >= reactions,
+        (m) =>
+          m.author.id === botId &&
+          m.message_reference?.message_id === messageId &&
+          m.reactions.length >= reactions,
         60_000,
       ),
     async close() {

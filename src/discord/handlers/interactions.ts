@@ -30,7 +30,10 @@ export async function answerWithError(interaction: RepliableInteraction, error: 
   }
 }
 
-export async function handleInteraction(interaction: Interaction, { commands, ctx, dedupe }: InteractionHandlerDeps) {
+export async function handleInteraction(
+  interaction: Interaction,
+  { commands, ctx, dedupe }: InteractionHandlerDeps,
+) {
   if (!dedupe.firstTime(`interaction:${interaction.id}`)) return;
 
   if (interaction.isAutocomplete()) {
@@ -47,7 +50,8 @@ export async function handleInteraction(interaction: Interaction, { commands, ct
 
   if (interaction.isChatInputCommand()) {
     const command = commands.slash.get(interaction.commandName);
-    if (!command) return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
+    if (!command)
+      return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
     try {
       await command.execute(interaction, ctx);
     } catch (error) {
@@ -58,7 +62,8 @@ export async function handleInteraction(interaction: Interaction, { commands, ct
 
   if (interaction.isMessageContextMenuCommand()) {
     const command = commands.message.get(interaction.commandName);
-    if (!command) return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
+    if (!command)
+      return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
     try {
       await command.execute(interaction, ctx);
     } catch (error) {

@@ -13,7 +13,10 @@ export interface MessageHandlerDeps {
   autoClassify: boolean;
 }
 
-export async function handleMessageCreate(message: Message, { app, dedupe, autoClassify }: MessageHandlerDeps) {
+export async function handleMessageCreate(
+  message: Message,
+  { app, dedupe, autoClassify }: MessageHandlerDeps,
+) {
   if (!autoClassify || !message.inGuild() || message.author.bot || message.webhookId) return;
   const images = imageAttachments(message.attachments.values());
   if (images.length === 0) return;
@@ -21,7 +24,8 @@ export async function handleMessageCreate(message: Message, { app, dedupe, autoC
 
   const settings = await app.guildSettings(message.guildId);
   if (!settings.autoClassify) return;
-  if (settings.enabledChannelIds.length > 0 && !settings.enabledChannelIds.includes(message.channelId)) return;
+  if (settings.enabledChannelIds.length > 0 && !settings.enabledChannelIds.includes(message.channelId))
+    return;
   // A replay after a restart: the reply exists already.
   if (await app.replyForSourceMessage(message.id)) return;
 
@@ -29,7 +33,12 @@ export async function handleMessageCreate(message: Message, { app, dedupe, autoC
   const { items, predictionIds } = await classifyUrls(
     app,
     images.map((a) => a.url),
-    { guildId: message.guildId, channelId: message.channelId, messageId: message.id, userId: message.author.id },
+    {
+      guildId: message.guildId,
+      channelId: message.channelId,
+      messageId: message.id,
+      userId: message.author.id,
+    },
   );
   const rendered = renderReply(items);
   const reply = await message.reply({

@@ -39,7 +39,9 @@ async function removeOtherVotes(reaction: AnyReaction, userId: string): Promise<
     if (emoji === reaction.emoji.name) continue;
     const other = reaction.message.reactions.cache.find((r) => r.emoji.name === emoji);
     if (other?.users.cache.has(userId)) {
-      await other.users.remove(userId).catch((err: unknown) => log.debug({ err }, 'could not remove an old vote'));
+      await other.users
+        .remove(userId)
+        .catch((err: unknown) => log.debug({ err }, 'could not remove an old vote'));
     }
   }
 }
@@ -57,7 +59,12 @@ export async function handleReactionAdd(reaction: AnyReaction, user: AnyUser, de
   }
   const position = reactionPosition(reaction.emoji.name);
   if (position === null) return;
-  const outcome = await app.labelFromReaction({ replyMessageId: reaction.message.id, position, userId: user.id, guildId });
+  const outcome = await app.labelFromReaction({
+    replyMessageId: reaction.message.id,
+    position,
+    userId: user.id,
+    guildId,
+  });
   if (!outcome?.changed) return;
   await removeOtherVotes(reaction, user.id);
   await rerender(app, reaction);
@@ -69,7 +76,12 @@ export async function handleReactionRemove(reaction: AnyReaction, user: AnyUser,
   const position = reactionPosition(reaction.emoji.name);
   if (position === null) return;
   const guildId = reaction.message.guildId ?? null;
-  const outcome = await app.retractReaction({ replyMessageId: reaction.message.id, position, userId: user.id, guildId });
+  const outcome = await app.retractReaction({
+    replyMessageId: reaction.message.id,
+    position,
+    userId: user.id,
+    guildId,
+  });
   if (!outcome?.retracted) return;
   await rerender(app, reaction);
 }
