@@ -22,7 +22,6 @@ import {
 } from '../src/model/index.ts';
 import type { ModelConfig } from '../src/model/model-config.ts';
 import { loadOnnxBackbone, ONNX_ENGINE } from '../src/model/onnx/onnx-backbone.ts';
-import { startOnnxWorker } from '../src/model/onnx/onnx-worker.ts';
 import type { ModelInput } from '../src/model/types.ts';
 
 interface Embedder {
@@ -32,8 +31,6 @@ interface Embedder {
 export interface ReferenceBatchTiming {
   batch: number;
   onnxMsPerImage: number;
-  /** The same session in a worker thread (what serving uses): includes the message-passing cost. */
-  onnxWorkerMsPerImage: number;
   tfjsMsPerImage: number;
 }
 
@@ -115,7 +112,6 @@ export async function measureReference(options: MeasureReferenceOptions): Promis
     ownedTfjs = loaded;
   }
   const onnx = await loadOnnxBackbone(modelDir, modelConfig);
-  const onnxWorker = await startOnnxWorker(modelDir, modelConfig);
   try {
     const sample = options.images.slice(0, 8);
     const [a, b] = [await tfjs.embed(sample), await onnx.embed(sample)];
@@ -129,7 +125,6 @@ export async function measureReference(options: MeasureReferenceOptions): Promis
       timings.push({
         batch,
         onnxMsPerImage: round2(await msPerImage(onnx, options.images, batch, rounds)),
-        onnxWorkerMsPerImage: round2(await msPerImage(onnxWorker, options.images, batch, rounds)),
         tfjsMsPerImage: round2(
           await msPerImage(tfjs, options.images, batch, Math.max(3, Math.ceil(rounds / 2))),
         ),
@@ -147,7 +142,6 @@ export async function measureReference(options: MeasureReferenceOptions): Promis
     };
   } finally {
     await onnx.dispose();
-    await onnxWorker.dispose();
     ownedTfjs?.dispose();
   }
 }
@@ -174,12 +168,10 @@ async function main() {
   console.log(
     `reference: ${result.engine} vs tfjs-${result.tfjsBackend} (max |diff| ${result.maxAbsDiff.toExponential(2)})`,
   );
-  console.log('batch  onnx ms/img  onnx-in-worker ms/img  tfjs ms/img  ratio');
+  console.log('batch  onnx ms/img  tfjs ms/img  ratio');
   for (const t of result.batches) {
     console.log(
-      `${String(t.batch).padStart(5)}  ${t.onnxMsPerImage.toFixed(2).padStart(11)}  ${t.onnxWorkerMsPerImage
-        .toFixed(2)
-        .padStart(21)}  ${t.tfjsMsPerImage
+      `${String(t.batch).padStart(5)}  ${t.onnxMsPerImage.toFixed(2).padStart(11)}  ${t.tfjsMsPerImage
         .toFixed(2)
         .padStart(11)}  ${(t.tfjsMsPerImage / t.onnxMsPerImage).toFixed(1).padStart(5)}`,
     );

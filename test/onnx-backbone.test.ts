@@ -10,8 +10,6 @@ import { loadBackbone, type Backbone } from '../src/model/backbone.ts';
 import { BreedClassifier, baseHeadOf, baseVersionOf } from '../src/model/classifier.ts';
 import { imageSpecOf, loadModelConfig, type ModelConfig } from '../src/model/model-config.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
-import { withOnnxEmbeddings } from '../src/model/onnx/onnx-embeddings.ts';
-import { startOnnxWorker } from '../src/model/onnx/onnx-worker.ts';
 import { convertLayersBackbone } from '../src/model/onnx/keras-to-onnx.ts';
 import { OnnxConversionError, readLayersModel } from '../src/model/onnx/layers-model.ts';
 import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
@@ -81,44 +79,26 @@ describe('ONNX Runtime backbone on the real MobileNet', { skip: skipReal }, () =
   });
 
   test('a classifier over the ONNX embeddings gives the same top-5 breeds and dog verdicts', async () => {
-    const choice = await withOnnxEmbeddings(tfjsBackbone, { cacheDir });
-    assert.equal(choice.engine, 'onnx', choice.fallbackReason);
-    const head = baseHeadOf(tfjsBackbone);
-    const viaTfjs = new BreedClassifier(tfjsBackbone, head, baseVersionOf(tfjsBackbone));
-    const viaOnnx = new BreedClassifier(choice.backbone, head, baseVersionOf(tfjsBackbone));
-    const [a, b] = [await viaTfjs.classifyMany(inputs), await viaOnnx.classifyMany(inputs)];
-    for (let i = 0; i < inputs.length; i++) {
-      assert.equal(b[i]!.isDog, a[i]!.isDog);
-      assert.deepEqual(
-        b[i]!.top5.map((t) => t.breed),
-        a[i]!.top5.map((t) => t.breed),
-      );
-      assert.ok(Math.abs(b[i]!.top5[0]!.probability - a[i]!.top5[0]!.probability) < 1e-5);
-    }
-    // The photos are 10 dog breeds and 2 non-dogs: the verdicts are not all the same.
-    assert.equal(b.filter((r) => r.isDog).length, inputs.length - 2);
-    await choice.backbone.embed([inputs[0]!]); // still usable before dispose
-  });
-
-  test('in a worker thread: identical embeddings, and the event loop runs while a batch is embedded', async () => {
-    const inWorker = await startOnnxWorker(sharedModelDir, modelConfig, { cacheDir });
-    const onMain = await loadOnnxBackbone(sharedModelDir, modelConfig, { cacheDir });
+    const onnx = await loadOnnxBackbone(sharedModelDir, modelConfig, { cacheDir });
     try {
-      const batch = [...inputs, ...inputs];
-      let ticks = 0;
-      const ticker = setInterval(() => ticks++, 1);
-      const fromWorker = await inWorker.embed(batch);
-      clearInterval(ticker);
-      // onnxruntime-node's run blocks the thread that calls it (on the main thread a batch lets one tick
-      // through at most); here that thread was the worker's, so the timer kept firing.
-      assert.ok(ticks >= 3, `only ${ticks} timer callbacks ran while the worker embedded a batch`);
-      const fromMain = await onMain.embed(batch);
-      fromWorker.forEach((e, i) => assert.deepEqual(e, fromMain[i]));
+      const onnxBackbone: Backbone = { ...tfjsBackbone, embed: (batch) => onnx.embed(batch) };
+      const head = baseHeadOf(tfjsBackbone);
+      const viaTfjs = new BreedClassifier(tfjsBackbone, head, baseVersionOf(tfjsBackbone));
+      const viaOnnx = new BreedClassifier(onnxBackbone, head, baseVersionOf(tfjsBackbone));
+      const [a, b] = [await viaTfjs.classifyMany(inputs), await viaOnnx.classifyMany(inputs)];
+      for (let i = 0; i < inputs.length; i++) {
+        assert.equal(b[i]!.isDog, a[i]!.isDog);
+        assert.deepEqual(
+          b[i]!.top5.map((t) => t.breed),
+          a[i]!.top5.map((t) => t.breed),
+        );
+        assert.ok(Math.abs(b[i]!.top5[0]!.probability - a[i]!.top5[0]!.probability) < 1e-5);
+      }
+      // The photos are 10 dog breeds and 2 non-dogs: the verdicts are not all the same.
+      assert.equal(b.filter((r) => r.isDog).length, inputs.length - 2);
     } finally {
-      await inWorker.dispose();
-      await onMain.dispose();
+      await onnx.dispose();
     }
-    await assert.rejects(inWorker.embed([inputs[0]!]), /worker exited/);
   });
 
   test('the converted model is cached by weight hash, and a corrupt cache file is rebuilt', async () => {
@@ -268,7 +248,7 @@ describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => 
     }
   });
 
-  test('refuses layers it does not support, naming the layer, so the caller keeps tfjs', async () => {
+  test('refuses layers it does not support with OnnxConversionError naming the layer (callers keep tfjs)', async () => {
     const other = mkdtempSync(path.join(os.tmpdir(), 'breedbot-onnx-unsupported-'));
     try {
       const input = tf.input({ shape: [8, 8, 3], name: 'image' });
@@ -293,19 +273,12 @@ describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => 
       // A convolution alone converts (the refusal is about the layer, not the model).
       assert.ok(convertLayersBackbone(files, { outputLayer: 'c' }).onnx.byteLength > 0);
 
-      const config = syntheticConfig(other, 'gap');
-      const fake = {
-        id: 'synthetic',
-        config,
-        embeddingDim: 4,
-        source: { dir: other },
-      } as unknown as Backbone;
-      const choice = await withOnnxEmbeddings(fake, { cacheDir: path.join(other, 'cache') });
-      assert.equal(choice.engine, 'tfjs');
-      assert.match(choice.fallbackReason ?? '', /MaxPooling2D/);
-      assert.equal(choice.backbone, fake);
-      // Nothing half-converted is left in the cache.
       const cache = path.join(other, 'cache');
+      await assert.rejects(
+        loadOnnxBackbone(other, syntheticConfig(other, 'gap'), { cacheDir: cache }),
+        (err: Error) => err instanceof OnnxConversionError && /MaxPooling2D/.test(err.message),
+      );
+      // Nothing half-converted is left in the cache.
       assert.ok(!existsSync(cache) || readdirSync(cache).length === 0);
     } finally {
       rmSync(other, { recursive: true, force: true });

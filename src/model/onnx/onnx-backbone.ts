@@ -38,7 +38,6 @@ export interface OnnxBackbone {
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
   /**
    * One session run on a packed NHWC batch of `count` images; returns [count, embeddingDim] row-major.
-   * The worker variant takes ownership of `batch` (its memory moves to the worker thread).
    */
   embedFlat(batch: Float32Array, count: number): Promise<Float32Array>;
   dispose(): Promise<void>;
