@@ -1,43 +1,19 @@
-/**
- * The application's Store port over the Prisma repositories in src/labels. Mostly delegation; where a
- * repository for something is still missing (crowd answer, model history, guild settings, stats) the query
- * lives here for now, written against the same tables.
- */
+/** The application's Store port over the Prisma repositories in src/labels: delegation and shape mapping. */
 import * as breeds from '../labels/breeds.ts';
+import { crowdAnswer } from '../labels/consensus.ts';
 import type { Database } from '../labels/database.ts';
 import { InvalidBreedNameError } from '../labels/errors.ts';
+import { getGuildSettings } from '../labels/guild-settings.ts';
 import { storeImage } from '../labels/images.ts';
 import * as labels from '../labels/labels.ts';
+import { activeModelVersion, listModelVersions } from '../labels/model-versions.ts';
 import * as predictions from '../labels/predictions.ts';
+import { labelStats } from '../labels/stats.ts';
 import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
-import type { CrowdAnswer, GuildStats, ModelVersionInfo } from './types.ts';
+import type { ModelVersionInfo } from './types.ts';
 
 const toStored = (p: predictions.PredictionRecord): StoredPrediction => ({ ...p, userId: p.userId ?? '' });
-
-/** Strict plurality of people, unless a moderator spoke (the latest moderator label decides). */
-export function crowdOf(votes: { breed: string; source: string; updatedAt: Date }[]): CrowdAnswer | null {
-  if (votes.length === 0) return null;
-  const moderator = votes
-    .filter((v) => v.source === 'moderator')
-    .sort((a, b) => +b.updatedAt - +a.updatedAt)[0];
-  const counts = new Map<string, number>();
-  for (const v of votes) counts.set(v.breed, (counts.get(v.breed) ?? 0) + 1);
-  if (moderator) {
-    return {
-      breed: moderator.breed,
-      votes: counts.get(moderator.breed) ?? 1,
-      voters: votes.length,
-      byModerator: true,
-    };
-  }
-  const [first, second] = [...counts].sort((a, b) => b[1] - a[1]);
-  if (!first || (second && second[1] === first[1])) return null;
-  return { breed: first[0], votes: first[1], voters: votes.length, byModerator: false };
-}
-
-const asRecord = (v: unknown): Record<string, unknown> | null =>
-  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
 export function createPrismaStore(db: Database): Store {
   const { prisma } = db;
@@ -101,7 +77,15 @@ export function createPrismaStore(db: Database): Store {
       return { retracted: await labels.removeLabel(db, imageId, userId, breed) };
     },
     async crowdAnswer(imageId) {
-      return crowdOf(await labels.labelsForImage(db, imageId));
+      const crowd = await crowdAnswer(db, imageId);
+      return (
+        crowd && {
+          breed: crowd.breed,
+          votes: crowd.votes,
+          voters: crowd.voters,
+          byModerator: crowd.byModerator,
+        }
+      );
     },
     async labelsForImage(imageId) {
       return (await labels.labelsForImage(db, imageId)).map((l) => ({
@@ -120,65 +104,23 @@ export function createPrismaStore(db: Database): Store {
     },
 
     async activeModelVersion() {
-      return (await prisma.modelVersion.findFirst({ where: { status: 'active' } }))?.id ?? null;
+      return (await activeModelVersion(db))?.id ?? null;
     },
     async modelHistory(limit): Promise<ModelVersionInfo[]> {
-      const rows = await prisma.modelVersion.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
-      return rows.map((r) => ({
-        version: r.id,
-        status: r.status,
-        createdAt: r.createdAt,
-        parent: r.parentId,
-        metrics: asRecord(r.metrics),
-        reason: r.reason,
+      return (await listModelVersions(db, limit)).map((v) => ({
+        version: v.id,
+        status: v.status,
+        createdAt: v.createdAt,
+        parent: v.parentId,
+        metrics: v.metrics,
+        reason: v.reason,
       }));
     },
     async guildSettings(guildId) {
-      const row = await prisma.guildSettings.findUnique({ where: { guildId } });
-      if (!row) return null;
-      const channels = Array.isArray(row.enabledChannelIds) ? row.enabledChannelIds.map(String) : [];
-      return {
-        moderatorRoleId: row.moderatorRoleId,
-        autoClassify: row.autoClassify,
-        enabledChannelIds: channels,
-      };
+      const { moderatorRoleId, autoClassify, enabledChannelIds } = await getGuildSettings(db, guildId);
+      return { moderatorRoleId, autoClassify, enabledChannelIds };
     },
-    async stats(guildId): Promise<GuildStats> {
-      const rows = await prisma.label.findMany({
-        where: { guildId },
-        select: {
-          imageId: true,
-          userId: true,
-          source: true,
-          updatedAt: true,
-          breed: { select: { name: true } },
-          prediction: { select: { topBreed: true } },
-        },
-      });
-      const tally = <K>(keys: K[]) => {
-        const m = new Map<K, number>();
-        for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
-        return [...m].sort((a, b) => b[1] - a[1]);
-      };
-      const byImage = new Map<string, string[]>();
-      for (const r of rows) byImage.set(r.imageId, [...(byImage.get(r.imageId) ?? []), r.breed.name]);
-      const multi = [...byImage.values()].filter((b) => b.length > 1);
-      const confused = tally(
-        rows
-          .filter((r) => r.prediction && r.prediction.topBreed !== r.breed.name)
-          .map((r) => `${r.prediction!.topBreed}\n${r.breed.name}`),
-      );
-      return {
-        labels: rows.length,
-        labelsPerBreed: tally(rows.map((r) => r.breed.name)).map(([breed, count]) => ({ breed, count })),
-        topLabellers: tally(rows.map((r) => r.userId)).map(([userId, count]) => ({ userId, count })),
-        agreementRate: multi.length ? multi.filter((b) => new Set(b).size === 1).length / multi.length : null,
-        mostConfused: confused.map(([pair, count]) => {
-          const [predicted, labelled] = pair.split('\n') as [string, string];
-          return { predicted, labelled, count };
-        }),
-      };
-    },
+    stats: (guildId) => labelStats(db, guildId),
     close: () => db.close(),
   };
 }
