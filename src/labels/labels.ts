@@ -5,7 +5,7 @@
  */
 import type { Database } from './database.ts';
 import { findBreed, nearestBreeds } from './breeds.ts';
-import { retryOnConflict, UnknownBreedError } from './errors.ts';
+import { isUniqueViolation, UnknownBreedError } from './errors.ts';
 
 export type LabelSource = 'reaction' | 'command' | 'moderator';
 export const LABEL_SOURCES: readonly LabelSource[] = ['reaction', 'command', 'moderator'];
@@ -64,10 +64,6 @@ export async function setLabel(
   if (!breed) throw new UnknownBreedError(input.breedName, await nearestBreeds(db, input.breedName, 5));
 
   const key = { imageId_userId: { imageId: input.imageId, userId: input.userId } };
-  const previous = await db.prisma.label.findUnique({ where: key, include: withBreed });
-  if (previous && previous.breedId === breed.id && previous.source === input.source) {
-    return { outcome: 'unchanged', label: toRecord(previous), previousBreed: previous.breed.name };
-  }
   const data = {
     breedId: breed.id,
     source: input.source,
@@ -75,20 +71,27 @@ export async function setLabel(
     guildId: input.guildId ?? null,
     predictionId: input.predictionId ?? null,
   };
-  // One statement (INSERT ... ON CONFLICT DO UPDATE): concurrent writers of the same key cannot duplicate it.
-  const row = await retryOnConflict(() =>
-    db.prisma.label.upsert({
-      where: key,
-      create: { imageId: input.imageId, userId: input.userId, ...data },
-      update: data,
-      include: withBreed,
-    }),
-  );
-  return {
-    outcome: previous ? 'changed' : 'created',
-    label: toRecord(row),
-    previousBreed: previous?.breed.name ?? null,
+  const replaceIfDifferent = async (previous: LabelRow) => {
+    if (previous.breedId === breed.id && previous.source === input.source) {
+      return { outcome: 'unchanged' as const, label: toRecord(previous), previousBreed: previous.breed.name };
+    }
+    const row = await db.prisma.label.update({ where: key, data, include: withBreed });
+    return { outcome: 'changed' as const, label: toRecord(row), previousBreed: previous.breed.name };
   };
+
+  const previous = await db.prisma.label.findUnique({ where: key, include: withBreed });
+  if (previous) return replaceIfDifferent(previous);
+  try {
+    // The unique (image, user) index decides races: exactly one concurrent first label is "created".
+    const row = await db.prisma.label.create({
+      data: { imageId: input.imageId, userId: input.userId, ...data },
+      include: withBreed,
+    });
+    return { outcome: 'created', label: toRecord(row), previousBreed: null };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return replaceIfDifferent(await db.prisma.label.findUniqueOrThrow({ where: key, include: withBreed }));
+  }
 }
 
 /**
