@@ -335,6 +335,46 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.match((await run.reply()).content, /Only moderators can roll the model back/);
   });
 
+  test('the same INTERACTION_CREATE delivered twice is answered once', async () => {
+    const run = await h.fake.runCommand({ name: 'stats', userId: 'alice', channelId: h.channelId });
+    await run.reply();
+    h.fake.replayLastDispatch('INTERACTION_CREATE');
+    const marker = await h.fake.runCommand({ name: 'stats', userId: 'bob', channelId: h.channelId });
+    await marker.reply();
+    const callbacks = h.fake.requests.filter((r) =>
+      r.path.startsWith(`/interactions/${run.interaction.id}/`),
+    );
+    assert.equal(callbacks.length, 1);
+  });
+
+  test('after a restart: reactions on older replies still label, and a replayed post gets no second reply', async () => {
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(BEAGLE, 'old.jpg')],
+    });
+    const reply = await h.replyTo(posted.id, 6);
+    await h.restartBot(); // empty caches: the reply is now an "older message" (partials)
+    h.fake.addReaction({ messageId: reply.id, userId: 'carol', emoji: '1️⃣' });
+    await h.fake.waitForMessage((m) => m.id === reply.id && crowdField(m) === '1 person says: Beagle');
+    const [item] = await h.app.replyItems(reply.id);
+    assert.deepEqual(await h.app.store.labelsForImage(item!.imageId), [
+      { userId: h.fake.users.carol.id, breed: 'Beagle', source: 'reaction' },
+    ]);
+
+    h.fake.replayLastDispatch('MESSAGE_CREATE'); // the post from before the restart, to a fresh in-memory LRU
+    const marker = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'carol',
+      files: [jpeg(CAT, 'cat.jpg')],
+    });
+    await h.replyTo(marker.id);
+    assert.equal(
+      h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === posted.id).length,
+      1,
+    );
+  });
+
   test('no message the bot sent could ping anyone', () => {
     const sent = h.fake.requests.filter(
       (r: RecordedRequest) =>

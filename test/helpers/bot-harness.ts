@@ -25,6 +25,8 @@ export interface BotHarness {
   dir: string;
   /** The main guild's #dog-photos channel id. */
   channelId: string;
+  /** A new discord.js client (empty caches, new gateway session) over the same services and database. */
+  restartBot(): Promise<void>;
   /** The bot's reply to a posted message, once it carries `reactions` reactions. */
   replyTo(messageId: string, reactions?: number): Promise<FakeMessage>;
   close(): Promise<void>;
@@ -50,12 +52,19 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     commands: commands.json,
     guildId: fake.guild.guild.id,
   });
-  const bot = await startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
+  const start = () => startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
+  let bot = await start();
   const botId = fake.users.bot.id;
   return {
     fake,
     app,
-    bot,
+    get bot() {
+      return bot;
+    },
+    async restartBot() {
+      await bot.stop();
+      bot = await start();
+    },
     config,
     dir,
     channelId: fake.channel('dog-photos').id,

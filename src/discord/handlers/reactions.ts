@@ -30,7 +30,9 @@ async function rerender(app: Breedbot, reaction: AnyReaction): Promise<void> {
   const items = await app.replyItems(reaction.message.id);
   if (items.length === 0) return;
   const { embeds, content } = renderReply(items);
-  await reaction.message.edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
+  // A reply from before a restart arrives as a partial, which discord.js cannot edit (no author yet).
+  const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
+  await message.edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
 }
 
 /** When someone switches from 2️⃣ to 3️⃣, take their old number away so the reactions show one vote each. */
