@@ -4,6 +4,7 @@
  * into discord.js.
  */
 import { Events, type Client } from 'discord.js';
+import { isUserFacing } from '../app/errors.ts';
 import type { Breedbot, TrainingControl } from '../app/types.ts';
 import { log } from '../log.ts';
 import { loadCommands, type CommandSet } from './command-loader.ts';
@@ -40,7 +41,11 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const track = (name: string, work: () => Promise<unknown>) => {
     if (!accepting) return;
     const p = work()
-      .catch((err: unknown) => log.error({ err, event: name }, 'event handler failed'))
+      .catch((err: unknown) => {
+        // e.g. a rate-limited reaction: nobody to answer, but worth a line in the log
+        if (isUserFacing(err)) log.info({ event: name, code: err.code }, err.userMessage);
+        else log.error({ err, event: name }, 'event handler failed');
+      })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
