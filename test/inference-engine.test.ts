@@ -182,8 +182,15 @@ describe('embedding engines on the real MobileNet weights', { skip: skipWithoutP
           expected[i]!.top5.map((t) => t.breed),
         );
         assert.ok(Math.abs(r.top5[0]!.probability - expected[i]!.top5[0]!.probability) < 1e-5);
+        // The not-a-dog verdict, computed in the worker next to the backbone, matches the main thread's.
         assert.equal(r.isDog, expected[i]!.isDog);
+        assert.ok(Math.abs(r.dogProbability - expected[i]!.dogProbability) < 1e-6);
+        assert.equal(r.lookslike?.label, expected[i]!.lookslike?.label);
       });
+      assert.ok(
+        results.some((r) => !r.isDog && r.lookslike),
+        'the not-dog photo got no verdict',
+      );
       assert.ok(served.engine.batchStats().batches < photos.length, 'requests were not batched');
       // A classifier for another head version keeps the same engine (hot-swap only changes the head).
       assert.equal(served.classifier.withHead(served.baseHead, 'v-test').engine, served.engine);

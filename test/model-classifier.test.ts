@@ -17,7 +17,11 @@ import {
 describe('breed classifier on the real MobileNet weights', { skip: skipWithoutPhotos }, () => {
   let runtime: ClassifierRuntime;
   before(async () => {
-    runtime = await loadClassifierRuntime(loadConfig({ ...process.env, ...sharedModelEnv }));
+    // The tfjs backbone on this thread, so tf.memory() sees every tensor; the worker and ONNX Runtime engines
+    // are checked against it in inference-engine.test.ts.
+    runtime = await loadClassifierRuntime(loadConfig({ ...process.env, ...sharedModelEnv }), {
+      embedEngine: 'inprocess',
+    });
   });
   after(() => runtime?.dispose());
 

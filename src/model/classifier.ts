@@ -1,14 +1,13 @@
 import type { Backbone } from './backbone.ts';
 import type { EmbeddingEngine } from './inference/engine.ts';
 import { breedNames } from './breed-names.ts';
+import { assertHeadShape, headProbabilities, sliceHead, topBreeds } from './head.ts';
 import {
-  assertHeadShape,
-  denseLogits,
-  headProbabilities,
-  sliceHead,
-  softmaxInPlace,
-  topBreeds,
-} from './head.ts';
+  pretrainedProbabilities,
+  pretrainedSummary,
+  type PretrainedSummary,
+  type PretrainedWeights,
+} from './pretrained.ts';
 import type { BreedHead, ClassifyResult, ModelInput } from './types.ts';
 
 export interface ClassifierOptions {
@@ -73,19 +72,26 @@ export class BreedClassifier {
 
   /** The pretrained classifier's probabilities (1000 ImageNet classes for the default backbone). */
   pretrainedProbabilities(embedding: Float32Array): Float64Array {
-    const { kernel, bias } = this.backbone.classifier;
-    return softmaxInPlace(denseLogits(embedding, kernel, bias, this.backbone.embeddingDim));
+    return pretrainedProbabilities(embedding, this.#pretrainedWeights());
   }
 
-  classifyEmbedding(embedding: Float32Array): ClassifyResult {
-    const pretrained = this.pretrainedProbabilities(embedding);
-    const { first, last } = this.backbone.config.dogClasses;
-    let dogProbability = 0;
-    let bestOther = -1;
-    for (let i = 0; i < pretrained.length; i++) {
-      if (i >= first && i <= last) dogProbability += pretrained[i]!;
-      else if (bestOther < 0 || pretrained[i]! > pretrained[bestOther]!) bestOther = i;
-    }
+  #pretrainedWeights(): PretrainedWeights {
+    const { kernel, bias } = this.backbone.classifier;
+    return {
+      kernel,
+      bias,
+      embeddingDim: this.backbone.embeddingDim,
+      dogClasses: this.backbone.config.dogClasses,
+    };
+  }
+
+  /**
+   * Top 5 breeds and the not-a-dog verdict for one embedding. `pretrained` is the ImageNet summary when the
+   * engine already computed it next to the backbone (it is computed here otherwise).
+   */
+  classifyEmbedding(embedding: Float32Array, pretrained?: PretrainedSummary): ClassifyResult {
+    const { dogProbability, bestOther, bestOtherProbability } =
+      pretrained ?? pretrainedSummary(embedding, this.#pretrainedWeights());
     const isDog = dogProbability >= this.dogThreshold;
     const result: ClassifyResult = {
       isDog,
@@ -97,7 +103,7 @@ export class BreedClassifier {
     };
     if (!isDog && bestOther >= 0) {
       const label = this.backbone.classifier.labels.synonyms[bestOther]?.[0] ?? `class ${bestOther}`;
-      result.lookslike = { label, probability: pretrained[bestOther]! };
+      result.lookslike = { label, probability: bestOtherProbability };
     }
     return result;
   }
@@ -108,6 +114,10 @@ export class BreedClassifier {
 
   /** Classifies several images with one batched backbone call. */
   async classifyMany(inputs: readonly ModelInput[]): Promise<ClassifyResult[]> {
+    if (this.engine?.embedDetailed) {
+      const embedded = await this.engine.embedDetailed(inputs);
+      return embedded.map((e) => this.classifyEmbedding(e.embedding, e.pretrained));
+    }
     return this.classifyEmbeddings(await this.embed(inputs));
   }
 

@@ -3,7 +3,7 @@
  * reach the engine underneath (one backbone call per batch instead of one per image).
  */
 import { BatcherClosedError, MicroBatcher, type BatcherStats } from './batcher.ts';
-import type { EmbeddingEngine } from './engine.ts';
+import type { EmbeddedImage, EmbeddingEngine } from './engine.ts';
 import { EngineClosedError } from './worker-engine.ts';
 import type { ModelInput } from '../types.ts';
 
@@ -28,8 +28,11 @@ const isEngineGone = (err: unknown) => err instanceof EngineClosedError || err i
 
 export function batchedEngine(inner: EmbeddingEngine, options: Partial<BatchingOptions> = {}): BatchedEngine {
   const batching = { ...DEFAULT_BATCHING, ...options };
-  const batcher = new MicroBatcher<ModelInput, Float32Array>({
-    run: (items) => inner.embed(items),
+  const run = inner.embedDetailed
+    ? (items: ModelInput[]) => inner.embedDetailed!(items)
+    : async (items: ModelInput[]) => (await inner.embed(items)).map((embedding) => ({ embedding }));
+  const batcher = new MicroBatcher<ModelInput, EmbeddedImage>({
+    run,
     maxBatch: batching.maxBatch,
     maxWaitMs: batching.maxWaitMs,
     maxQueue: batching.maxQueue,
@@ -40,6 +43,15 @@ export function batchedEngine(inner: EmbeddingEngine, options: Partial<BatchingO
   // nor starves the interactive requests queued behind it for long.
   const slice = Math.max(1, Math.min(batching.maxQueue, batching.maxBatch * inner.parallelism));
 
+  async function embedDetailed(inputs: readonly ModelInput[]): Promise<EmbeddedImage[]> {
+    if (inputs.length <= slice) return batcher.submitAll(inputs);
+    const out: EmbeddedImage[] = [];
+    for (let start = 0; start < inputs.length; start += slice) {
+      out.push(...(await batcher.submitAll(inputs.slice(start, start + slice))));
+    }
+    return out;
+  }
+
   return {
     kind: inner.kind,
     backendName: inner.backendName,
@@ -48,13 +60,9 @@ export function batchedEngine(inner: EmbeddingEngine, options: Partial<BatchingO
     batching,
     batchStats: () => batcher.stats,
     async embed(inputs) {
-      if (inputs.length <= slice) return batcher.submitAll(inputs);
-      const out: Float32Array[] = [];
-      for (let start = 0; start < inputs.length; start += slice) {
-        out.push(...(await batcher.submitAll(inputs.slice(start, start + slice))));
-      }
-      return out;
+      return (await embedDetailed(inputs)).map((e) => e.embedding);
     },
+    embedDetailed,
     memory: () => inner.memory(),
     async dispose() {
       await batcher.close();

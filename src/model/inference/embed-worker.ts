@@ -10,6 +10,7 @@ import { projectRoot } from '../../config.ts';
 import { selectBackend } from '../backend.ts';
 import { loadBackbone } from '../backbone.ts';
 import { loadModelConfig } from '../model-config.ts';
+import { pretrainedSummary } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
 import type { EmbedWorkerSetup, FromWorker, ToWorker } from './worker-protocol.ts';
 
@@ -88,7 +89,17 @@ async function handle(embedder: LoadedEmbedder, message: ToWorker): Promise<void
     const dim = embedder.embeddingDim;
     const flat = new Float32Array(count * dim);
     rows.forEach((row, i) => flat.set(row, i * dim));
-    send({ type: 'embedded', id, dim, embeddings: flat }, [flat.buffer]);
+    const weights = setup.pretrained;
+    if (!weights) {
+      send({ type: 'embedded', id, dim, embeddings: flat }, [flat.buffer]);
+      return;
+    }
+    const summaries = new Float64Array(count * 3);
+    rows.forEach((row, i) => {
+      const s = pretrainedSummary(row, weights);
+      summaries.set([s.dogProbability, s.bestOther, s.bestOtherProbability], i * 3);
+    });
+    send({ type: 'embedded', id, dim, embeddings: flat, summaries }, [flat.buffer, summaries.buffer]);
   } catch (err) {
     send({ type: 'error', id, message: (err as Error)?.message ?? String(err) });
   }

@@ -4,6 +4,7 @@
  * default for the bot), or ONNX Runtime in a worker thread (several times faster on CPU).
  */
 import type { Backbone } from '../backbone.ts';
+import type { PretrainedSummary } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
 
 export type EngineKind = 'inprocess' | 'worker' | 'onnx';
@@ -18,6 +19,12 @@ export interface EngineMemory {
   heapUsedBytes?: number;
 }
 
+/** An embedding with, where the engine computes it, the pretrained classifier's summary for the verdict. */
+export interface EmbeddedImage {
+  embedding: Float32Array;
+  pretrained?: PretrainedSummary;
+}
+
 export interface EmbeddingEngine {
   readonly kind: EngineKind;
   /** What computes, e.g. 'wasm' or 'onnxruntime-node'. */
@@ -26,6 +33,8 @@ export interface EmbeddingEngine {
   readonly parallelism: number;
   /** Embeddings of preprocessed images, in input order. */
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
+  /** Embeddings plus the pretrained summary computed off the calling thread (engines that can). */
+  embedDetailed?(inputs: readonly ModelInput[]): Promise<EmbeddedImage[]>;
   memory(): Promise<EngineMemory[]>;
   dispose(): Promise<void>;
 }

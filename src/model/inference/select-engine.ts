@@ -9,6 +9,7 @@ import os from 'node:os';
 import { log } from '../../log.ts';
 import type { Backbone } from '../backbone.ts';
 import type { BackendName } from '../backend.ts';
+import type { PretrainedWeights } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
 import { inProcessEngine, type EmbeddingEngine } from './engine.ts';
 import { startWorkerEngine } from './worker-engine.ts';
@@ -47,6 +48,13 @@ export interface EngineSelection {
   onnxMaxAbsDiff?: number;
 }
 
+const pretrainedWeightsOf = (backbone: Backbone): PretrainedWeights => ({
+  kernel: backbone.classifier.kernel,
+  bias: backbone.classifier.bias,
+  embeddingDim: backbone.embeddingDim,
+  dogClasses: backbone.config.dogClasses,
+});
+
 export const defaultWorkerCount = () => Math.max(1, Math.min(2, os.availableParallelism()));
 
 /** A deterministic, image-like input (smooth colour gradients) for the start-up agreement check. */
@@ -79,6 +87,7 @@ async function startOnnx(
     onnxThreads: options.onnxThreads ?? os.availableParallelism(),
     modelConfigPath: options.modelConfigPath,
     modelDir: backbone.source.dir,
+    pretrained: pretrainedWeightsOf(backbone),
   });
   try {
     const probe = [probeInput(backbone.config.inputSize)];
@@ -102,6 +111,7 @@ const startTfjsWorkers = (options: EngineSelectionOptions) =>
     backend: options.backendName,
     modelConfigPath: options.modelConfigPath,
     modelDir: options.backbone.source.dir,
+    pretrained: pretrainedWeightsOf(options.backbone),
   });
 
 export async function selectEmbeddingEngine(options: EngineSelectionOptions): Promise<EngineSelection> {

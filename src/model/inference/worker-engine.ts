@@ -9,8 +9,9 @@
 import { Worker } from 'node:worker_threads';
 import { log } from '../../log.ts';
 import type { BackendName } from '../backend.ts';
+import type { PretrainedWeights } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
-import type { EmbeddingEngine, EngineMemory } from './engine.ts';
+import type { EmbeddedImage, EmbeddingEngine, EngineMemory } from './engine.ts';
 import type { EmbedWorkerSetup, FromWorker, ToWorker, WorkerBackboneKind } from './worker-protocol.ts';
 
 const BOOTSTRAP = new URL('./embed-worker.mjs', import.meta.url);
@@ -35,6 +36,8 @@ export interface WorkerEngineOptions {
   workers: number;
   /** ONNX Runtime intra-op threads per worker. */
   onnxThreads?: number;
+  /** The pretrained classifier: workers then also compute each image's not-a-dog summary. */
+  pretrained?: PretrainedWeights;
   /** How long a worker may take to load the backbone (default 120 s). */
   startupTimeoutMs?: number;
 }
@@ -159,6 +162,7 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     label: `embed-worker-${i + 1}`,
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.onnxThreads ? { onnxThreads: options.onnxThreads } : {}),
+    ...(options.pretrained ? { pretrained: options.pretrained } : {}),
   });
 
   const workers: EmbedWorker[] = [];
@@ -199,6 +203,38 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     return alive.reduce((best, w) => (w.load < best.load ? w : best));
   };
 
+  async function embedDetailed(inputs: readonly ModelInput[]): Promise<EmbeddedImage[]> {
+    if (disposed) throw new EngineClosedError();
+    if (inputs.length === 0) return [];
+    const batch = new Float32Array(inputs.length * pixels);
+    inputs.forEach((input, i) => {
+      if (input.size !== inputSize || input.data.length !== pixels) {
+        throw new Error(
+          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${inputSize}px`,
+        );
+      }
+      batch.set(input.data, i * pixels);
+    });
+    const worker = pick();
+    const id = worker.newId();
+    const reply = await worker.request({ type: 'embed', id, count: inputs.length, batch }, [batch.buffer]);
+    if (reply.type !== 'embedded') throw new Error(`unexpected reply ${reply.type}`);
+    const { embeddings, dim, summaries } = reply;
+    return inputs.map((_, i) => ({
+      // A copy, so each embedding owns its buffer (callers store embedding.buffer).
+      embedding: embeddings.slice(i * dim, (i + 1) * dim),
+      ...(summaries
+        ? {
+            pretrained: {
+              dogProbability: summaries[i * 3]!,
+              bestOther: summaries[i * 3 + 1]!,
+              bestOtherProbability: summaries[i * 3 + 2]!,
+            },
+          }
+        : {}),
+    }));
+  }
+
   return {
     kind: options.kind === 'onnx' ? 'onnx' : 'worker',
     backendName,
@@ -206,25 +242,9 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     embeddingDim,
     inputSize,
     async embed(inputs: readonly ModelInput[]) {
-      if (disposed) throw new EngineClosedError();
-      if (inputs.length === 0) return [];
-      const batch = new Float32Array(inputs.length * pixels);
-      inputs.forEach((input, i) => {
-        if (input.size !== inputSize || input.data.length !== pixels) {
-          throw new Error(
-            `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${inputSize}px`,
-          );
-        }
-        batch.set(input.data, i * pixels);
-      });
-      const worker = pick();
-      const id = worker.newId();
-      const reply = await worker.request({ type: 'embed', id, count: inputs.length, batch }, [batch.buffer]);
-      if (reply.type !== 'embedded') throw new Error(`unexpected reply ${reply.type}`);
-      const { embeddings, dim } = reply;
-      // Copies, so each embedding owns its buffer (callers store embedding.buffer).
-      return inputs.map((_, i) => embeddings.slice(i * dim, (i + 1) * dim));
+      return (await embedDetailed(inputs)).map((e) => e.embedding);
     },
+    embedDetailed,
     async memory(): Promise<EngineMemory[]> {
       const alive = workers.filter((w) => w.alive);
       return Promise.all(

@@ -1,5 +1,6 @@
 /** Messages between the serving thread and an embedding worker (plain data; inputs travel as transferables). */
 import type { BackendName } from '../backend.ts';
+import type { PretrainedWeights } from '../pretrained.ts';
 
 export type WorkerBackboneKind = 'tfjs' | 'onnx';
 
@@ -15,6 +16,8 @@ export interface EmbedWorkerSetup {
   onnxThreads?: number;
   /** Name in logs and memory reports, e.g. 'embed-worker-1'. */
   label: string;
+  /** When given, the worker also returns each image's pretrained-classifier summary (not-a-dog verdict). */
+  pretrained?: PretrainedWeights;
 }
 
 export type ToWorker =
@@ -23,6 +26,13 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; backendName: string; embeddingDim: number; inputSize: number }
   | { type: 'startup-error'; message: string }
-  | { type: 'embedded'; id: number; dim: number; embeddings: Float32Array }
+  | {
+      type: 'embedded';
+      id: number;
+      dim: number;
+      embeddings: Float32Array;
+      /** Per image [dogProbability, bestOther, bestOtherProbability], when the setup had pretrained weights. */
+      summaries?: Float64Array;
+    }
   | { type: 'memory'; id: number; numTensors: number | null; numBytes: number | null; heapUsedBytes: number }
   | { type: 'error'; id: number; message: string };
