@@ -41,12 +41,15 @@ function generate(provider: Provider): void {
     process.stderr.write(result.stdout + result.stderr);
     throw new Error(`prisma generate failed for ${provider} (exit ${result.status ?? result.signal})`);
   }
-  process.stderr.write(`prisma: generated the ${provider} client into ${path.relative(projectRoot, providerFiles[provider].clientDir)}\n`);
+  process.stderr.write(
+    `prisma: generated the ${provider} client into ${path.relative(projectRoot, providerFiles[provider].clientDir)}\n`,
+  );
 }
 
 {
   try {
-    if (writeDerivedPostgresSchema()) process.stderr.write('prisma: updated prisma/postgresql/schema.prisma\n');
+    if (writeDerivedPostgresSchema())
+      process.stderr.write('prisma: updated prisma/postgresql/schema.prisma\n');
     generate('sqlite');
     generate('postgresql');
   } catch (error) {

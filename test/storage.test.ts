@@ -48,9 +48,16 @@ import {
 import { backends, SAMPLE_BREEDS, withDatabase } from './helpers/storage-backends.ts';
 
 /** A real PNG, different for every seed. */
-async function png(seed: number): Promise<{ bytes: Buffer; meta: { width: number; height: number; format: string } }> {
+async function png(
+  seed: number,
+): Promise<{ bytes: Buffer; meta: { width: number; height: number; format: string } }> {
   const bytes = await sharp({
-    create: { width: 8 + (seed % 5), height: 6, channels: 3, background: { r: seed % 256, g: (seed * 7) % 256, b: (seed * 13) % 256 } },
+    create: {
+      width: 8 + (seed % 5),
+      height: 6,
+      channels: 3,
+      background: { r: seed % 256, g: (seed * 7) % 256, b: (seed * 13) % 256 },
+    },
   })
     .png()
     .toBuffer();
@@ -83,7 +90,12 @@ const prediction = (imageId: string, over: Partial<NewPrediction> = {}): NewPred
   ...over,
 });
 
-const label = (imageId: string, userId: string, breedName: string, source: 'reaction' | 'command' | 'moderator' = 'reaction') => ({
+const label = (
+  imageId: string,
+  userId: string,
+  breedName: string,
+  source: 'reaction' | 'command' | 'moderator' = 'reaction',
+) => ({
   imageId,
   userId,
   breedName,
@@ -100,7 +112,10 @@ for (const backend of backends) {
         const first = await storeImage(db, bytes, meta);
         assert.equal(first.created, true);
         assert.equal(first.image.sha256, sha256Hex(bytes));
-        assert.deepEqual([first.image.width, first.image.height, first.image.format, first.image.byteSize], [meta.width, meta.height, 'png', bytes.length]);
+        assert.deepEqual(
+          [first.image.width, first.image.height, first.image.format, first.image.byteSize],
+          [meta.width, meta.height, 'png', bytes.length],
+        );
         const file = imageFilePath(db.imagesDir, first.image.sha256);
         assert.equal(path.basename(path.dirname(file)), first.image.sha256.slice(0, 2));
         assert.deepEqual(readFileSync(file), bytes);
@@ -112,7 +127,10 @@ for (const backend of backends) {
 
         const other = await storeImage(db, (await png(2)).bytes, meta);
         assert.notEqual(other.image.id, first.image.id);
-        await assert.rejects(storeImage(db, bytes, { ...meta, sha256: '0'.repeat(64) }), /hash does not match/);
+        await assert.rejects(
+          storeImage(db, bytes, { ...meta, sha256: '0'.repeat(64) }),
+          /hash does not match/,
+        );
 
         // the same new photo arriving many times at once still makes one row
         const { bytes: burst } = await png(3);
@@ -138,14 +156,19 @@ for (const backend of backends) {
 
         // a burst of replays of the same gateway event at once
         const burst = await Promise.all(
-          Array.from({ length: 10 }, () => recordPrediction(db, prediction(img, { messageId: 'm-burst', attachmentIndex: 0 }))),
+          Array.from({ length: 10 }, () =>
+            recordPrediction(db, prediction(img, { messageId: 'm-burst', attachmentIndex: 0 })),
+          ),
         );
         assert.equal(new Set(burst.map((b) => b.prediction.id)).size, 1);
         assert.equal(burst.filter((b) => b.created).length, 1);
 
         const second = await recordPrediction(db, prediction(img, { attachmentIndex: 1 }));
         assert.equal(second.created, true);
-        const viaCommand = await recordPrediction(db, prediction(img, { messageId: null, interactionId: 'i-1', channelId: 'c2' }));
+        const viaCommand = await recordPrediction(
+          db,
+          prediction(img, { messageId: null, interactionId: 'i-1', channelId: 'c2' }),
+        );
         assert.equal(viaCommand.created, true);
         assert.equal(viaCommand.prediction.interactionId, 'i-1');
         assert.equal(await db.prisma.prediction.count(), 4);
@@ -206,12 +229,27 @@ for (const backend of backends) {
       withDatabase(backend, async (db) => {
         await seedBreeds(db, SAMPLE_BREEDS);
         const imgs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => imageId(db, 100 + i)));
-        const [a, b, c, d, e, f, g, h] = imgs as [string, string, string, string, string, string, string, string];
+        const [a, b, c, d, e, f, g, h] = imgs as [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
 
         // a moderator's label beats three people
         for (const u of ['u1', 'u2', 'u3']) await setLabel(db, label(a, u, 'Pug'));
         await setLabel(db, label(a, 'mod', 'Beagle', 'moderator'));
-        assert.deepEqual(await crowdAnswer(db, a), { breed: 'Beagle', votes: 1, voters: 4, byModerator: true, weight: 1 });
+        assert.deepEqual(await crowdAnswer(db, a), {
+          breed: 'Beagle',
+          votes: 1,
+          voters: 4,
+          byModerator: true,
+          weight: 1,
+        });
 
         // two newcomers disagree: a tie, unresolved
         await setLabel(db, label(b, 'n1', 'Pug'));
@@ -219,7 +257,12 @@ for (const backend of backends) {
         assert.equal(await crowdAnswer(db, b), null);
 
         // u1..u3 agree on four images, s1 and s2 always contradict them: their trust sinks
-        for (const [img, breed] of [[c, 'Border Collie'], [d, 'Golden Retriever'], [e, 'Basset'], [f, 'Siberian Husky']] as const) {
+        for (const [img, breed] of [
+          [c, 'Border Collie'],
+          [d, 'Golden Retriever'],
+          [e, 'Basset'],
+          [f, 'Siberian Husky'],
+        ] as const) {
           for (const u of ['u1', 'u2', 'u3']) await setLabel(db, label(img, u, breed));
           for (const s of ['s1', 's2']) await setLabel(db, label(img, s, 'Pug'));
         }
@@ -245,7 +288,10 @@ for (const backend of backends) {
         const sha = (await findImage(db, c))!.sha256;
         assert.equal(byImage.get(c)?.sha256, sha);
         const weight = byImage.get(c)!.weight;
-        assert.ok(weight > 3 / 5 && weight < 1, `weight ${weight}: more than the head count share, the spammers weigh less`);
+        assert.ok(
+          weight > 3 / 5 && weight < 1,
+          `weight ${weight}: more than the head count share, the spammers weigh less`,
+        );
 
         // minimum votes: with 5, only images five people labelled count (and moderators' always)
         const strict = await resolveLabels(db, { minVotes: 5 });
@@ -254,7 +300,13 @@ for (const backend of backends) {
 
     test('breeds: seeding, case-insensitive and alias search, typos, ≤ 25 results, new breeds', () =>
       withDatabase(backend, async (db) => {
-        const many = [...SAMPLE_BREEDS, ...Array.from({ length: 110 }, (_, i) => ({ name: `Test Breed ${String(i).padStart(3, '0')}`, aliases: [] }))];
+        const many = [
+          ...SAMPLE_BREEDS,
+          ...Array.from({ length: 110 }, (_, i) => ({
+            name: `Test Breed ${String(i).padStart(3, '0')}`,
+            aliases: [],
+          })),
+        ];
         assert.equal(await seedBreeds(db, many), many.length);
         assert.equal(await seedBreeds(db, many), 0, 'seeding again adds nothing');
 
@@ -265,7 +317,10 @@ for (const backend of backends) {
         assert.equal((await searchBreeds(db, 'beagel'))[0], 'Beagle');
         assert.equal((await searchBreeds(db, 'alsatian'))[0], 'German Shepherd');
         assert.equal((await searchBreeds(db, 'shih tzu'))[0], 'Shih-Tzu');
-        assert.deepEqual((await searchBreeds(db, 'retr')).slice(0, 2).sort(), ['Golden Retriever', 'Labrador Retriever']);
+        assert.deepEqual((await searchBreeds(db, 'retr')).slice(0, 2).sort(), [
+          'Golden Retriever',
+          'Labrador Retriever',
+        ]);
         assert.ok((await searchBreeds(db, 'retreiver')).includes('Golden Retriever'));
         assert.deepEqual(await searchBreeds(db, 'zzzzqqq'), []);
 
@@ -283,15 +338,32 @@ for (const backend of backends) {
         assert.equal(created.breed.createdBy, 'mod-1');
         assert.equal((await createBreed(db, 'kromfohrländer', 'mod-2')).created, false);
         assert.equal((await searchBreeds(db, 'kromf'))[0], 'Kromfohrländer');
-        for (const hostile of ['@everyone', '<@123>', '**bold**', 'a', 'x'.repeat(61), 'https://evil.example']) {
+        for (const hostile of [
+          '@everyone',
+          '<@123>',
+          '**bold**',
+          'a',
+          'x'.repeat(61),
+          'https://evil.example',
+        ]) {
           await assert.rejects(createBreed(db, hostile, 'mod-1'), InvalidBreedNameError, hostile);
         }
       }));
 
     test('model versions: history, statuses, exactly one active even when activations race', () =>
       withDatabase(backend, async (db) => {
-        await recordModelVersion(db, { id: 'v1', path: 'models/v1', status: 'active', metrics: { top1: 0.7 } });
-        await recordModelVersion(db, { id: 'v2', path: 'models/v2', parentId: 'v1', metrics: { top1: 0.72, ece: Number.NaN } });
+        await recordModelVersion(db, {
+          id: 'v1',
+          path: 'models/v1',
+          status: 'active',
+          metrics: { top1: 0.7 },
+        });
+        await recordModelVersion(db, {
+          id: 'v2',
+          path: 'models/v2',
+          parentId: 'v1',
+          metrics: { top1: 0.72, ece: Number.NaN },
+        });
         assert.equal((await activeModelVersion(db))?.id, 'v1');
         const v2 = (await listModelVersions(db)).find((v) => v.id === 'v2')!;
         assert.equal(v2.status, 'candidate');
@@ -333,7 +405,10 @@ for (const backend of backends) {
         assert.equal(read.rateLimits.classifyPerUserPerMin, null);
         await updateGuildSettings(db, 'g1', { autoClassify: true });
         assert.equal((await getGuildSettings(db, 'g1')).moderatorRoleId, 'r1', 'a patch keeps other fields');
-        await assert.rejects(updateGuildSettings(db, 'g1', { rateLimits: { labelPerGuildPerMin: -1 } }), /whole number/);
+        await assert.rejects(
+          updateGuildSettings(db, 'g1', { rateLimits: { labelPerGuildPerMin: -1 } }),
+          /whole number/,
+        );
       }));
 
     test('stats: labels per breed, top labellers, agreement, most-confused pairs', () =>
@@ -393,15 +468,24 @@ for (const backend of backends) {
         try {
           const report = await exportLabels(db, outDir);
           assert.deepEqual([report.labels, report.images, report.missingFiles], [6, 3, 0]);
-          const lines = readFileSync(path.join(outDir, 'labels.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+          const lines = readFileSync(path.join(outDir, 'labels.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l));
           assert.equal(lines.length, 6);
           const first = lines[0];
           assert.ok(existsSync(path.join(outDir, first.file)));
           const sha = (await findImage(db, first.imageId))!.sha256;
           assert.equal(first.file, `images/${sha}.png`);
-          assert.deepEqual(readFileSync(path.join(outDir, first.file)), await readImageBytes(db, { sha256: sha }));
+          assert.deepEqual(
+            readFileSync(path.join(outDir, first.file)),
+            await readImageBytes(db, { sha256: sha }),
+          );
           assert.ok(['breed', 'userId', 'source', 'modelVersion', 'createdAt'].every((k) => k in first));
-          const consensus = readFileSync(path.join(outDir, 'consensus.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+          const consensus = readFileSync(path.join(outDir, 'consensus.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l));
           assert.ok(consensus.some((c) => c.imageId === bobs && c.breed === 'Pug'));
         } finally {
           rmSync(outDir, { recursive: true, force: true });

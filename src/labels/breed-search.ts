@@ -57,7 +57,11 @@ const byNameLength = (a: SearchableBreed, b: SearchableBreed) =>
 /** Names matching `query`, best first, at most `limit`. An empty query lists names alphabetically. */
 export function rankBreeds(breeds: SearchableBreed[], query: string, limit: number): string[] {
   const q = normaliseBreedText(query);
-  if (!q) return [...breeds].sort((a, b) => a.name.localeCompare(b.name)).slice(0, limit).map((b) => b.name);
+  if (!q)
+    return [...breeds]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .slice(0, limit)
+      .map((b) => b.name);
   return breeds
     .map((breed) => ({ breed, score: score(q, breed) }))
     .filter((r): r is { breed: SearchableBreed; score: number } => r.score !== null)

@@ -44,7 +44,10 @@ export async function listBreeds(db: Database): Promise<BreedRecord[]> {
  * Adds the given breeds that are missing (origin "imagenet"); existing rows are left alone, so running it at
  * every start is cheap and never undoes a moderator's change. Returns how many were added.
  */
-export async function seedBreeds(db: Database, breeds: { name: string; aliases?: string[] }[]): Promise<number> {
+export async function seedBreeds(
+  db: Database,
+  breeds: { name: string; aliases?: string[] }[],
+): Promise<number> {
   const known = new Set((await db.prisma.breed.findMany({ select: { name: true } })).map((b) => b.name));
   const missing = breeds.filter((b) => !known.has(b.name));
   if (missing.length === 0) return 0;
@@ -57,7 +60,9 @@ export async function seedBreeds(db: Database, breeds: { name: string; aliases?:
   let added = 0; // another process is seeding at the same moment: add what it has not, one by one
   for (const breed of missing) {
     try {
-      await db.prisma.breed.create({ data: { name: breed.name, aliases: breed.aliases ?? [], origin: 'imagenet' } });
+      await db.prisma.breed.create({
+        data: { name: breed.name, aliases: breed.aliases ?? [], origin: 'imagenet' },
+      });
       added++;
     } catch (error) {
       if (!isUniqueViolation(error)) throw error; // another process seeded it at the same moment
@@ -97,15 +102,24 @@ export function validateBreedName(raw: string): string {
 }
 
 /** Adds a breed a moderator named; returns the existing one when the name (or an alias) is already known. */
-export async function createBreed(db: Database, name: string, createdBy: string): Promise<{ breed: BreedRecord; created: boolean }> {
+export async function createBreed(
+  db: Database,
+  name: string,
+  createdBy: string,
+): Promise<{ breed: BreedRecord; created: boolean }> {
   const clean = validateBreedName(name);
   const existing = await findBreed(db, clean);
   if (existing) return { breed: existing, created: false };
   try {
-    const row = await db.prisma.breed.create({ data: { name: clean, aliases: [], origin: 'user', createdBy } });
+    const row = await db.prisma.breed.create({
+      data: { name: clean, aliases: [], origin: 'user', createdBy },
+    });
     return { breed: toRecord(row), created: true };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    return { breed: toRecord(await db.prisma.breed.findUniqueOrThrow({ where: { name: clean } })), created: false };
+    return {
+      breed: toRecord(await db.prisma.breed.findUniqueOrThrow({ where: { name: clean } })),
+      created: false,
+    };
   }
 }

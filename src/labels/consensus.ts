@@ -33,7 +33,10 @@ export interface Resolution {
 }
 
 /** Resolves every image in `votes` (pure). */
-export function resolveVotes(votes: Vote[], options: Partial<ConsensusOptions> = {}): Map<string, Resolution> {
+export function resolveVotes(
+  votes: Vote[],
+  options: Partial<ConsensusOptions> = {},
+): Map<string, Resolution> {
   const { minVotes, minWeight } = { ...defaultConsensusOptions, ...options };
   const byImage = groupByImage(votes);
   const table = agreementTable(byImage);
@@ -44,7 +47,15 @@ export function resolveVotes(votes: Vote[], options: Partial<ConsensusOptions> =
     const moderator = moderatorBreed(imageVotes);
     if (moderator) {
       const votesFor = imageVotes.filter((v) => v.breed === moderator).length;
-      resolutions.set(imageId, { imageId, breed: moderator, byModerator: true, votes: votesFor, voters, weight: 1, share: 1 });
+      resolutions.set(imageId, {
+        imageId,
+        breed: moderator,
+        byModerator: true,
+        votes: votesFor,
+        voters,
+        weight: 1,
+        share: 1,
+      });
       continue;
     }
     const tally = new Map<string, { weight: number; people: number }>();
@@ -97,7 +108,10 @@ export interface ResolvedLabel {
 }
 
 /** Every image with a resolved breed: the training set's labels. */
-export async function resolveLabels(db: Database, options: Partial<ConsensusOptions> = {}): Promise<ResolvedLabel[]> {
+export async function resolveLabels(
+  db: Database,
+  options: Partial<ConsensusOptions> = {},
+): Promise<ResolvedLabel[]> {
   const rows = await db.prisma.label.findMany({ select: voteSelect });
   const resolved = [...resolveVotes(rows.map(toVote), options).values()].filter((r) => r.breed !== null);
   const images = new Map<string, string>();
@@ -139,7 +153,12 @@ async function votesAround(db: Database, imageId: string): Promise<Vote[]> {
   const imageIds = theirImages.map((l) => l.imageId);
   const rows: VoteRow[] = [];
   for (let i = 0; i < imageIds.length; i += 500) {
-    rows.push(...(await db.prisma.label.findMany({ where: { imageId: { in: imageIds.slice(i, i + 500) } }, select: voteSelect })));
+    rows.push(
+      ...(await db.prisma.label.findMany({
+        where: { imageId: { in: imageIds.slice(i, i + 500) } },
+        select: voteSelect,
+      })),
+    );
   }
   return rows.map(toVote);
 }
@@ -155,7 +174,11 @@ export interface CrowdAnswer {
 }
 
 /** What the crowd says about one image (e.g. "3 people say: Beagle"), or null when unresolved or unlabelled. */
-export async function crowdAnswer(db: Database, imageId: string, options: Partial<ConsensusOptions> = {}): Promise<CrowdAnswer | null> {
+export async function crowdAnswer(
+  db: Database,
+  imageId: string,
+  options: Partial<ConsensusOptions> = {},
+): Promise<CrowdAnswer | null> {
   const resolution = resolveVotes(await votesAround(db, imageId), options).get(imageId);
   if (!resolution?.breed) return null;
   const { breed, votes, voters, byModerator, weight } = resolution;
@@ -163,6 +186,10 @@ export async function crowdAnswer(db: Database, imageId: string, options: Partia
 }
 
 /** Resolution of one image including unresolved ones (for moderators' review). */
-export async function resolutionFor(db: Database, imageId: string, options: Partial<ConsensusOptions> = {}): Promise<Resolution | null> {
+export async function resolutionFor(
+  db: Database,
+  imageId: string,
+  options: Partial<ConsensusOptions> = {},
+): Promise<Resolution | null> {
   return resolveVotes(await votesAround(db, imageId), options).get(imageId) ?? null;
 }

@@ -21,13 +21,19 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     const url = new URL(databaseUrl);
     const schema = url.searchParams.get('schema') ?? 'public';
-    if (!SCHEMA_NAME.test(schema)) throw new Error(`DATABASE_URL: schema "${schema}" is not a plain identifier`);
+    if (!SCHEMA_NAME.test(schema))
+      throw new Error(`DATABASE_URL: schema "${schema}" is not a plain identifier`);
     url.searchParams.delete('schema');
     return { provider: 'postgresql', connectionString: url.toString(), schema };
   }
   if (databaseUrl.startsWith('file:')) {
-    const file = databaseUrl.slice('file:'.length).replace(/^\/\/(?=\/)/, '').split('?')[0] ?? '';
-    if (!file || file === ':memory:') throw new Error('DATABASE_URL: a SQLite database needs a file path (file:./data/breedbot.db)');
+    const file =
+      databaseUrl
+        .slice('file:'.length)
+        .replace(/^\/\/(?=\/)/, '')
+        .split('?')[0] ?? '';
+    if (!file || file === ':memory:')
+      throw new Error('DATABASE_URL: a SQLite database needs a file path (file:./data/breedbot.db)');
     return { provider: 'sqlite', filePath: path.resolve(projectRoot, file) };
   }
   throw new Error(
@@ -62,7 +68,8 @@ export function pgConnectionFields(connectionString: string): pg.PoolConfig {
   const socketHost = url.searchParams.get('host');
   if (socketHost) fields.host = socketHost;
   const sslmode = url.searchParams.get('sslmode');
-  if (sslmode && sslmode !== 'disable') fields.ssl = sslmode === 'no-verify' ? { rejectUnauthorized: false } : true;
+  if (sslmode && sslmode !== 'disable')
+    fields.ssl = sslmode === 'no-verify' ? { rejectUnauthorized: false } : true;
   const appName = url.searchParams.get('application_name');
   if (appName) fields.application_name = appName;
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
@@ -78,7 +85,10 @@ export interface AdapterOptions {
   allowExitOnIdle?: boolean;
 }
 
-export function adapterFactoryFor(target: DatabaseTarget, opts: AdapterOptions = {}): SqlMigrationAwareDriverAdapterFactory {
+export function adapterFactoryFor(
+  target: DatabaseTarget,
+  opts: AdapterOptions = {},
+): SqlMigrationAwareDriverAdapterFactory {
   if (target.provider === 'sqlite') {
     return new PrismaBetterSqlite3({ url: target.filePath, timeout: SQLITE_BUSY_TIMEOUT_MS });
   }

@@ -10,6 +10,7 @@ import { PrismaClient as SqlitePrismaClient } from '../generated/prisma/sqlite/c
 import type { Prisma } from '../generated/prisma/sqlite/client.ts';
 import { adapterFactoryFor, parseDatabaseUrl, type DatabaseTarget } from './database-url.ts';
 import { applyMigrations } from './migrate.ts';
+import { serializedSqliteFactory } from './sqlite-serialized.ts';
 import type { Provider } from './schema-files.ts';
 
 /** The typed client. The PostgreSQL client has the same models and methods (checked in test/storage-types). */
@@ -45,7 +46,8 @@ async function tuneSqlite(prisma: BreedbotPrisma): Promise<void> {
 
 function clientFor(target: DatabaseTarget, poolSize: number | undefined): BreedbotPrisma {
   const adapter = adapterFactoryFor(target, poolSize ? { poolSize } : {});
-  if (target.provider === 'sqlite') return new SqlitePrismaClient({ adapter });
+  if (target.provider === 'sqlite')
+    return new SqlitePrismaClient({ adapter: serializedSqliteFactory(adapter) });
   // Same models, same query API; only the provider-specific extras differ, and breedbot uses none of them.
   return new PostgresPrismaClient({ adapter }) as unknown as BreedbotPrisma;
 }

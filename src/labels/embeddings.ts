@@ -6,7 +6,9 @@
 import type { Database } from './database.ts';
 
 export const embeddingToBytes = (vector: Float32Array): Uint8Array<ArrayBuffer> =>
-  new Uint8Array(vector.buffer.slice(vector.byteOffset, vector.byteOffset + vector.byteLength) as ArrayBuffer);
+  new Uint8Array(
+    vector.buffer.slice(vector.byteOffset, vector.byteOffset + vector.byteLength) as ArrayBuffer,
+  );
 
 export function embeddingFromBytes(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 4 !== 0) throw new Error(`embedding of ${bytes.byteLength} bytes is not float32`);
@@ -14,7 +16,12 @@ export function embeddingFromBytes(bytes: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-export async function saveEmbedding(db: Database, imageId: string, backboneId: string, vector: Float32Array): Promise<void> {
+export async function saveEmbedding(
+  db: Database,
+  imageId: string,
+  backboneId: string,
+  vector: Float32Array,
+): Promise<void> {
   const data = { dim: vector.length, vector: embeddingToBytes(vector) };
   await db.prisma.embedding.upsert({
     where: { imageId_backboneId: { imageId, backboneId } },
@@ -23,13 +30,23 @@ export async function saveEmbedding(db: Database, imageId: string, backboneId: s
   });
 }
 
-export async function embeddingFor(db: Database, imageId: string, backboneId: string): Promise<Float32Array | null> {
-  const row = await db.prisma.embedding.findUnique({ where: { imageId_backboneId: { imageId, backboneId } } });
+export async function embeddingFor(
+  db: Database,
+  imageId: string,
+  backboneId: string,
+): Promise<Float32Array | null> {
+  const row = await db.prisma.embedding.findUnique({
+    where: { imageId_backboneId: { imageId, backboneId } },
+  });
   return row ? embeddingFromBytes(row.vector) : null;
 }
 
 /** Embeddings of these images from this backbone; images without one are absent from the map. */
-export async function embeddingsFor(db: Database, imageIds: string[], backboneId: string): Promise<Map<string, Float32Array>> {
+export async function embeddingsFor(
+  db: Database,
+  imageIds: string[],
+  backboneId: string,
+): Promise<Map<string, Float32Array>> {
   const found = new Map<string, Float32Array>();
   const CHUNK = 500; // keeps the IN (...) list well under SQLite's parameter limit
   for (let i = 0; i < imageIds.length; i += CHUNK) {

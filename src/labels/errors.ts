@@ -12,7 +12,10 @@ export class UnknownBreedError extends Error {
 }
 
 export class InvalidBreedNameError extends Error {
-  constructor(readonly breed: string, reason: string) {
+  constructor(
+    readonly breed: string,
+    reason: string,
+  ) {
     super(`"${breed.slice(0, 80)}" cannot be a breed name: ${reason}`);
     this.name = 'InvalidBreedNameError';
   }

@@ -20,7 +20,9 @@ export interface GuildSettingsRecord {
   stored: boolean;
 }
 
-export type GuildSettingsPatch = Partial<Pick<GuildSettingsRecord, 'enabledChannelIds' | 'moderatorRoleId' | 'autoClassify'>> & {
+export type GuildSettingsPatch = Partial<
+  Pick<GuildSettingsRecord, 'enabledChannelIds' | 'moderatorRoleId' | 'autoClassify'>
+> & {
   rateLimits?: Partial<RateLimitOverrides>;
 };
 
@@ -69,15 +71,25 @@ export async function getGuildSettings(db: Database, guildId: string): Promise<G
 }
 
 function checkLimit(name: string, value: number | null | undefined): void {
-  if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)) {
+  if (
+    value !== null &&
+    value !== undefined &&
+    !(Number.isInteger(value) && value >= 0 && value <= 1_000_000)
+  ) {
     throw new Error(`${name} must be a whole number from 0 to 1000000 (or null for the default)`);
   }
 }
 
-export async function updateGuildSettings(db: Database, guildId: string, patch: GuildSettingsPatch): Promise<GuildSettingsRecord> {
+export async function updateGuildSettings(
+  db: Database,
+  guildId: string,
+  patch: GuildSettingsPatch,
+): Promise<GuildSettingsRecord> {
   for (const [name, value] of Object.entries(patch.rateLimits ?? {})) checkLimit(name, value);
   const data = {
-    ...(patch.enabledChannelIds !== undefined ? { enabledChannelIds: [...new Set(patch.enabledChannelIds)] } : {}),
+    ...(patch.enabledChannelIds !== undefined
+      ? { enabledChannelIds: [...new Set(patch.enabledChannelIds)] }
+      : {}),
     ...(patch.moderatorRoleId !== undefined ? { moderatorRoleId: patch.moderatorRoleId } : {}),
     ...(patch.autoClassify !== undefined ? { autoClassify: patch.autoClassify } : {}),
     ...(patch.rateLimits ?? {}),

@@ -72,7 +72,13 @@ export async function storeImage(
   await writeOnce(imageFilePath(db.imagesDir, sha256), bytes);
   try {
     const image = await db.prisma.image.create({
-      data: { sha256, width: meta.width, height: meta.height, format: meta.format, byteSize: bytes.byteLength },
+      data: {
+        sha256,
+        width: meta.width,
+        height: meta.height,
+        format: meta.format,
+        byteSize: bytes.byteLength,
+      },
     });
     return { image, created: true };
   } catch (error) {
@@ -87,7 +93,8 @@ export async function readImageBytes(db: Database, image: Pick<StoredImage, 'sha
   try {
     return await readFile(imageFilePath(db.imagesDir, image.sha256));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`image file ${image.sha256}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`image file ${image.sha256}`);
     throw error;
   }
 }

@@ -42,7 +42,11 @@ const asSource = (value: string): LabelSource =>
 
 const withBreed = { breed: { select: { name: true } } } as const;
 
-type LabelRow = Omit<LabelRecord, 'breed' | 'source'> & { source: string; breedId: number; breed: { name: string } };
+type LabelRow = Omit<LabelRecord, 'breed' | 'source'> & {
+  source: string;
+  breedId: number;
+  breed: { name: string };
+};
 
 const toRecord = ({ breed, breedId: _breedId, source, ...row }: LabelRow): LabelRecord => ({
   ...row,
@@ -98,7 +102,12 @@ export async function setLabel(
  * Removes the person's label for the image; with `breedName`, only while the label still names that breed
  * (or an alias of it). Returns whether a label was removed.
  */
-export async function removeLabel(db: Database, imageId: string, userId: string, breedName?: string): Promise<boolean> {
+export async function removeLabel(
+  db: Database,
+  imageId: string,
+  userId: string,
+  breedName?: string,
+): Promise<boolean> {
   let breedId: number | undefined;
   if (breedName !== undefined) {
     const breed = await findBreed(db, breedName);
@@ -112,12 +121,20 @@ export async function removeLabel(db: Database, imageId: string, userId: string,
 }
 
 export async function labelsForImage(db: Database, imageId: string): Promise<LabelRecord[]> {
-  const rows = await db.prisma.label.findMany({ where: { imageId }, include: withBreed, orderBy: { createdAt: 'asc' } });
+  const rows = await db.prisma.label.findMany({
+    where: { imageId },
+    include: withBreed,
+    orderBy: { createdAt: 'asc' },
+  });
   return rows.map(toRecord);
 }
 
 export async function labelsByUser(db: Database, userId: string): Promise<LabelRecord[]> {
-  const rows = await db.prisma.label.findMany({ where: { userId }, include: withBreed, orderBy: { createdAt: 'asc' } });
+  const rows = await db.prisma.label.findMany({
+    where: { userId },
+    include: withBreed,
+    orderBy: { createdAt: 'asc' },
+  });
   return rows.map(toRecord);
 }
 

@@ -37,7 +37,9 @@ export async function readMigrations(provider: Provider): Promise<MigrationList>
   const baseDir = providerFiles[provider].migrationsDir;
   let entries: string[] = [];
   try {
-    entries = (await readdir(baseDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    entries = (await readdir(baseDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
@@ -65,7 +67,9 @@ async function schemaOf(provider: Provider) {
   return { path: schemaPath, content: await readFile(schemaPath, 'utf8') };
 }
 
-async function ensurePostgresSchema(target: Extract<DatabaseTarget, { provider: 'postgresql' }>): Promise<void> {
+async function ensurePostgresSchema(
+  target: Extract<DatabaseTarget, { provider: 'postgresql' }>,
+): Promise<void> {
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
   try {
@@ -96,8 +100,10 @@ export async function applyMigrations(databaseUrl: string): Promise<MigrationRes
     throw new Error(`no migrations in ${migrationsList.baseDir}: run npm run db:migration:new -- init`);
   }
   const factory = adapterFactoryFor(target, { poolSize: 1, allowExitOnIdle: true });
-  const { appliedMigrationNames } = await withSchemaEngine(factory, await schemaOf(target.provider), (engine) =>
-    engine.applyMigrations({ migrationsList, filters: noFilters }),
+  const { appliedMigrationNames } = await withSchemaEngine(
+    factory,
+    await schemaOf(target.provider),
+    (engine) => engine.applyMigrations({ migrationsList, filters: noFilters }),
   ).catch((error: unknown) => {
     throw engineError(error, `applying migrations to ${redact(databaseUrl)}`);
   });
@@ -125,14 +131,17 @@ export async function pendingSchemaChange(provider: Provider, pgUrl: string): Pr
   const from = migrations.migrationDirectories.length
     ? ({ tag: 'migrations', ...migrations } as const)
     : ({ tag: 'empty' } as const);
-  const result = await withSchemaEngine(adapterFactoryFor(target, { allowExitOnIdle: true }), schema, (engine) =>
-    engine.diff({
-      from,
-      to: { tag: 'schemaDatamodel', files: [schema] },
-      script: true,
-      exitCode: null,
-      filters: noFilters,
-    }),
+  const result = await withSchemaEngine(
+    adapterFactoryFor(target, { allowExitOnIdle: true }),
+    schema,
+    (engine) =>
+      engine.diff({
+        from,
+        to: { tag: 'schemaDatamodel', files: [schema] },
+        script: true,
+        exitCode: null,
+        filters: noFilters,
+      }),
   ).catch((error: unknown) => {
     throw engineError(error, `diffing the ${provider} migrations against the schema`);
   });
@@ -172,7 +181,9 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'new' && name) {
     const pgUrl = process.env.MIGRATION_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
     const written = await createMigration(name, pgUrl);
-    console.log(written.length ? written.map((d) => `wrote ${d}/migration.sql`).join('\n') : 'no schema changes');
+    console.log(
+      written.length ? written.map((d) => `wrote ${d}/migration.sql`).join('\n') : 'no schema changes',
+    );
   } else {
     console.error('usage: migrate.ts deploy | migrate.ts new <name>');
     process.exitCode = 2;

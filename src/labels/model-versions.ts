@@ -35,7 +35,9 @@ export interface NewModelVersion {
 type Row = Omit<ModelVersionRecord, 'status' | 'metrics'> & { status: string; metrics: unknown };
 const toRecord = (row: Row): ModelVersionRecord => ({
   ...row,
-  status: (MODEL_STATUSES as readonly string[]).includes(row.status) ? (row.status as ModelStatus) : 'retired',
+  status: (MODEL_STATUSES as readonly string[]).includes(row.status)
+    ? (row.status as ModelStatus)
+    : 'retired',
   metrics: row.metrics && typeof row.metrics === 'object' ? (row.metrics as Record<string, unknown>) : null,
 });
 
@@ -45,7 +47,10 @@ const cleanMetrics = (metrics: Record<string, unknown>): Prisma.InputJsonObject 
     JSON.stringify(metrics, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
   ) as Prisma.InputJsonObject;
 
-export async function recordModelVersion(db: Database, version: NewModelVersion): Promise<ModelVersionRecord> {
+export async function recordModelVersion(
+  db: Database,
+  version: NewModelVersion,
+): Promise<ModelVersionRecord> {
   const status = version.status ?? 'candidate';
   if (!MODEL_STATUSES.includes(status)) throw new Error(`unknown model status "${status}"`);
   await db.prisma.modelVersion.create({
@@ -70,12 +75,18 @@ export async function getModelVersion(db: Database, id: string): Promise<ModelVe
 
 /** Newest first. */
 export async function listModelVersions(db: Database, limit = 20): Promise<ModelVersionRecord[]> {
-  const rows = await db.prisma.modelVersion.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+  const rows = await db.prisma.modelVersion.findMany({
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: limit,
+  });
   return rows.map(toRecord);
 }
 
 export async function activeModelVersion(db: Database): Promise<ModelVersionRecord | null> {
-  const row = await db.prisma.modelVersion.findFirst({ where: { status: 'active' }, orderBy: { activatedAt: 'desc' } });
+  const row = await db.prisma.modelVersion.findFirst({
+    where: { status: 'active' },
+    orderBy: { activatedAt: 'desc' },
+  });
   return row ? toRecord(row) : null;
 }
 
@@ -98,12 +109,19 @@ export async function setModelVersionStatus(
 }
 
 /** Makes `id` the one active version; the previously active one becomes "retired". */
-export async function activateModelVersion(db: Database, id: string, reason?: string): Promise<ModelVersionRecord> {
+export async function activateModelVersion(
+  db: Database,
+  id: string,
+  reason?: string,
+): Promise<ModelVersionRecord> {
   if (!(await getModelVersion(db, id))) throw new NotFoundError(`model version ${id}`);
   await retryOnConflict(() =>
     db.prisma.$transaction(
       async (tx) => {
-        await tx.modelVersion.updateMany({ where: { status: 'active', NOT: { id } }, data: { status: 'retired' } });
+        await tx.modelVersion.updateMany({
+          where: { status: 'active', NOT: { id } },
+          data: { status: 'retired' },
+        });
         await tx.modelVersion.update({
           where: { id },
           data: { status: 'active', activatedAt: new Date(), ...(reason !== undefined ? { reason } : {}) },

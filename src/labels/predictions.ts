@@ -59,16 +59,26 @@ export function sourceKeyOf(source: PredictionSource): string {
   throw new Error('a prediction needs a message id or an interaction id');
 }
 
-type PredictionRow = Omit<PredictionRecord, 'top5' | 'lookslike'> & { top5: unknown; lookslike: unknown; sourceKey: string };
+type PredictionRow = Omit<PredictionRecord, 'top5' | 'lookslike'> & {
+  top5: unknown;
+  lookslike: unknown;
+  sourceKey: string;
+};
 
 function toRecord(row: PredictionRow): PredictionRecord {
   const { sourceKey: _sourceKey, ...rest } = row;
   const top5 = Array.isArray(row.top5) ? (row.top5 as BreedProbability[]) : [];
-  const lookslike = row.lookslike && typeof row.lookslike === 'object' ? (row.lookslike as PredictionRecord['lookslike']) : null;
+  const lookslike =
+    row.lookslike && typeof row.lookslike === 'object'
+      ? (row.lookslike as PredictionRecord['lookslike'])
+      : null;
   return { ...rest, top5, lookslike };
 }
 
-export async function findPredictionBySource(db: Database, source: PredictionSource): Promise<PredictionRecord | null> {
+export async function findPredictionBySource(
+  db: Database,
+  source: PredictionSource,
+): Promise<PredictionRecord | null> {
   const row = await db.prisma.prediction.findUnique({ where: { sourceKey: sourceKeyOf(source) } });
   return row ? toRecord(row) : null;
 }
@@ -102,7 +112,9 @@ export async function recordPrediction(
         dogProbability: p.dogProbability,
         topBreed: top1,
         top5: p.top5.map(({ breed, probability }) => ({ breed, probability })),
-        lookslike: p.lookslike ? { label: p.lookslike.label, probability: p.lookslike.probability } : undefined,
+        lookslike: p.lookslike
+          ? { label: p.lookslike.label, probability: p.lookslike.probability }
+          : undefined,
       },
     });
     return { prediction: toRecord(row), created: true };
@@ -115,7 +127,11 @@ export async function recordPrediction(
 }
 
 /** Links the bot's reply message to the predictions it shows (reactions on it then label those images). */
-export async function setReplyMessage(db: Database, predictionIds: string[], replyMessageId: string): Promise<void> {
+export async function setReplyMessage(
+  db: Database,
+  predictionIds: string[],
+  replyMessageId: string,
+): Promise<void> {
   await db.prisma.prediction.updateMany({ where: { id: { in: predictionIds } }, data: { replyMessageId } });
 }
 
@@ -138,7 +154,10 @@ export async function predictionsForMessage(db: Database, messageId: string): Pr
 }
 
 /** The first prediction for a message (its source or its reply), or null. */
-export async function predictionForMessage(db: Database, messageId: string): Promise<PredictionRecord | null> {
+export async function predictionForMessage(
+  db: Database,
+  messageId: string,
+): Promise<PredictionRecord | null> {
   return (await predictionsForMessage(db, messageId))[0] ?? null;
 }
 

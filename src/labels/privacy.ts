@@ -46,13 +46,19 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
       keep.push(imageId);
       continue;
     }
-    const image = await db.prisma.image.findUnique({ where: { id: imageId }, select: { id: true, sha256: true } });
+    const image = await db.prisma.image.findUnique({
+      where: { id: imageId },
+      select: { id: true, sha256: true },
+    });
     if (!image) continue;
     predictionsDeleted += await db.prisma.prediction.count({ where: { imageId } });
     await deleteImage(db, image);
     imagesDeleted++;
   }
-  const { count: predictionsAnonymised } = await db.prisma.prediction.updateMany({ where: { userId }, data: { userId: null } });
+  const { count: predictionsAnonymised } = await db.prisma.prediction.updateMany({
+    where: { userId },
+    data: { userId: null },
+  });
 
   const kept: string[] = [];
   if (keep.length) {
@@ -60,8 +66,17 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
       `${keep.length} image(s) were also posted or labelled by other people: they stay for them, without your name.`,
     );
   }
-  kept.push('Messages in Discord itself (your posts and the bot\'s replies) are Discord\'s to delete, not the bot\'s.');
-  return { labelsDeleted, imagesDeleted, imagesKept: keep.length, predictionsDeleted, predictionsAnonymised, kept };
+  kept.push(
+    "Messages in Discord itself (your posts and the bot's replies) are Discord's to delete, not the bot's.",
+  );
+  return {
+    labelsDeleted,
+    imagesDeleted,
+    imagesKept: keep.length,
+    predictionsDeleted,
+    predictionsAnonymised,
+    kept,
+  };
 }
 
 /** Moderators' `/labels purge user:`: removes every label the person gave (their images stay). */
@@ -85,7 +100,10 @@ export async function mostDisputedImages(db: Database, limit = 10): Promise<Disp
   const grouped = await db.prisma.label.groupBy({ by: ['imageId', 'breedId'], _count: { _all: true } });
   const breedsPerImage = new Map<string, { breedId: number; votes: number }[]>();
   for (const g of grouped) {
-    breedsPerImage.set(g.imageId, [...(breedsPerImage.get(g.imageId) ?? []), { breedId: g.breedId, votes: g._count._all }]);
+    breedsPerImage.set(g.imageId, [
+      ...(breedsPerImage.get(g.imageId) ?? []),
+      { breedId: g.breedId, votes: g._count._all },
+    ]);
   }
   const disputed = [...breedsPerImage]
     .filter(([, breeds]) => breeds.length >= 2)
@@ -104,7 +122,13 @@ export async function mostDisputedImages(db: Database, limit = 10): Promise<Disp
     db.prisma.breed.findMany({ select: { id: true, name: true } }),
     db.prisma.label.findMany({
       where: { imageId: { in: ids } },
-      select: { imageId: true, userId: true, source: true, updatedAt: true, breed: { select: { name: true } } },
+      select: {
+        imageId: true,
+        userId: true,
+        source: true,
+        updatedAt: true,
+        breed: { select: { name: true } },
+      },
     }),
   ]);
   const sha = new Map(images.map((i) => [i.id, i.sha256]));
@@ -119,7 +143,15 @@ export async function mostDisputedImages(db: Database, limit = 10): Promise<Disp
   }));
 }
 
-const EXTENSIONS: Record<string, string> = { jpeg: 'jpg', jpg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', avif: 'avif', tiff: 'tif' };
+const EXTENSIONS: Record<string, string> = {
+  jpeg: 'jpg',
+  jpg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  avif: 'avif',
+  tiff: 'tif',
+};
 
 export interface ExportReport {
   dir: string;
@@ -174,8 +206,20 @@ export async function exportLabels(db: Database, dir: string): Promise<ExportRep
   const resolved = resolveVotes(rows.map((l) => ({ ...l, breed: l.breed.name })));
   const consensusLines = [...resolved.values()]
     .filter((r) => r.breed)
-    .map((r) => JSON.stringify({ imageId: r.imageId, file: files.get(r.imageId), breed: r.breed, votes: r.votes, voters: r.voters, byModerator: r.byModerator }));
-  await writeFile(path.join(dir, 'consensus.jsonl'), consensusLines.length ? `${consensusLines.join('\n')}\n` : '');
+    .map((r) =>
+      JSON.stringify({
+        imageId: r.imageId,
+        file: files.get(r.imageId),
+        breed: r.breed,
+        votes: r.votes,
+        voters: r.voters,
+        byModerator: r.byModerator,
+      }),
+    );
+  await writeFile(
+    path.join(dir, 'consensus.jsonl'),
+    consensusLines.length ? `${consensusLines.join('\n')}\n` : '',
+  );
 
   const exported = [...files.values()];
   return {

@@ -49,7 +49,9 @@ function loadEngineModule(): Promise<EngineModule> {
     };
     const bytes = await readFile(path.join(path.dirname(gluePath), 'schema_engine_bg.wasm'));
     const { instance } = await WebAssembly.instantiate(bytes, {
-      './schema_engine_bg.js': withTrackedTimers(glue as unknown as Record<string, unknown>) as WebAssembly.ModuleImports,
+      './schema_engine_bg.js': withTrackedTimers(
+        glue as unknown as Record<string, unknown>,
+      ) as WebAssembly.ModuleImports,
     });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -70,7 +72,10 @@ function acceptMultiStatementScripts(adapter: SqlDriverAdapter): SqlDriverAdapte
     try {
       return await executeRaw(query);
     } catch (error) {
-      if (!(error instanceof RangeError && /more than one statement/.test(error.message)) || query.args.length) {
+      if (
+        !(error instanceof RangeError && /more than one statement/.test(error.message)) ||
+        query.args.length
+      ) {
         throw error;
       }
       await adapter.executeScript(query.sql);
@@ -106,7 +111,9 @@ function readCatalogCharAsText(adapter: SqlDriverAdapter): SqlDriverAdapter {
     (client as { query: unknown }).query = (...args: unknown[]) => {
       const last = args.at(-1);
       if (typeof last === 'function') {
-        return query(...args.slice(0, -1), (error: Error | null, result: unknown) => last(error, error ? result : relabel(result)));
+        return query(...args.slice(0, -1), (error: Error | null, result: unknown) =>
+          last(error, error ? result : relabel(result)),
+        );
       }
       const pending = query(...args);
       return pending instanceof Promise ? pending.then(relabel) : pending;
@@ -162,7 +169,9 @@ function trackingFactory(factory: SqlMigrationAwareDriverAdapterFactory) {
   };
   const closeAll = async () => {
     for (const adapter of opened.splice(0)) {
-      await adapter.dispose().catch((error: unknown) => log.warn({ err: error }, 'schema engine: closing a connection failed'));
+      await adapter
+        .dispose()
+        .catch((error: unknown) => log.warn({ err: error }, 'schema engine: closing a connection failed'));
     }
   };
   return { wrapped, closeAll };
@@ -172,7 +181,9 @@ function trackingFactory(factory: SqlMigrationAwareDriverAdapterFactory) {
 export function engineError(error: unknown, what: string): Error {
   if (error instanceof Error) return new Error(`${what}: ${error.message}`, { cause: error });
   const message =
-    typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : JSON.stringify(error);
+    typeof error === 'object' && error !== null && 'message' in error
+      ? String(error.message)
+      : JSON.stringify(error);
   return new Error(`${what}: ${message}`, { cause: error });
 }
 

@@ -32,18 +32,24 @@ export async function labelStats(db: Database, guildId: string | null, top = 10)
   ]);
 
   const breedNames = new Map(
-    (await db.prisma.breed.findMany({ where: { id: { in: perBreed.map((b) => b.breedId) } }, select: { id: true, name: true } })).map(
-      (b) => [b.id, b.name],
-    ),
+    (
+      await db.prisma.breed.findMany({
+        where: { id: { in: perBreed.map((b) => b.breedId) } },
+        select: { id: true, name: true },
+      })
+    ).map((b) => [b.id, b.name]),
   );
   const labelsPerBreed = perBreed
     .map((b) => ({ breed: breedNames.get(b.breedId) ?? '?', count: b._count._all }))
     .sort((a, b) => b.count - a.count || a.breed.localeCompare(b.breed));
 
   const breedsPerImage = new Map<string, number[]>();
-  for (const l of scoped) breedsPerImage.set(l.imageId, [...(breedsPerImage.get(l.imageId) ?? []), l.breedId]);
+  for (const l of scoped)
+    breedsPerImage.set(l.imageId, [...(breedsPerImage.get(l.imageId) ?? []), l.breedId]);
   const shared = [...breedsPerImage.values()].filter((b) => b.length >= 2);
-  const agreementRate = shared.length ? shared.filter((b) => new Set(b).size === 1).length / shared.length : null;
+  const agreementRate = shared.length
+    ? shared.filter((b) => new Set(b).size === 1).length / shared.length
+    : null;
 
   return {
     labels,
@@ -80,6 +86,9 @@ async function mostConfusedPairs(db: Database, imageIds: string[], guildId: stri
     pairs.set(key, entry);
   }
   return [...pairs.values()]
-    .sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.labelled.localeCompare(b.labelled))
+    .sort(
+      (a, b) =>
+        b.count - a.count || a.predicted.localeCompare(b.predicted) || a.labelled.localeCompare(b.labelled),
+    )
     .slice(0, top);
 }

@@ -64,7 +64,11 @@ function makeBackend(name: Backend['name']): Backend {
     const dir = mkdtempSync(path.join(tmpdir(), 'breedbot-storage-'));
     const imagesDir = path.join(dir, 'images');
     if (name === 'sqlite') {
-      return { url: `file:${path.join(dir, 'db', 'breedbot.db')}`, imagesDir, remove: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `file:${path.join(dir, 'db', 'breedbot.db')}`,
+        imagesDir,
+        remove: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     }
     const schema = `bb_test_${process.pid}_${randomBytes(4).toString('hex')}`;
     const url = `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
@@ -99,7 +103,11 @@ function makeBackend(name: Backend['name']): Backend {
 export const backends: Backend[] = [makeBackend('sqlite'), makeBackend('postgresql')];
 
 /** Runs `work` with a fresh database of `backend`, always removing it afterwards. */
-export async function withDatabase<T>(backend: Backend, work: (db: Database) => Promise<T>, opts?: { poolSize?: number }): Promise<T> {
+export async function withDatabase<T>(
+  backend: Backend,
+  work: (db: Database) => Promise<T>,
+  opts?: { poolSize?: number },
+): Promise<T> {
   const t = await backend.open(opts);
   try {
     return await work(t.db);
