@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { openDatabase } from '../src/labels/database.ts';
+import { updateGuildSettings } from '../src/labels/guild-settings.ts';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
@@ -373,6 +375,63 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
       h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === posted.id).length,
       1,
     );
+  });
+
+  test('guild settings: enabled channels, auto-classify off, and the configured moderator role', async () => {
+    const db = await openDatabase(h.config.DATABASE_URL, { migrate: false });
+    const guildId = h.fake.guild.guild.id;
+    const general = h.fake.channel('general').id;
+    try {
+      await updateGuildSettings(db, guildId, { enabledChannelIds: [h.channelId] });
+      const elsewhere = await h.fake.postMessage({
+        channelId: general,
+        userId: 'alice',
+        files: [jpeg(BEAGLE)],
+      });
+      const here = await h.fake.postMessage({
+        channelId: h.channelId,
+        userId: 'alice',
+        files: [jpeg(BEAGLE)],
+      });
+      await h.replyTo(here.id, 6); // handled after the post in #general, which got nothing
+      assert.equal(
+        h.fake.channelMessages(general).filter((m) => m.message_reference?.message_id === elsewhere.id)
+          .length,
+        0,
+      );
+
+      await updateGuildSettings(db, guildId, { enabledChannelIds: [], autoClassify: false });
+      const off = await h.fake.postMessage({
+        channelId: h.channelId,
+        userId: 'alice',
+        files: [jpeg(BEAGLE)],
+      });
+      const menu = h.fake.runMessageCommand({
+        name: 'Classify breed',
+        userId: 'alice',
+        channelId: h.channelId,
+        targetMessageId: off.id,
+      });
+      await menu.waitForReply((m) => m.reactions.length === 6, 60_000); // the menu still works
+      assert.equal(
+        h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === off.id).length,
+        0,
+      );
+
+      // Everyone holds the @everyone role (id = guild id): making it the moderator role makes newbie a moderator.
+      const before = await h.fake.runCommand({ name: 'retrain', userId: 'newbie', channelId: h.channelId });
+      assert.match((await before.reply()).content, /Only moderators/);
+      await updateGuildSettings(db, guildId, { moderatorRoleId: guildId });
+      const after = await h.fake.runCommand({ name: 'retrain', userId: 'newbie', channelId: h.channelId });
+      assert.match((await after.reply()).content, /Training isn't available/);
+    } finally {
+      await updateGuildSettings(db, guildId, {
+        enabledChannelIds: [],
+        autoClassify: true,
+        moderatorRoleId: null,
+      });
+      await db.close();
+    }
   });
 
   test('no message the bot sent could ping anyone', () => {
