@@ -13,7 +13,7 @@
  *  5. the ONNX Runtime reference (bench/reference.ts) and head-training time for 1k/10k/50k labels.
  *
  * Settings: BENCH_IMAGES (64 photos), BENCH_REQUESTS (per concurrency level, 128), BENCH_SOAK (10000),
- * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx; '' for none),
+ * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx1,onnx2: ONNX Runtime with 1/2 threads; '' for none),
  * BENCH_TRAINING (1000,10000,50000; '' for none).
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -227,12 +227,14 @@ function perturbedHead(head: BreedHead): BreedHead {
   };
 }
 
-const ALTERNATIVES: Record<string, { setting: EmbedEngineSetting; workers?: number }> = {
-  inprocess: { setting: 'inprocess' },
-  worker1: { setting: 'worker', workers: 1 },
-  worker2: { setting: 'worker', workers: 2 },
-  onnx: { setting: 'onnx' },
-};
+const ALTERNATIVES: Record<string, { setting: EmbedEngineSetting; workers?: number; onnxThreads?: number }> =
+  {
+    inprocess: { setting: 'inprocess' },
+    worker1: { setting: 'worker', workers: 1 },
+    worker2: { setting: 'worker', workers: 2 },
+    onnx1: { setting: 'onnx', onnxThreads: 1 },
+    onnx2: { setting: 'onnx', onnxThreads: 2 },
+  };
 
 async function measureAlternative(
   key: string,
@@ -252,6 +254,7 @@ async function measureAlternative(
       backendName: runtime.backend.name,
       modelConfigPath: config.baseModelConfigPath,
       ...(spec.workers ? { workers: spec.workers } : {}),
+      ...(spec.onnxThreads ? { onnxThreads: spec.onnxThreads } : {}),
     });
     engine = batchedEngine(selection.engine, runtime.engine.batching);
     const classifier = new BreedClassifier(runtime.backbone, runtime.baseHead, runtime.baseVersion, {
@@ -288,7 +291,7 @@ async function main() {
   const requests = intSetting('BENCH_REQUESTS', 128);
   const soakTotal = intSetting('BENCH_SOAK', 10_000);
   const soakFull = Math.min(soakTotal, intSetting('BENCH_SOAK_FULL', 1000));
-  const alternatives = listSetting('BENCH_ALTERNATIVES', 'inprocess,worker1,worker2,onnx');
+  const alternatives = listSetting('BENCH_ALTERNATIVES', 'inprocess,worker1,worker2,onnx1,onnx2');
   const trainingSizes = listSetting('BENCH_TRAINING', '1000,10000,50000').map(Number);
 
   const runtime = await loadClassifierRuntime(config);

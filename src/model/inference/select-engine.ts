@@ -2,7 +2,8 @@
  * EMBED_ENGINE: which EmbeddingEngine serves.
  *   inprocess  the backbone on the calling thread (tfjs; blocks the event loop while it computes)
  *   worker     tfjs in EMBED_WORKERS worker threads (default: one per core, at most 2), same backend as the main thread
- *   onnx       ONNX Runtime (onnxruntime-node, CPU) in one worker thread, checked against tfjs at start-up
+ *   onnx       ONNX Runtime (onnxruntime-node, CPU) in one worker thread (cores - 1 intra-op threads), checked
+ *              against tfjs at start-up
  *   auto       onnx when onnxruntime-node loads and agrees with tfjs, else worker (see AUTO_PREFERS_ONNX)
  */
 import os from 'node:os';
@@ -18,8 +19,10 @@ export const EMBED_ENGINE_SETTINGS = ['auto', 'worker', 'inprocess', 'onnx'] as 
 export type EmbedEngineSetting = (typeof EMBED_ENGINE_SETTINGS)[number];
 
 /**
- * Measured in `npm run bench` on the 2-core reference machine: tfjs-wasm in worker threads misses the
- * latency and throughput targets that ONNX Runtime meets with room to spare, so auto prefers ONNX.
+ * Measured in `npm run bench` on the 2-core reference machine: tfjs-wasm in two worker threads gave a classify
+ * p50 of ~66 ms (target <= 60) and ~28 images/s at concurrency 8; ONNX Runtime in a worker ~20 ms and 60+
+ * images/s, with probabilities equal to tfjs's within 4e-6. So auto prefers ONNX and falls back to tfjs
+ * workers when onnxruntime-node is missing, cannot convert the model, or disagrees at start-up.
  */
 export const AUTO_PREFERS_ONNX = true;
 
@@ -35,7 +38,7 @@ export interface EngineSelectionOptions {
   modelConfigPath: string;
   /** Worker threads for the tfjs worker engine; 0 or absent: one per core, at most 2. */
   workers?: number;
-  /** ONNX Runtime intra-op threads; default: the number of cores. */
+  /** ONNX Runtime intra-op threads; default: one per core but one (see defaultOnnxThreads). */
   onnxThreads?: number;
 }
 
@@ -54,6 +57,13 @@ const pretrainedWeightsOf = (backbone: Backbone): PretrainedWeights => ({
   embeddingDim: backbone.embeddingDim,
   dogClasses: backbone.config.dogClasses,
 });
+
+/**
+ * One core is left to sharp's decoding and the serving thread: ONNX Runtime's intra-op threads spin while they
+ * wait, and on the 2-core reference machine a second one took CPU from the event loop without adding
+ * throughput at concurrency 8 (bench alternatives onnx1 vs onnx2).
+ */
+export const defaultOnnxThreads = () => Math.max(1, os.availableParallelism() - 1);
 
 export const defaultWorkerCount = () => Math.max(1, Math.min(2, os.availableParallelism()));
 
@@ -84,7 +94,7 @@ async function startOnnx(
   const engine = await startWorkerEngine({
     kind: 'onnx',
     workers: 1,
-    onnxThreads: options.onnxThreads ?? os.availableParallelism(),
+    onnxThreads: options.onnxThreads ?? defaultOnnxThreads(),
     modelConfigPath: options.modelConfigPath,
     modelDir: backbone.source.dir,
     pretrained: pretrainedWeightsOf(backbone),
