@@ -76,7 +76,14 @@ const envSchema = z.object({
 
   SANDBOX_HOST: z.string().default('127.0.0.1'),
   SANDBOX_PORT: intFromEnv(3000),
+  /** Scale-out (docs/deployment.md): with REDIS_URL, /retrain goes to `npm run trainer` over BullMQ and promotions are broadcast. */
   REDIS_URL: z.string().optional(),
+  /** Prefix of every Redis key and channel breedbot uses, so several deployments (or test runs) can share a Redis. */
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]+$/).default('breedbot'),
+  /** `npm run start:shards`: shards to run ("auto" asks Discord). */
+  SHARD_COUNT: z.union([z.literal('auto'), z.coerce.number().int().positive()]).default(2),
+  /** Each shard re-reads the database's active model version this often (heals a missed broadcast); 0 = never. */
+  MODEL_SYNC_INTERVAL_S: intFromEnv(60),
 });
 
 export type Config = z.infer<typeof envSchema> & {
