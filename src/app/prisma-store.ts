@@ -8,6 +8,7 @@ import { storeImage } from '../labels/images.ts';
 import * as labels from '../labels/labels.ts';
 import { activeModelVersion, listModelVersions } from '../labels/model-versions.ts';
 import * as predictions from '../labels/predictions.ts';
+import { forgetUser, mostDisputedImages, purgeUserLabels } from '../labels/privacy.ts';
 import { labelStats } from '../labels/stats.ts';
 import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
@@ -121,6 +122,28 @@ export function createPrismaStore(db: Database): Store {
       return { moderatorRoleId, autoClassify, enabledChannelIds };
     },
     stats: (guildId) => labelStats(db, guildId),
+
+    async forgetUser(userId) {
+      const { labelsDeleted, imagesDeleted, imagesKept, kept } = await forgetUser(db, userId);
+      return { labelsDeleted, imagesDeleted, imagesKept, kept };
+    },
+    purgeUserLabels: (userId, guildId) => purgeUserLabels(db, userId, { guildId }),
+    async mostDisputed(guildId, limit) {
+      const disputed = await mostDisputedImages(db, limit, { guildId });
+      return Promise.all(
+        disputed.map(async ({ imageId, voters, breeds: votes, consensus }) => {
+          const shown = await prisma.prediction.findFirst({
+            where: { imageId, guildId, replyMessageId: { not: null } },
+            orderBy: { createdAt: 'desc' },
+            select: { channelId: true, replyMessageId: true },
+          });
+          const reply = shown?.replyMessageId
+            ? { channelId: shown.channelId, messageId: shown.replyMessageId }
+            : null;
+          return { imageId, voters, breeds: votes, consensus, reply };
+        }),
+      );
+    },
     close: () => db.close(),
   };
 }

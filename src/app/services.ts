@@ -12,6 +12,8 @@ import type {
   Breedbot,
   Classification,
   CrowdAnswer,
+  DisputedImageView,
+  ForgetOutcome,
   GuildSettingsView,
   GuildStats,
   ImageSource,
@@ -356,6 +358,18 @@ export class BreedbotServices implements Breedbot {
     return this.run(async () =>
       guildId ? ((await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS,
     );
+  }
+
+  forgetUser(userId: string): Promise<ForgetOutcome> {
+    return this.run(() => this.deps.store.forgetUser(userId));
+  }
+
+  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }> {
+    return this.run(() => this.deps.store.purgeUserLabels(userId, guildId));
+  }
+
+  disputedImages(guildId: string, limit: number): Promise<DisputedImageView[]> {
+    return this.run(() => this.deps.store.mostDisputed(guildId, limit));
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,14 @@
  * Prisma repositories in src/labels; keeping the port narrow lets the services read like the product rules.
  */
 import type { BreedProbability } from '../model/types.ts';
-import type { CrowdAnswer, GuildSettingsView, GuildStats, ModelVersionInfo } from './types.ts';
+import type {
+  CrowdAnswer,
+  DisputedImageView,
+  ForgetOutcome,
+  GuildSettingsView,
+  GuildStats,
+  ModelVersionInfo,
+} from './types.ts';
 
 export type LabelSource = 'reaction' | 'command' | 'moderator';
 
@@ -83,5 +90,9 @@ export interface Store {
   modelHistory(limit: number): Promise<ModelVersionInfo[]>;
   guildSettings(guildId: string): Promise<GuildSettingsView | null>;
   stats(guildId: string): Promise<GuildStats>;
+
+  forgetUser(userId: string): Promise<ForgetOutcome>;
+  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }>;
+  mostDisputed(guildId: string, limit: number): Promise<DisputedImageView[]>;
   close(): Promise<void>;
 }

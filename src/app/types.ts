@@ -163,6 +163,28 @@ export interface ReactionInput {
   guildId: string | null;
 }
 
+/** What `/forget` did, in numbers and in words. */
+export interface ForgetOutcome {
+  labelsDeleted: number;
+  imagesDeleted: number;
+  /** Images others posted or labelled too: kept for them, without this person's name. */
+  imagesKept: number;
+  /** What could not be deleted, in words for the reply. */
+  kept: string[];
+}
+
+/** An image whose labellers disagree (moderators' `/labels review`). */
+export interface DisputedImageView {
+  imageId: string;
+  voters: number;
+  /** Most votes first. */
+  breeds: { breed: string; votes: number }[];
+  /** What the trust-weighted consensus says now (null: unresolved). */
+  consensus: string | null;
+  /** The bot's reply showing the image in that server, to jump to it. */
+  reply: { channelId: string; messageId: string } | null;
+}
+
 /** The application services every adapter uses. */
 export interface Breedbot {
   /** Which tfjs backend serves the model ("wasm", "tensorflow", ...). */
@@ -189,6 +211,12 @@ export interface Breedbot {
   modelInfo(): Promise<ModelInfo>;
   stats(guildId: string): Promise<GuildStats>;
   guildSettings(guildId: string | null): Promise<GuildSettingsView>;
+  /** `/forget`: the person's labels, and the images only they contributed. Callers check nothing: it is their own data. */
+  forgetUser(userId: string): Promise<ForgetOutcome>;
+  /** Moderators' purge of one person's labels in one server (the caller checks the moderator right). */
+  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }>;
+  /** Moderators' review: the most disputed images in one server, most disputed first. */
+  disputedImages(guildId: string, limit: number): Promise<DisputedImageView[]>;
   /** Stop taking work, wait for what is in flight, release the model and the database. */
   close(): Promise<void>;
 }

@@ -79,9 +79,18 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
   };
 }
 
-/** Moderators' `/labels purge user:`: removes every label the person gave (their images stay). */
-export async function purgeUserLabels(db: Database, userId: string): Promise<{ deleted: number }> {
-  const { count } = await db.prisma.label.deleteMany({ where: { userId } });
+/**
+ * Moderators' `/labels purge user:`: removes every label the person gave (their images stay). With `guildId`,
+ * only the labels given in that server: a moderator's reach ends at their own server.
+ */
+export async function purgeUserLabels(
+  db: Database,
+  userId: string,
+  options: { guildId?: string } = {},
+): Promise<{ deleted: number }> {
+  const { count } = await db.prisma.label.deleteMany({
+    where: { userId, ...(options.guildId ? { guildId: options.guildId } : {}) },
+  });
   return { deleted: count };
 }
 
@@ -95,9 +104,21 @@ export interface DisputedImage {
   consensus: string | null;
 }
 
-/** Moderators' `/labels review`: images whose labellers disagree most (then most labellers), most disputed first. */
-export async function mostDisputedImages(db: Database, limit = 10): Promise<DisputedImage[]> {
-  const grouped = await db.prisma.label.groupBy({ by: ['imageId', 'breedId'], _count: { _all: true } });
+/**
+ * Moderators' `/labels review`: images whose labellers disagree most (then most labellers), most disputed first.
+ * With `guildId`, only that server's labels count (and are shown).
+ */
+export async function mostDisputedImages(
+  db: Database,
+  limit = 10,
+  options: { guildId?: string } = {},
+): Promise<DisputedImage[]> {
+  const inGuild = options.guildId ? { guildId: options.guildId } : {};
+  const grouped = await db.prisma.label.groupBy({
+    by: ['imageId', 'breedId'],
+    where: inGuild,
+    _count: { _all: true },
+  });
   const breedsPerImage = new Map<string, { breedId: number; votes: number }[]>();
   for (const g of grouped) {
     breedsPerImage.set(g.imageId, [
@@ -121,7 +142,7 @@ export async function mostDisputedImages(db: Database, limit = 10): Promise<Disp
     db.prisma.image.findMany({ where: { id: { in: ids } }, select: { id: true, sha256: true } }),
     db.prisma.breed.findMany({ select: { id: true, name: true } }),
     db.prisma.label.findMany({
-      where: { imageId: { in: ids } },
+      where: { imageId: { in: ids }, ...inGuild },
       select: {
         imageId: true,
         userId: true,
