@@ -8,9 +8,19 @@ export interface SplitOptions {
   holdoutFraction: number;
   /** Breeds with at least two images keep at least this many in the holdout (never all of them). */
   minHoldoutPerBreed: number;
+  /**
+   * A breed the start head does not know keeps all its images for training until it has this many: with ~20
+   * photos every one of them is worth more for learning the breed than for measuring it (the active head
+   * cannot name it anyway, so the holdout comparison gains nothing from them).
+   */
+  minNewBreedLabelsForHoldout: number;
 }
 
-export const defaultSplitOptions: SplitOptions = { holdoutFraction: 0.2, minHoldoutPerBreed: 2 };
+export const defaultSplitOptions: SplitOptions = {
+  holdoutFraction: 0.2,
+  minHoldoutPerBreed: 2,
+  minNewBreedLabelsForHoldout: 40,
+};
 
 export interface TrainingDataset {
   /** Output order of the head to train: the start head's breeds, then new breeds (sorted). */
@@ -36,7 +46,10 @@ export function buildDataset(
   startHead: Pick<BreedHead, 'breeds' | 'inputDim'>,
   options: Partial<SplitOptions> = {},
 ): TrainingDataset {
-  const { holdoutFraction, minHoldoutPerBreed } = { ...defaultSplitOptions, ...options };
+  const { holdoutFraction, minHoldoutPerBreed, minNewBreedLabelsForHoldout } = {
+    ...defaultSplitOptions,
+    ...options,
+  };
   if (!(holdoutFraction >= 0 && holdoutFraction < 1)) throw new Error(`holdoutFraction must be in [0, 1)`);
 
   const byBreed = new Map<string, LabelledEmbedding[]>();
@@ -59,7 +72,9 @@ export function buildDataset(
       .map((label) => ({ label, score: splitScore(label.sha256) }))
       .sort((a, b) => a.score - b.score || (a.label.sha256 < b.label.sha256 ? -1 : 1));
     let held = scored.filter((s) => s.score < holdoutFraction).length;
-    if (scored.length >= 2) {
+    if (!known.has(breed) && scored.length < minNewBreedLabelsForHoldout) {
+      held = 0;
+    } else if (scored.length >= 2) {
       const wanted = Math.max(1, Math.min(minHoldoutPerBreed, Math.floor(scored.length * holdoutFraction)));
       held = Math.min(Math.max(held, wanted), scored.length - 1);
     } else {

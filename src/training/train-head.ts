@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BreedHead } from '../model/types.ts';
 import type { TrainingDataset } from './dataset.ts';
 import { checkHeadShape } from './head-math.ts';
+import { fitNewBreedRows } from './new-breeds.ts';
 import { createRng, shuffledIndices } from './prng.ts';
 import {
   defaultTrainHeadOptions,
@@ -24,6 +25,8 @@ import {
 export interface TrainHeadExtras {
   /** Embeddings of stored images outside the labelled set (e.g. other breeds): distilled toward the start head. */
   referenceEmbeddings?: Float32Array[];
+  /** Embeddings that belong to known breeds (pseudo-examples): a new breed's row must not take them. */
+  negativeEmbeddings?: Float32Array[];
   onProgress?: ProgressListener;
   signal?: AbortSignal;
 }
@@ -124,6 +127,17 @@ export async function trainHead(
   const K = dataset.breeds.length;
   const start = expandHead(startHead, dataset.breeds, o.newBreedBias);
   if (o.imprintNewBreeds) imprintNewBreeds(start, dataset);
+  fitNewBreedRows(
+    start,
+    dataset,
+    balancedWeights(dataset, o.maxBalanceWeight),
+    extras.negativeEmbeddings ?? [],
+    {
+      steps: o.newBreedSteps,
+      learningRate: o.newBreedLearningRate,
+      l2: o.newBreedL2,
+    },
+  );
   const oldBreeds = new Set(startHead.breeds);
   const trainedBreeds = new Set([...dataset.labelledBreeds, ...dataset.newBreeds]);
   const columnMask = Float32Array.from(dataset.breeds, (b) =>

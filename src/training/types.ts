@@ -64,6 +64,14 @@ export interface TrainHeadOptions {
   imprintNewBreeds: boolean;
   /** Synthetic embeddings per unlabelled breed for distillation (0 = none). */
   pseudoExamplesPerBreed: number;
+  /**
+   * Full-batch steps that fit new breeds' rows against the frozen start head before the joint training
+   * (see new-breeds.ts); 0 = off.
+   */
+  newBreedSteps: number;
+  newBreedLearningRate: number;
+  /** L2 penalty on a new breed's kernel column in that fit. */
+  newBreedL2: number;
 }
 
 export const defaultTrainHeadOptions: TrainHeadOptions = {
@@ -76,13 +84,16 @@ export const defaultTrainHeadOptions: TrainHeadOptions = {
   restoreBest: true,
   l2ToStart: 0.01,
   distillWeight: 0,
-  referenceDistillWeight: 1,
+  referenceDistillWeight: 3,
   temperature: 2,
   onlyLabelledBreeds: true,
   newBreedBias: -5,
   imprintNewBreeds: true,
   maxBalanceWeight: 5,
   pseudoExamplesPerBreed: 8,
+  newBreedSteps: 300,
+  newBreedLearningRate: 0.01,
+  newBreedL2: 1e-3,
 };
 
 export interface TrainHeadResult {
