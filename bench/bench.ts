@@ -417,6 +417,12 @@ async function main() {
       '10k': trainingSeconds(10_000),
       '50k': trainingSeconds(50_000),
     },
+    referencePipeline: {
+      ourEmbedMsPerImage: ourMsPerImage,
+      ourEndToEndMsPerImageAt1: serving.latencyAt1.p50Ms,
+      endToEndRatio:
+        'msPerImage' in reference ? round(serving.latencyAt1.p50Ms / reference.msPerImage) : null,
+    },
     // Everything below is detail for people; the keys above are the stable summary.
     definitions: {
       classify:
