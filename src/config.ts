@@ -62,6 +62,8 @@ const envSchema = z.object({
 
   RETRAIN_CRON: z.string().default('0 3 * * *'),
   RETRAIN_MIN_NEW_LABELS: intFromEnv(20),
+  /** Distinct people an image needs before its label counts for training (a moderator's label always counts). */
+  RETRAIN_MIN_VOTES: z.coerce.number().int().positive().default(1),
 
   /**
    * Classify photos posted in channels. Needs Discord's PRIVILEGED MessageContent intent (enable it in the

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { openDatabase } from '../labels/database.ts';
+import { openDatabase, type Database } from '../labels/database.ts';
 import { log } from '../log.ts';
 import { loadModelGateway, type LoadedModel } from './model-gateway.ts';
 import { createPrismaStore } from './prisma-store.ts';
@@ -23,6 +23,8 @@ export interface CreateOptions {
 export interface BreedbotApp extends BreedbotServices {
   readonly model: LoadedModel;
   readonly store: Store;
+  /** The repositories' database (the learning loop reads labels and records model versions there). */
+  readonly db: Database;
 }
 
 export async function createBreedbot(config: Config, options: CreateOptions = {}): Promise<BreedbotApp> {
@@ -53,5 +55,5 @@ export async function createBreedbot(config: Config, options: CreateOptions = {}
     { backend: model.backend, version: model.activeVersion(), breeds: model.breedCount() },
     'breedbot ready',
   );
-  return Object.assign(services, { model, store });
+  return Object.assign(services, { model, store, db });
 }

@@ -1,0 +1,143 @@
+/**
+ * The training set, read from the database: every image with a resolved label (a moderator's label wins, else
+ * the trust-weighted majority of distinct people; ties stay out), with its embedding by the ACTIVE backbone.
+ * Embeddings missing for that backbone (labels given before a backbone change, a prediction stored without one)
+ * are computed from the stored image bytes and stored, so the next run finds them.
+ * Reference embeddings for the forgetting guard: stored images with no resolved label (unlabelled uploads,
+ * ties), i.e. the photos people really post, which the candidate must keep naming the way the active model did.
+ */
+import type { ImageLimits, InputSpec } from '../images/decode.ts';
+import { prepareModelInput } from '../images/decode.ts';
+import { resolveLabels, type ConsensusOptions } from '../labels/consensus.ts';
+import type { Database } from '../labels/database.ts';
+import { embeddingFromBytes, embeddingsFor, saveEmbedding } from '../labels/embeddings.ts';
+import { readImageBytes } from '../labels/images.ts';
+import { log } from '../log.ts';
+import type { ModelInput } from '../model/types.ts';
+import type { LabelledEmbedding } from '../training/types.ts';
+
+export interface DatasetSource {
+  db: Database;
+  backboneId: string;
+  /** Embeds preprocessed images with the active backbone (the serving engine: batched, off the main thread). */
+  embed(inputs: ModelInput[]): Promise<Float32Array[]>;
+  imageSpec: InputSpec;
+  limits?: ImageLimits;
+}
+
+export interface DatasetOptions {
+  consensus?: Partial<ConsensusOptions>;
+  /** At most this many reference embeddings (the newest images first). */
+  maxReferences?: number;
+  /** Images decoded and embedded per backbone call when computing missing embeddings. */
+  batch?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface StoreDataset {
+  labels: LabelledEmbedding[];
+  referenceEmbeddings: Float32Array[];
+  /** Embeddings that had to be computed from image bytes (and are now stored). */
+  computed: number;
+  /** Labelled images left out, with why (bytes missing, undecodable, ...). */
+  skipped: { imageId: string; reason: string }[];
+  breeds: string[];
+}
+
+export const DEFAULT_MAX_REFERENCES = 4000;
+
+export async function datasetFromStore(
+  source: DatasetSource,
+  options: DatasetOptions = {},
+): Promise<StoreDataset> {
+  const { db, backboneId } = source;
+  const resolved = await resolveLabels(db, options.consensus);
+  const stored = await embeddingsFor(
+    db,
+    resolved.map((r) => r.imageId),
+    backboneId,
+  );
+  const missing = resolved.filter((r) => !stored.has(r.imageId));
+  const skipped: StoreDataset['skipped'] = [];
+  const batch = options.batch ?? 16;
+  let computed = 0;
+  for (let start = 0; start < missing.length; start += batch) {
+    const chunk = missing.slice(start, start + batch);
+    const prepared = await Promise.all(
+      chunk.map(async (r) => {
+        try {
+          const bytes = await readImageBytes(db, r);
+          return { r, input: (await prepareModelInput(bytes, source.imageSpec, source.limits)).input };
+        } catch (err) {
+          skipped.push({ imageId: r.imageId, reason: (err as Error).message });
+          return null;
+        }
+      }),
+    );
+    const ok = prepared.filter((p): p is { r: (typeof chunk)[number]; input: ModelInput } => p !== null);
+    if (ok.length === 0) continue;
+    const vectors = await source.embed(ok.map((p) => p.input));
+    for (const [i, p] of ok.entries()) {
+      const vector = vectors[i]!;
+      await saveEmbedding(db, p.r.imageId, backboneId, vector);
+      stored.set(p.r.imageId, vector);
+      computed++;
+    }
+    options.onProgress?.(Math.min(start + batch, missing.length), missing.length);
+  }
+  if (skipped.length) log.warn({ skipped: skipped.length }, 'labelled images left out of training');
+
+  const labels: LabelledEmbedding[] = resolved
+    .filter((r) => stored.has(r.imageId))
+    .map((r) => ({
+      imageId: r.imageId,
+      sha256: r.sha256,
+      breed: r.breed,
+      weight: r.weight,
+      embedding: stored.get(r.imageId)!,
+    }));
+  const labelled = new Set(resolved.map((r) => r.imageId));
+  const referenceEmbeddings = await unlabelledEmbeddings(
+    db,
+    backboneId,
+    labelled,
+    options.maxReferences ?? DEFAULT_MAX_REFERENCES,
+  );
+  return {
+    labels,
+    referenceEmbeddings,
+    computed,
+    skipped,
+    breeds: [...new Set(labels.map((l) => l.breed))].sort(),
+  };
+}
+
+/** Stored embeddings (this backbone) of images without a resolved label, newest first, at most `limit`. */
+async function unlabelledEmbeddings(
+  db: Database,
+  backboneId: string,
+  labelled: Set<string>,
+  limit: number,
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const PAGE = 500;
+  for (let skip = 0; out.length < limit; skip += PAGE) {
+    const rows = await db.prisma.embedding.findMany({
+      where: { backboneId },
+      select: { imageId: true, vector: true },
+      orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
+      skip,
+      take: PAGE,
+    });
+    for (const row of rows) {
+      if (!labelled.has(row.imageId) && out.length < limit) out.push(embeddingFromBytes(row.vector));
+    }
+    if (rows.length < PAGE) break;
+  }
+  return out;
+}
+
+/** Labels given or changed after `since` (all of them when null): "enough new labels to retrain?". */
+export async function countNewLabels(db: Database, since: Date | null): Promise<number> {
+  return db.prisma.label.count(since ? { where: { updatedAt: { gt: since } } } : undefined);
+}

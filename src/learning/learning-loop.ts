@@ -1,0 +1,396 @@
+/**
+ * The learning loop: labels in the database → a candidate head trained in a worker thread → evaluated against
+ * the active head → recorded as a model version → hot-swapped in when it passed its checks.
+ *
+ * Safety rules:
+ * - one training at a time; a second request is told how far the running one is;
+ * - the serving model and the database change only after a candidate passed every check: a failed, killed or
+ *   aborted training leaves both exactly as they were (the worker writes its version folder atomically, and the
+ *   database row is written only after the worker answered);
+ * - the database is updated before the swap, so a crash in between restarts on the promoted version;
+ * - in-flight requests finish on the model they started with (ModelHolder leases).
+ */
+import type { Worker } from 'node:worker_threads';
+import type { LoadedModel } from '../app/model-gateway.ts';
+import { UserFacingError } from '../app/errors.ts';
+import type { TrainingOutcome, TrainingProgress } from '../app/types.ts';
+import type { ImageLimits } from '../images/decode.ts';
+import type { ConsensusOptions } from '../labels/consensus.ts';
+import type { Database } from '../labels/database.ts';
+import {
+  activateModelVersion,
+  activeModelVersion,
+  getModelVersion,
+  listModelVersions,
+  recordModelVersion,
+  setModelVersionStatus,
+  type ModelVersionRecord,
+} from '../labels/model-versions.ts';
+import { log } from '../log.ts';
+import type { BackendName } from '../model/backend.ts';
+import type { BreedClassifier } from '../model/classifier.ts';
+import { classifierForVersion } from '../model/index.ts';
+import { isBaseVersion } from '../model/registry.ts';
+import type { TrainingInput, TrainingResult } from '../training/pipeline.ts';
+import { runTraining } from '../training/run-training.ts';
+import type { TrainingProgress as EpochProgress } from '../training/types.ts';
+import { countNewLabels, datasetFromStore } from './dataset-from-store.ts';
+
+export type RetrainTrigger = 'schedule' | 'moderator' | 'cli';
+
+export interface RetrainRequest {
+  requestedBy: string;
+  reason?: RetrainTrigger;
+  guildId?: string | null;
+  onProgress?: (p: TrainingProgress) => void;
+}
+
+export interface HeadScores {
+  top1: number;
+  top5: number;
+}
+
+/** What one retrain request ended in. `failed`: the worker crashed or was killed; nothing changed. */
+export interface RetrainResult extends Omit<TrainingOutcome, 'status'> {
+  status: TrainingOutcome['status'] | 'failed';
+  /** True when another training was already running (nothing was started); `percent` says how far it is. */
+  alreadyRunning?: boolean;
+  percent?: number;
+  /** Active and candidate on the same holdout. */
+  before?: HeadScores;
+  after?: HeadScores;
+  /** Every check with its figures (why it was promoted, or each reason it was rejected). */
+  reasons?: string[];
+  labels?: number;
+  trainSeconds?: number;
+  /** Wall time of the whole run (dataset, training, evaluation, swap). */
+  seconds?: number;
+  newBreeds?: string[];
+}
+
+export interface LearningLoopOptions {
+  db: Database;
+  model: LoadedModel;
+  modelsDir: string;
+  /** tfjs engine for the training worker (TF_BACKEND); automatic (GPU when there is one) when omitted. */
+  backend?: BackendName;
+  consensus?: Partial<ConsensusOptions>;
+  limits?: ImageLimits;
+  /** Trainer, split, pseudo-example and promotion settings (see src/training/pipeline.ts). */
+  training?: Pick<TrainingInput, 'train' | 'split' | 'pseudo' | 'guardPseudo' | 'policy'>;
+  /** Called with each training worker once it started (tests kill it to prove a crash changes nothing). */
+  onWorker?: (worker: Worker) => void;
+}
+
+export interface LearningStatus {
+  activeVersion: string;
+  backboneId: string;
+  servingBackend: string;
+  /** Null when idle. */
+  training: (TrainingProgress & { requestedBy: string; reason: RetrainTrigger; startedAt: Date }) | null;
+  last: RetrainResult | null;
+  history: ModelVersionRecord[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export class LearningLoop {
+  #running: Promise<RetrainResult> | null = null;
+  #progress: LearningStatus['training'] = null;
+  #last: RetrainResult | null = null;
+  #abort: AbortController | null = null;
+  #closed = false;
+
+  constructor(private readonly options: LearningLoopOptions) {}
+
+  /** Progress of the running training, null when idle. */
+  current(): TrainingProgress | null {
+    if (!this.#progress) return null;
+    const { requestedBy: _r, reason: _why, startedAt: _s, ...progress } = this.#progress;
+    return progress;
+  }
+
+  get isTraining(): boolean {
+    return this.#running !== null;
+  }
+
+  /**
+   * Trains a candidate on the resolved labels and promotes it when it passed its checks. Never throws for a
+   * training that fails: the result says `failed` and why (nothing changed).
+   */
+  retrain(
+    request: RetrainRequest,
+    onProgress: ((p: TrainingProgress) => void) | undefined = request.onProgress,
+  ): Promise<RetrainResult> {
+    if (this.#closed)
+      return Promise.reject(new UserFacingError('not-available', 'breedbot is shutting down.'));
+    if (this.#running) {
+      const percent = Math.round((this.#progress?.fraction ?? 0) * 100);
+      return Promise.resolve({
+        status: 'skipped',
+        alreadyRunning: true,
+        percent,
+        reason: `already training, ${percent}% done`,
+      });
+    }
+    const reason = request.reason ?? 'moderator';
+    this.#progress = { fraction: 0, requestedBy: request.requestedBy, reason, startedAt: new Date() };
+    const report = (p: TrainingProgress) => {
+      if (this.#progress) this.#progress = { ...this.#progress, ...p };
+      try {
+        onProgress?.(p);
+      } catch (err) {
+        log.warn({ err }, 'a training progress listener failed');
+      }
+    };
+    const run = this.#train(request.requestedBy, reason, report).finally(() => {
+      this.#running = null;
+      this.#progress = null;
+      this.#abort = null;
+    });
+    this.#running = run;
+    return run.then((result) => (this.#last = result));
+  }
+
+  async #train(
+    requestedBy: string,
+    trigger: RetrainTrigger,
+    report: (p: TrainingProgress) => void,
+  ): Promise<RetrainResult> {
+    const began = performance.now();
+    const { db, model } = this.options;
+    const { holder, runtime } = model;
+    // The head and version training starts from; a rollback during training is refused, so they stay current.
+    const active = holder.model;
+    const activeVersion = holder.version;
+    report({ fraction: 0.01 });
+
+    const dataset = await datasetFromStore(
+      {
+        db,
+        backboneId: runtime.backbone.id,
+        embed: (inputs) => active.embed(inputs),
+        imageSpec: runtime.imageSpec,
+        ...(this.options.limits ? { limits: this.options.limits } : {}),
+      },
+      {
+        ...(this.options.consensus ? { consensus: this.options.consensus } : {}),
+        onProgress: (done, total) => report({ fraction: 0.01 + 0.09 * (done / total) }),
+      },
+    );
+    if (dataset.labels.length === 0) {
+      return { status: 'skipped', reason: 'there are no resolved labels yet', labels: 0 };
+    }
+    report({ fraction: 0.1 });
+
+    this.#abort = new AbortController();
+    let result: TrainingResult;
+    try {
+      result = await runTraining(
+        {
+          activeHead: active.head,
+          activeVersion,
+          backboneId: runtime.backbone.id,
+          labels: dataset.labels,
+          referenceEmbeddings: dataset.referenceEmbeddings,
+          modelsDir: this.options.modelsDir,
+          ...this.options.training,
+        },
+        {
+          signal: this.#abort.signal,
+          onProgress: (p) => report(epochProgress(p)),
+          ...(this.options.backend ? { backend: this.options.backend } : {}),
+          ...(this.options.onWorker ? { onWorker: this.options.onWorker } : {}),
+        },
+      );
+    } catch (err) {
+      const message = (err as Error).message;
+      log.error({ err, requestedBy, trigger }, 'training failed; the active model is unchanged');
+      return {
+        status: 'failed',
+        reason: `${message}. The current model keeps serving.`,
+        labels: dataset.labels.length,
+        seconds: (performance.now() - began) / 1000,
+      };
+    }
+    report({ fraction: 0.97 });
+    return this.#conclude(result, activeVersion, requestedBy, trigger, began);
+  }
+
+  /** Records the candidate and, when it passed, activates it in the database and swaps it in. */
+  async #conclude(
+    result: TrainingResult,
+    parent: string,
+    requestedBy: string,
+    trigger: RetrainTrigger,
+    began: number,
+  ): Promise<RetrainResult> {
+    const { db, model } = this.options;
+    const { metrics, decision } = result;
+    const version = result.version!;
+    const before = { top1: metrics.active.top1, top5: metrics.active.top5 };
+    const after = { top1: metrics.candidate.top1, top5: metrics.candidate.top5 };
+    const summary = {
+      top1: after.top1,
+      top5: after.top5,
+      before,
+      ece: metrics.candidate.ece,
+      holdoutImages: metrics.holdoutImages,
+      labels: metrics.labels,
+      trainImages: metrics.trainImages,
+      newBreeds: metrics.newBreeds,
+      guardAgreement: metrics.guard.agreement,
+      guardImages: metrics.guard.count,
+      epochs: metrics.epochsRun,
+      trainSeconds: metrics.trainSeconds,
+      requestedBy,
+      trigger,
+      reasons: decision.reasons,
+    };
+    await recordModelVersion(db, {
+      id: version,
+      path: result.dir!,
+      parentId: parent,
+      backboneId: model.backboneId,
+      metrics: summary,
+      status: 'candidate',
+    });
+    const common = {
+      version,
+      before,
+      after,
+      reasons: decision.reasons,
+      labels: metrics.labels,
+      trainSeconds: metrics.trainSeconds,
+      newBreeds: metrics.newBreeds,
+      metrics: summary,
+    };
+    if (!decision.promote) {
+      const reason = decision.reasons.join('; ');
+      await setModelVersionStatus(db, version, 'rejected', reason);
+      log.warn({ version, reasons: decision.reasons }, 'candidate rejected; the active model stays');
+      return { ...common, status: 'rejected', reason, seconds: (performance.now() - began) / 1000 };
+    }
+    const reason =
+      `holdout top-1 ${pct(before.top1)} → ${pct(after.top1)} on ${metrics.holdoutImages} photos` +
+      (metrics.newBreeds.length ? `; new: ${metrics.newBreeds.join(', ')}` : '');
+    await this.#activate(version, model.holder.model.withHead(result.head, version), reason);
+    log.info({ version, before, after, requestedBy, trigger }, 'candidate promoted');
+    return { ...common, status: 'promoted', reason, seconds: (performance.now() - began) / 1000 };
+  }
+
+  /** Database first (a crash right after restarts on the new version), then the atomic swap. */
+  async #activate(version: string, classifier: BreedClassifier, reason: string): Promise<void> {
+    await activateModelVersion(this.options.db, version, reason);
+    await this.options.model.holder.swap(classifier, version);
+  }
+
+  /**
+   * Serves an earlier version again (or the base head: its id or "base"). Only versions that passed their
+   * checks once (active or retired) qualify; a rejected candidate never serves.
+   */
+  async rollback(version: string, requestedBy: string): Promise<{ activeVersion: string }> {
+    if (this.#running) {
+      throw new UserFacingError('not-available', 'A training is running; roll back once it has finished.');
+    }
+    const { db, model, modelsDir } = this.options;
+    const { runtime, holder } = model;
+    const target = version.trim();
+    if (target === 'base' || target === runtime.baseVersion) {
+      const current = await activeModelVersion(db);
+      if (current)
+        await setModelVersionStatus(
+          db,
+          current.id,
+          'retired',
+          `rolled back to the base model by ${requestedBy}`,
+        );
+      await holder.swap(runtime.classifier, runtime.baseVersion);
+      return { activeVersion: runtime.baseVersion };
+    }
+    if (isBaseVersion(target))
+      throw new UserFacingError('not-found', `There is no base model called ${target}.`);
+    const record = await getModelVersion(db, target);
+    if (!record) throw new UserFacingError('not-found', `There is no model version ${target}.`);
+    if (record.status === 'rejected' || record.status === 'candidate') {
+      throw new UserFacingError(
+        'bad-argument',
+        `Version ${target} never passed its checks (${record.status}), so it cannot serve.`,
+      );
+    }
+    if (record.status === 'active' && holder.version === target) return { activeVersion: target };
+    let classifier: BreedClassifier;
+    try {
+      classifier = await classifierForVersion(runtime, target, modelsDir);
+    } catch (err) {
+      throw new UserFacingError(
+        'not-found',
+        `Version ${target} cannot be loaded: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    await this.#activate(target, classifier, `rolled back to by ${requestedBy}`);
+    log.info({ version: target, requestedBy }, 'rolled back');
+    return { activeVersion: target };
+  }
+
+  /**
+   * Follows the database's active version: a rollback made with `npm run model -- rollback`, or a promotion by
+   * another host sharing the database. Returns the version serving afterwards.
+   */
+  async syncWithDatabase(): Promise<string> {
+    const { db, model, modelsDir } = this.options;
+    const { runtime, holder } = model;
+    const wanted = (await activeModelVersion(db))?.id ?? runtime.baseVersion;
+    if (wanted === holder.version) return wanted;
+    const classifier =
+      wanted === runtime.baseVersion
+        ? runtime.classifier
+        : await classifierForVersion(runtime, wanted, modelsDir);
+    await holder.swap(classifier, wanted);
+    log.info({ version: wanted }, 'now serving the version the database names');
+    return wanted;
+  }
+
+  /** For the cron trigger: labels given or changed since the active version (or the last candidate) was made. */
+  async newLabelsSinceLastVersion(): Promise<number> {
+    const [latest] = await listModelVersions(this.options.db, 1);
+    const active = await activeModelVersion(this.options.db);
+    const times = [latest?.createdAt, active?.activatedAt].filter((d): d is Date => d instanceof Date);
+    const since = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+    return countNewLabels(this.options.db, since);
+  }
+
+  async status(historyLimit = 20): Promise<LearningStatus> {
+    const { model } = this.options;
+    return {
+      activeVersion: model.holder.version,
+      backboneId: model.backboneId,
+      servingBackend: model.backend,
+      training: this.#progress,
+      last: this.#last,
+      history: await listModelVersions(this.options.db, historyLimit),
+    };
+  }
+
+  /** Stops a running training (its worker is terminated; nothing is recorded) and refuses new ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort?.abort();
+    await this.#running?.catch(() => undefined);
+  }
+}
+
+/** Worker epochs → the 10%..95% stretch of the overall progress. */
+function epochProgress(p: EpochProgress): TrainingProgress {
+  return {
+    fraction: 0.1 + 0.85 * Math.min(1, p.epoch / p.epochs),
+    epoch: p.epoch,
+    epochs: p.epochs,
+    loss: p.loss,
+    ...(Number.isFinite(p.holdoutAccuracy) ? { holdoutAccuracy: p.holdoutAccuracy } : {}),
+    etaSeconds: p.etaSeconds,
+  };
+}
