@@ -1,0 +1,118 @@
+/**
+ * How a serving process (the single bot, or one shard) trains and learns about new models, chosen by config:
+ *
+ * - no REDIS_URL: single process. /retrain runs the LearningLoop right here (in a worker thread); the loop
+ *   swaps the promoted model itself. The broadcast is an in-process EventEmitter.
+ * - REDIS_URL: scale-out. /retrain enqueues a BullMQ job that `npm run trainer` runs; the trainer activates
+ *   the version in the shared database and broadcasts it on Redis; every shard's ModelFollower swaps it in.
+ *   /model rollback runs on the shard that got it (database + its own swap) and is broadcast the same way.
+ */
+import type { BreedbotApp } from '../app/create.ts';
+import type { TrainingControl } from '../app/types.ts';
+import type { Config } from '../config.ts';
+import { startLearning, type Learning } from '../learning/index.ts';
+import type { LearningLoop } from '../learning/learning-loop.ts';
+import { log } from '../log.ts';
+import { BullTrainingQueue } from './bullmq-queue.ts';
+import { learningLoopRunner } from './learning-runner.ts';
+import { InProcessModelBroadcast, RedisModelBroadcast, type ModelBroadcast } from './model-broadcast.ts';
+import { ModelFollower } from './model-follower.ts';
+import { queuedTrainingControl, type Rollback } from './training-control.ts';
+import { announcingRunner, InProcessTrainingQueue, type TrainingQueue } from './training-queue.ts';
+
+export type ServingConfig = Parameters<typeof startLearning>[1] &
+  Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'MODEL_SYNC_INTERVAL_S'>;
+
+export interface ServingScale {
+  readonly shape: 'single-process' | 'redis';
+  /** What the bot's /retrain and /model rollback call. */
+  readonly training: TrainingControl;
+  readonly queue: TrainingQueue;
+  readonly broadcast: ModelBroadcast;
+  /** Present in the Redis shape: keeps this process on the database's active version. */
+  readonly follower: ModelFollower | null;
+  readonly learning: Learning;
+  close(): Promise<void>;
+}
+
+export interface ServingOptions {
+  /** Single process only: run the RETRAIN_CRON schedule here (in the Redis shape the trainer runs it). */
+  schedule?: boolean;
+}
+
+export async function connectServing(
+  config: ServingConfig,
+  app: Pick<BreedbotApp, 'db' | 'model'>,
+  options: ServingOptions = {},
+): Promise<ServingScale> {
+  if (!config.REDIS_URL) {
+    const learning = startLearning(app, config, { schedule: options.schedule ?? false });
+    const broadcast = new InProcessModelBroadcast();
+    const queue = new InProcessTrainingQueue(announcingRunner(learningLoopRunner(learning.loop), broadcast));
+    return {
+      shape: 'single-process',
+      training: queuedTrainingControl(queue, announcingRollback(learning.loop, broadcast)),
+      queue,
+      broadcast,
+      follower: null,
+      learning,
+      close: async () => {
+        await learning.close();
+        await queue.close();
+        await broadcast.close();
+      },
+    };
+  }
+
+  // A shard never trains itself (the loop is here for rollbacks and following the database).
+  const learning = startLearning(app, config, { schedule: false });
+  const broadcast = new RedisModelBroadcast(config.REDIS_URL, config.REDIS_PREFIX);
+  const follower = new ModelFollower({
+    syncWithDatabase: () => learning.loop.syncWithDatabase(),
+    broadcast,
+    pollIntervalMs: config.MODEL_SYNC_INTERVAL_S * 1000,
+  });
+  let queue: BullTrainingQueue | null = null;
+  try {
+    queue = await BullTrainingQueue.open({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
+    await follower.start();
+  } catch (error) {
+    await follower.close();
+    await queue?.close();
+    await broadcast.close();
+    await learning.close();
+    throw error;
+  }
+  log.info(
+    { prefix: config.REDIS_PREFIX, version: app.model.holder.version },
+    'training queue and model broadcast on Redis',
+  );
+  const openQueue = queue;
+  return {
+    shape: 'redis',
+    training: queuedTrainingControl(openQueue, announcingRollback(learning.loop, broadcast)),
+    queue: openQueue,
+    broadcast,
+    follower,
+    learning,
+    close: async () => {
+      await follower.close();
+      await learning.close();
+      await openQueue.close();
+      await broadcast.close();
+    },
+  };
+}
+
+/** A rollback here (database + this process's swap), then told to every other serving process. */
+export function announcingRollback(loop: LearningLoop, broadcast: ModelBroadcast): Rollback {
+  return async (version, requestedBy) => {
+    const result = await loop.rollback(version, requestedBy);
+    await broadcast
+      .publish({ version: result.activeVersion, cause: 'rollback', at: new Date().toISOString() })
+      .catch((err: unknown) =>
+        log.error({ err, version: result.activeVersion }, 'rollback broadcast failed'),
+      );
+    return result;
+  };
+}
