@@ -12,14 +12,14 @@
  * Writes bench/loop.json; the final version is saved under MODELS_DIR (models/ by default), so
  * `npm run eval -- ../shared/datasets/imagewoof/val --model <finalModel>` evaluates it.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { evaluate, listLabelledFiles, type LabelledFile } from '../src/cli/eval.ts';
 import { loadConfig, projectRoot, type Config } from '../src/config.ts';
-import { imageLimitsFromConfig } from '../src/images/decode.ts';
+import { imageLimitsFromConfig, prepareModelInput } from '../src/images/decode.ts';
 import { recordModelVersion } from '../src/labels/model-versions.ts';
 import { startLearning, type RetrainResult } from '../src/learning/index.ts';
 import { breedNames } from '../src/model/breed-names.ts';
@@ -97,10 +97,64 @@ function synsetNames(app: BreedbotApp): Map<string, string> {
   return new Map(names.map((b) => [b.synset!, b.name]));
 }
 
-async function evaluateServing(app: BreedbotApp, files: LabelledFile[], config: Config) {
-  return app.model.holder.use((classifier) =>
-    evaluate(files, classifier, { batch: 32, backend: app.backend, limits: imageLimitsFromConfig(config) }),
-  );
+interface LabelledFile {
+  file: string;
+  synset: string;
+  breed: string;
+}
+
+/** <dir>/<synset>/<photo> files with the readable name of each synset's breed. */
+function listLabelledFiles(dir: string, names: Map<string, string>): LabelledFile[] {
+  return readdirSync(dir)
+    .filter((d) => statSync(path.join(dir, d)).isDirectory())
+    .sort()
+    .flatMap((synset) => {
+      const breed = names.get(synset);
+      if (!breed) throw new Error(`${dir}/${synset} is not a dog synset of this model`);
+      return readdirSync(path.join(dir, synset))
+        .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+        .sort()
+        .map((f) => ({ file: path.join(dir, synset, f), synset, breed }));
+    });
+}
+
+interface Scores {
+  top1: number;
+  top5: number;
+  perClass: Record<string, { synset: string; n: number; top1: number }>;
+}
+
+/** Top-1/top-5 of the model serving right now (one lease for the whole run). */
+async function evaluateServing(app: BreedbotApp, files: LabelledFile[], config: Config): Promise<Scores> {
+  const limits = imageLimitsFromConfig(config);
+  return app.model.holder.use(async (classifier) => {
+    let top1 = 0;
+    let top5 = 0;
+    const perClass: Scores['perClass'] = {};
+    for (let start = 0; start < files.length; start += 32) {
+      const chunk = files.slice(start, start + 32);
+      const inputs = await Promise.all(
+        chunk.map(
+          async (f) =>
+            (await prepareModelInput(await readFile(f.file), app.model.runtime.imageSpec, limits)).input,
+        ),
+      );
+      const results = await classifier.classifyMany(inputs);
+      results.forEach((r, i) => {
+        const f = chunk[i]!;
+        const hit = r.top5[0]?.breed === f.breed;
+        const c = (perClass[f.breed] ??= { synset: f.synset, n: 0, top1: 0 });
+        c.n++;
+        if (hit) {
+          top1++;
+          c.top1++;
+        }
+        if (r.top5.some((b) => b.breed === f.breed)) top5++;
+      });
+    }
+    for (const c of Object.values(perClass)) c.top1 /= c.n;
+    return { top1: top1 / files.length, top5: top5 / files.length, perClass };
+  });
 }
 
 interface StreamStats {
@@ -316,7 +370,7 @@ const report = {
   newBreed: { breed: headline.breed, labels: headline.labels, recall: headline.recall },
   finalModel,
   // Details beyond the required fields.
-  backend: valAfter.backend,
+  backend: main.app.backend,
   promoted: trained.status === 'promoted',
   decision: trained.reasons ?? [],
   retrainSeconds: trained.seconds ?? null,
