@@ -59,6 +59,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
     );
   }
   const photo = interaction.options.getInteger('photo') ?? undefined;
+  // Acknowledge at once: under a burst of labels the answer can take longer than Discord's 3 s.
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const settings = await ctx.app.guildSettings(interaction.guildId);
 
   const outcome = await ctx.app.labelByCommand({
@@ -79,11 +81,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   if (outcome.createdBreed)
     lines.push(`(**${safeText(outcome.breed)}** is a new breed: it will be learnt at the next training.)`);
   if (outcome.crowd) lines.push(crowdLine(outcome.crowd));
-  await interaction.reply({
-    content: lines.join('\n'),
-    flags: MessageFlags.Ephemeral,
-    allowedMentions: NO_MENTIONS,
-  });
+  await interaction.editReply({ content: lines.join('\n'), allowedMentions: NO_MENTIONS });
 
   if (outcome.changed && outcome.reply) {
     const channel = await interaction.client.channels.fetch(outcome.reply.channelId).catch(() => null);

@@ -42,6 +42,7 @@ import {
   type UploadFile,
 } from './messages.ts';
 import { decodeSegments, matchRoute, type Route } from './router.ts';
+import { snowflake } from './snowflake.ts';
 import { buildRoutes } from './rest-routes.ts';
 import {
   createGuild,
@@ -296,6 +297,20 @@ export class FakeDiscord extends EventEmitter<{
   hostFile(name: string, bytes: Uint8Array, contentType: string): string {
     this.hostedFiles.set(name, { bytes: Buffer.from(bytes), contentType });
     return `${this.baseUrl}/files/${encodeURIComponent(name)}`;
+  }
+
+  /**
+   * Another person, a member of every guild without roles (like alice), for tests that need many people.
+   * `user(username)` finds them afterwards. Members added after GUILD_CREATE reach the bot with each event.
+   */
+  addPerson(username: string): APIUser {
+    const person: APIUser = { ...this.users.alice, id: snowflake(), username, global_name: username };
+    (this.users as Record<string, APIUser>)[username] = person;
+    for (const g of this.guilds) {
+      const template = g.members.get(this.users.alice.id)!;
+      g.members.set(person.id, { ...template, user: person, roles: [] });
+    }
+    return person;
   }
 
   // ---- what people do -------------------------------------------------------------------------------

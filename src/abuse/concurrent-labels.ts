@@ -1,0 +1,178 @@
+/**
+ * Many people label many photos at once through the fake Discord: half by reaction (1️⃣–5️⃣ on the bot's reply),
+ * half by `/label breed: message:<link>`, every one in flight together. Afterwards the database must hold
+ * exactly one label per (person, photo) with the breed that person chose: none lost, none duplicated.
+ * Each (person, photo) pair gets exactly one action, so the expected end state does not depend on ordering.
+ */
+import { readFileSync } from 'node:fs';
+import { snowflakeTime, type InteractionHandle } from '../sandbox/fake-discord/index.ts';
+import { log } from '../log.ts';
+import { NO_RATE_LIMITS, startBotRig, type BotRig } from './bot-rig.ts';
+import { labelsInFile } from './integrity.ts';
+import { dogPhotos } from './shared-inputs.ts';
+
+export interface ConcurrentLabelOptions {
+  /** How many labels to give at once (default 1000). */
+  labels: number;
+  /** How many people give them (default: 25 for 500+ labels, else 10). */
+  people?: number;
+  /** How long to wait for everything to settle (default 120 s). */
+  settleTimeoutMs?: number;
+}
+
+export interface ConcurrentLabelReport {
+  concurrentLabels: number;
+  byReaction: number;
+  byCommand: number;
+  /** `/label` commands the bot answered with "Thanks!". */
+  acknowledged: number;
+  /** `/label` commands the bot acknowledged (deferred) within Discord's 3 s. */
+  acknowledgedWithin3s: number;
+  /** Labels in the database for the photos of the run. */
+  stored: number;
+  /** Actions whose label is missing or holds another breed. */
+  labelsLost: number;
+  /** Rows beyond one per action, plus commands answered more than once. */
+  labelsDuplicated: number;
+  people: number;
+  photos: number;
+  durationMs: number;
+}
+
+const NUMBERS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
+
+interface Photo {
+  replyId: string;
+  imageId: string;
+  top5: string[];
+}
+
+/** Posts distinct real photos and keeps those the bot answered with a top-5 and vote reactions. */
+async function postPhotos(rig: BotRig, wanted: number): Promise<Photo[]> {
+  const files = dogPhotos(Math.ceil(wanted * 1.3) + 2);
+  const posted = await Promise.all(
+    files.map((file, i) =>
+      rig.fake.postMessage({
+        channelId: rig.channelId,
+        userId: 'alice',
+        files: [{ filename: `dog-${i}.jpg`, bytes: readFileSync(file), contentType: 'image/jpeg' }],
+      }),
+    ),
+  );
+  const photos: Photo[] = [];
+  for (const message of posted) {
+    const reply = await rig.replyTo(message.id);
+    if (reply.embeds.length === 0) continue; // not a dog: no reactions to vote with
+    await rig.replyTo(message.id, 6);
+    const [item] = await rig.app.replyItems(reply.id);
+    if (!item) continue;
+    photos.push({ replyId: reply.id, imageId: item.imageId, top5: item.result.top5.map((b) => b.breed) });
+    if (photos.length === wanted) break;
+  }
+  if (photos.length < wanted)
+    throw new Error(`only ${photos.length} of ${wanted} photos were taken for dogs`);
+  return photos;
+}
+
+export async function runConcurrentLabels(options: ConcurrentLabelOptions): Promise<ConcurrentLabelReport> {
+  const total = options.labels;
+  const peopleCount = options.people ?? (total >= 500 ? 25 : 10);
+  const photoCount = Math.ceil(total / peopleCount);
+  // The fake shares this process (and its two cores) with the bot, so Discord's 3 s acknowledgement deadline
+  // would measure the fake's own load; how many answers came within 3 s is reported instead.
+  const rig = await startBotRig(NO_RATE_LIMITS, { interactionAckTimeoutMs: 10 * 60_000 });
+  try {
+    const people = Array.from({ length: peopleCount }, (_, i) => rig.fake.addPerson(`labeller${i}`));
+    const photos = await postPhotos(rig, photoCount);
+    log.info({ people: peopleCount, photos: photoCount, labels: total }, 'abuse: concurrent labels start');
+
+    const started = Date.now();
+    const expected = new Map<string, string>();
+    const commands: InteractionHandle[] = [];
+    const pending: Promise<InteractionHandle>[] = [];
+    let byReaction = 0;
+    for (let n = 0; n < total; n++) {
+      const person = people[n % peopleCount]!;
+      const photo = photos[Math.floor(n / peopleCount)]!;
+      const position = (n * 7 + Math.floor(n / peopleCount)) % 5;
+      const breed = photo.top5[position]!;
+      expected.set(`${person.id} ${photo.imageId}`, breed);
+      if (n % 2 === 0) {
+        rig.fake.addReaction({ messageId: photo.replyId, userId: person.id, emoji: NUMBERS[position]! });
+        byReaction++;
+      } else {
+        pending.push(
+          rig.fake.runCommand({
+            name: 'label',
+            userId: person.id,
+            channelId: rig.channelId,
+            options: { breed, message: rig.link(photo.replyId) },
+          }),
+        );
+      }
+    }
+    commands.push(...(await Promise.all(pending)));
+
+    const timeout = options.settleTimeoutMs ?? 120_000;
+    const answers = await Promise.all(
+      commands.map((c) =>
+        c.reply(timeout).then(
+          (m) => m.content,
+          (e: unknown) => `no answer: ${String(e)}`,
+        ),
+      ),
+    );
+    const acknowledged = answers.filter((a) => a.startsWith('Thanks!')).length;
+    const firstCallbackAt = new Map<string, number>();
+    for (const r of rig.fake.requests)
+      if (r.route?.startsWith('/interactions/') && !firstCallbackAt.has(r.path.split('/')[2]!))
+        firstCallbackAt.set(r.path.split('/')[2]!, r.at);
+    const within3s = commands.filter((c) => {
+      const at = firstCallbackAt.get(c.interaction.id);
+      return at !== undefined && at - Number(snowflakeTime(c.interaction.id)) <= 3000;
+    }).length;
+    const imageIds = new Set(photos.map((p) => p.imageId));
+    const runLabels = () =>
+      new Map([...labelsInFile(rig.dbFile)].filter(([key]) => imageIds.has(key.split(' ')[1]!)));
+    // Reactions have no answer to wait for: wait until every expected label is there (or the time is up).
+    let stored = runLabels();
+    const deadline = Date.now() + timeout;
+    while ([...expected].some(([k, b]) => stored.get(k) !== b) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      stored = runLabels();
+    }
+    const durationMs = Date.now() - started;
+
+    const labelsLost = [...expected].filter(([k, b]) => stored.get(k) !== b).length;
+    const extraRows = [...stored.keys()].filter((k) => !expected.has(k)).length;
+    const callbacks = new Map<string, number>();
+    for (const r of rig.fake.requests) {
+      if (r.route?.startsWith('/interactions/') && r.status < 300) {
+        const id = r.path.split('/')[2]!;
+        callbacks.set(id, (callbacks.get(id) ?? 0) + 1);
+      }
+    }
+    const answeredTwice = [...callbacks.values()].filter((n) => n > 1).length;
+    if (acknowledged < commands.length) {
+      log.warn(
+        { unanswered: answers.filter((a) => !a.startsWith('Thanks!')).slice(0, 3) },
+        'abuse: some /label commands were not answered',
+      );
+    }
+    return {
+      concurrentLabels: total,
+      byReaction,
+      byCommand: commands.length,
+      acknowledged,
+      acknowledgedWithin3s: within3s,
+      stored: stored.size,
+      labelsLost,
+      labelsDuplicated: extraRows + answeredTwice,
+      people: peopleCount,
+      photos: photos.length,
+      durationMs,
+    };
+  } finally {
+    await rig.close();
+  }
+}
