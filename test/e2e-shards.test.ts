@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -301,6 +301,55 @@ describe('2 shards + PostgreSQL + Redis + trainer process', { skip }, () => {
       for (const shard of [0, 1]) await waitForVersion(shard, beagle, base);
     }),
   );
+
+  test('a training that fails in the trainer is reported on the shard and changes no model anywhere', () =>
+    withLogs(async () => {
+      // The trainer cannot write its version folder: MODELS_DIR/versions is a file for this test.
+      const versions = path.join(dir, 'models', 'versions');
+      renameSync(versions, `${versions}.away`);
+      writeFileSync(versions, 'not a folder');
+      try {
+        const run = await fake.runCommand({
+          name: 'retrain',
+          userId: onShard[1]!.moderator,
+          channelId: onShard[1]!.channelId,
+        });
+        const reply = await run.waitForReply(
+          (m) => /^(Training failed|New model|The new model|Nothing)/.test(m.content),
+          180_000,
+        );
+        assert.match(reply.content, /^Training failed: .*The current model keeps serving\.$/);
+      } finally {
+        rmSync(versions, { force: true });
+        renameSync(`${versions}.away`, versions);
+      }
+      const base = 'base-mobilenet_v1_0.75_224';
+      const beagle = photosOf(path.join(imagewoofValDir, 'n02088364'), 10).at(-1)!;
+      for (const shard of [0, 1]) {
+        assert.match(footer(await post(shard, beagle)), new RegExp(`^model ${base.replace(/\./g, '\\.')}`));
+        const info = await fake.runCommand({
+          name: 'model info',
+          userId: 'carol',
+          channelId: onShard[shard]!.channelId,
+        });
+        const embed = (await info.reply()).embeds[0]!;
+        assert.match(
+          embed.fields!.find((f) => f.name === 'Active version')!.value,
+          new RegExp(base.replace(/\./g, '\\.')),
+        );
+      }
+      // The queue is free again: the next request is accepted (and trains on the same labels).
+      const again = await fake.runCommand({
+        name: 'retrain',
+        userId: onShard[0]!.moderator,
+        channelId: onShard[0]!.channelId,
+      });
+      const outcome = await again.waitForReply(
+        (m) => /^(Training failed|New model|The new model|Nothing)/.test(m.content),
+        180_000,
+      );
+      assert.match(outcome.content, /^(New model|The new model)/);
+    }));
 
   /** Posts the photo on a shard until its reply is served by `version` (a broadcast takes a moment). */
   async function waitForVersion(shard: number, file: string, version: string): Promise<FakeMessage> {
