@@ -184,6 +184,30 @@ describe('BullMQ training queue on Redis', { skip: redisSkipReason }, () => {
     assert.equal(heard[0]!.cause, 'promoted');
   });
 
+  test('with no trainer up, /retrain stops waiting with a clear message; the job waits in Redis for the next trainer', async () => {
+    await worker.close();
+    const later = gatedRunner();
+    const control = queuedTrainingControl(shard0, async () => ({ activeVersion: 'unused' }), { waitMs: 300 });
+    await assert.rejects(control.retrain({ requestedBy: 'carol', guildId: '1' }), (err: unknown) => {
+      assert.ok(isUserFacing(err));
+      assert.match(err.userMessage, /still queued or running .*\/model info/);
+      return true;
+    });
+    assert.equal((await shard0.counts()).waiting, 1);
+    assert.equal(
+      (await shard1.submit(bob)).accepted,
+      false,
+      'the queued job still holds the one-at-a-time lock',
+    );
+
+    worker = await startTrainingWorker({ redisUrl: TEST_REDIS_URL, prefix, runner: later.runner });
+    closing.push(worker);
+    await later.started();
+    later.release();
+    await waitFor(() => later.runs.length === 1 && shard1.current() === null);
+    assert.equal(later.runs[0]!.requestedBy, 'carol');
+  });
+
   test('a promotion broadcast reaches every subscriber; a malformed message is ignored', async () => {
     const publisher = new RedisModelBroadcast(TEST_REDIS_URL, prefix);
     const a = new RedisModelBroadcast(TEST_REDIS_URL, prefix);

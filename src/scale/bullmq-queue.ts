@@ -54,7 +54,7 @@ export class BullTrainingQueue implements TrainingQueue {
   #latest: { jobId: string; progress: TrainingProgress } | null = null;
 
   private constructor(options: BullQueueOptions) {
-    const queueConnection = connectRedis(options.redisUrl, 'breedbot-training-queue');
+    const queueConnection = connectRedis(options.redisUrl, 'breedbot-training-queue', { failFast: true });
     const eventsConnection = connectRedis(options.redisUrl, 'breedbot-training-events');
     this.#connections = [queueConnection, eventsConnection];
     this.#queue = new Queue<TrainingJobData, TrainingOutcome>(TRAINING_QUEUE_NAME, {

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { log } from '../log.ts';
-import { connectRedis } from './redis.ts';
+import { connectRedis, whenReady } from './redis.ts';
 
 export interface ModelActivated {
   version: string;
@@ -73,7 +73,13 @@ export class RedisModelBroadcast implements ModelBroadcast {
   }
 
   async publish(event: ModelActivated): Promise<void> {
-    this.#publisher ??= connectRedis(this.#url, 'breedbot-broadcast-pub');
+    if (!this.#publisher) {
+      this.#publisher = connectRedis(this.#url, 'breedbot-broadcast-pub', { failFast: true });
+      this.#publisher.on('error', (err: Error) =>
+        log.warn({ err: err.message }, 'model broadcast connection trouble'),
+      );
+    }
+    await whenReady(this.#publisher);
     const receivers = await this.#publisher.publish(this.channel, JSON.stringify(event));
     log.info({ ...event, receivers }, 'model activation broadcast');
   }
