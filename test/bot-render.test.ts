@@ -95,9 +95,17 @@ test('message references: links and ids parse, junk and DMs are refused clearly'
 
 test('the loader finds every command file with valid discord.js payloads', async () => {
   const { slash, message, json } = await loadCommands();
-  assert.deepEqual([...slash.keys()].sort(), ['classify', 'forget', 'label', 'labels', 'model', 'retrain', 'stats']);
+  assert.deepEqual([...slash.keys()].sort(), [
+    'classify',
+    'forget',
+    'label',
+    'labels',
+    'model',
+    'retrain',
+    'stats',
+  ]);
   assert.deepEqual([...message.keys()], ['Classify breed']);
-  assert.equal(json.length, 6);
+  assert.equal(json.length, 8);
   const retrain = json.find((c) => c.name === 'retrain')!;
   assert.equal(retrain.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
   assert.equal(json.find((c) => c.name === 'Classify breed')!.type, ApplicationCommandType.Message);
