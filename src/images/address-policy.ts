@@ -40,8 +40,12 @@ function embeddedIPv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | null {
   }
 }
 
+/** ::a.b.c.d (::/96, "IPv4-compatible", deprecated by RFC 4291): ipaddr.js calls it unicast; nobody public uses it. */
+const isIPv4Compatible = (address: ipaddr.IPv6) => address.parts.slice(0, 6).every((p) => p === 0);
+
 function judgeIPv6(address: ipaddr.IPv6, policy: AddressPolicy): AddressVerdict {
   const range = address.range();
+  if (range === 'unicast' && isIPv4Compatible(address)) return refused('ipv4Compatible');
   if (range === 'unicast') return ALLOWED;
   if (range === 'loopback' && policy.allowLoopback) return ALLOWED;
   const inner = embeddedIPv4(address, range);
