@@ -26,13 +26,24 @@ export class UserFacingError extends Error {
   }
 }
 
+/**
+ * Someone's own words echoed back: one line, at most `max` characters, markup and mentions shown as typed
+ * (backslash-escaped, "@" followed by a zero-width space) so an echo can neither ping nor render a link.
+ */
+export function echoUserText(text: string, max = 80): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const cut = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return cut.replace(/[\\*_~`|[\]()<>#]/g, '\\$&').replace(/@/g, '@\u200b');
+}
+
 export class UnknownBreedError extends UserFacingError {
   constructor(
     readonly query: string,
     readonly nearest: string[],
   ) {
+    // Known breed names are checked for markup when created; the query is whatever someone typed.
     const suggestions = nearest.length ? ` Did you mean: ${nearest.join(', ')}?` : '';
-    super('unknown-breed', `I don't know a breed called "${query}".${suggestions}`);
+    super('unknown-breed', `I don't know a breed called "${echoUserText(query)}".${suggestions}`);
     this.name = 'UnknownBreedError';
   }
 }
