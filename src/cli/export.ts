@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   if (positionals.length !== 1) failAndExit(new Error(`give exactly one output folder\n\n${usage}`), 2);
   const dir = path.resolve(process.cwd(), positionals[0]!);
   const config = loadConfig();
-  const db = await openDatabase(config.DATABASE_URL, { imagesDir: path.join(config.dataDir, 'images') });
+  // Read-only: no migrations (they would lock a database the running bot is using).
+  const db = await openDatabase(config.DATABASE_URL, {
+    imagesDir: path.join(config.dataDir, 'images'),
+    migrate: false,
+  });
   try {
     const report = await exportLabels(db, dir);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
