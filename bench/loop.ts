@@ -198,7 +198,8 @@ async function streamPhotos(app: BreedbotApp, files: LabelledFile[], seed: numbe
     const unsure = top.probability < UNSURE;
     const confirm = right && !unsure && rng() < CONFIRM;
     if (right && !unsure && !confirm) continue;
-    const position = c.result.top5.findIndex((b) => b.breed === file.breed);
+    // A reply without reactions (the not-a-dog verdict) leaves /label as the way to correct it.
+    const position = c.result.isDog ? c.result.top5.findIndex((b) => b.breed === file.breed) : -1;
     if (position >= 0) {
       const replyMessageId = `r${seed}-${i}`;
       await app.recordReply([c.predictionId], replyMessageId);
