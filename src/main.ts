@@ -10,6 +10,7 @@ import { startBot, type RunningBot } from './discord/bot.ts';
 import { redact } from './labels/database-url.ts';
 import { log } from './log.ts';
 import { startLocalDiscord, type LocalDiscord } from './discord/local-discord.ts';
+import { connectServing } from './scale/serving.ts';
 
 const DISALLOWED_INTENTS = 4014;
 
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
     // In the sandbox, attachments and the page's "image by URL" live on the fake's own file host.
     trustedLoopbackOrigins: sandbox ? [sandbox.origin] : [],
   });
+  // Single process: /retrain and the RETRAIN_CRON schedule train here; with REDIS_URL a trainer process does.
+  const serving = await connectServing(config, app, { schedule: true });
   const commands = await loadCommands();
   if (sandbox)
     await deployCommands({
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       token,
       autoClassify: config.AUTO_CLASSIFY,
       commands,
+      training: serving.training,
       ...(apiUrl ? { apiUrl } : {}),
     });
   } catch (err) {
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
   announce(config, app.backend, sandbox);
   installShutdown(async () => {
     await bot.stop(); // no new events; handlers in flight finish
+    await serving.close(); // schedule, queue; a training run in flight is abandoned (nothing half-written)
     await app.close(); // model and database
     await sandbox?.close();
   });
