@@ -148,3 +148,29 @@ test('both generated clients exist and expose the same models', async () => {
   assert.deepEqual(models(postgres), models(sqlite));
   assert.deepEqual(models(sqlite), [...MODEL_TABLES].sort());
 });
+
+for (const backend of backends) {
+  test(
+    `${backend.name}: a second process can deploy while a live app holds the database`,
+    { skip: backend.skip },
+    async () => {
+      const { url, remove } = backend.freshUrl();
+      const { openDatabase } = await import('../src/labels/database.ts');
+      const live = await openDatabase(url);
+      try {
+        await live.prisma.breed.create({ data: { name: 'Held Open', aliases: [], origin: 'user' } });
+        const { spawnSync } = await import('node:child_process');
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/labels/migrate.ts', 'deploy'], {
+          env: { ...process.env, DATABASE_URL: url },
+          encoding: 'utf8',
+        });
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /already up to date/);
+        assert.equal(await live.prisma.breed.count({ where: { name: 'Held Open' } }), 1);
+      } finally {
+        await live.close();
+        await remove();
+      }
+    },
+  );
+}

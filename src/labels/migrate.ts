@@ -18,6 +18,7 @@ import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { loadConfig } from '../config.ts';
 import { log } from '../log.ts';
 import { adapterFactoryFor, parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.ts';
+import { finishedMigrations } from './migration-status.ts';
 import { engineError, withSchemaEngine } from './schema-engine.ts';
 import { providerFiles, writeDerivedPostgresSchema, type Provider } from './schema-files.ts';
 
@@ -98,6 +99,10 @@ export async function applyMigrations(databaseUrl: string): Promise<MigrationRes
   const migrationsList = await readMigrations(target.provider);
   if (migrationsList.migrationDirectories.length === 0) {
     throw new Error(`no migrations in ${migrationsList.baseDir}: run npm run db:migration:new -- init`);
+  }
+  const finished = await finishedMigrations(target);
+  if (migrationsList.migrationDirectories.every((m) => finished.has(m.path))) {
+    return { provider: target.provider, applied: [] };
   }
   const factory = adapterFactoryFor(target, { poolSize: 1, allowExitOnIdle: true });
   const { appliedMigrationNames } = await withSchemaEngine(
