@@ -177,3 +177,47 @@ test('rate limits refuse politely once the budget is spent', async () => {
   await limits.consume('classify', 'someone-else', 'g');
   for (let i = 0; i < 50; i++) await limits.consume('label', 'u', 'g'); // 0 = no limit
 });
+
+describe('a full classify queue', { skip: skipWithoutPhotos }, () => {
+  test('answers "busy" politely and keeps serving', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-busy-'));
+    const config = loadConfig({
+      ...process.env,
+      ...sharedModelEnv,
+      DATABASE_URL: `file:${path.join(dir, 'app.db')}`,
+      DATA_DIR: path.join(dir, 'data'),
+      MODELS_DIR: path.join(dir, 'models'),
+      BATCH_QUEUE_LIMIT: '1',
+      BATCH_MAX: '1',
+      RATE_CLASSIFY_PER_USER: '1000',
+    });
+    const app = await createBreedbot(config);
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          app.classifyImageBytes(BEAGLE, {
+            guildId: GUILD,
+            channelId: CHANNEL,
+            messageId: String(500000000000000000n + BigInt(i)),
+            userId: '300000000000000009',
+          }),
+        ),
+      );
+      const busy = outcomes.filter((o) => o.status === 'rejected' && refusal('busy')(o.reason));
+      const served = outcomes.filter((o) => o.status === 'fulfilled');
+      assert.ok(busy.length > 0, 'some requests found the queue full');
+      assert.ok(served.length > 0, 'the others were served');
+      assert.equal(busy.length + served.length, outcomes.length, 'no other kind of failure');
+      const after = await app.classifyImageBytes(BEAGLE, {
+        guildId: GUILD,
+        channelId: CHANNEL,
+        messageId: '599999999999999999',
+        userId: '300000000000000009',
+      });
+      assert.equal(after.result.top5[0]?.breed, 'Beagle');
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,7 +13,8 @@ export type RefusalCode =
   | 'permission-denied'
   | 'rate-limited'
   | 'not-available'
-  | 'not-found';
+  | 'not-found'
+  | 'busy';
 
 export class UserFacingError extends Error {
   constructor(

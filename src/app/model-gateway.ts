@@ -8,12 +8,14 @@ import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
 import { log } from '../log.ts';
 import { ModelHolder } from '../model/hot-swap.ts';
 import {
+  BusyError,
   breedNames,
   classifierForVersion,
   loadClassifierRuntime,
   type ClassifierRuntime,
 } from '../model/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
+import { UserFacingError } from './errors.ts';
 import type { ModelGateway } from './ports.ts';
 
 export interface LoadedModel extends ModelGateway {
@@ -74,7 +76,17 @@ export async function loadModelGateway(
     },
     async classifyBytes(bytes) {
       const prepared = await prepareModelInput(bytes, runtime.imageSpec, limits);
-      const result = await holder.use((classifier) => classifier.classify(prepared.input));
+      const result = await holder
+        .use((classifier) => classifier.classify(prepared.input))
+        .catch((err: unknown) => {
+          if (err instanceof BusyError)
+            throw new UserFacingError(
+              'busy',
+              'I have too many photos in the queue right now. Please try again in a few seconds.',
+              { cause: err },
+            );
+          throw err;
+        });
       const { sha256, width, height, format } = prepared;
       return { result, image: { sha256, width, height, format } };
     },
