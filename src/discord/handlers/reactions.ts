@@ -5,6 +5,7 @@
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import type { Breedbot } from '../../app/types.ts';
 import { log } from '../../log.ts';
+import { KeyedCoalescer } from '../coalesce.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
 import { NO_MENTIONS, NONE_EMOJI, NUMBER_EMOJIS, reactionPosition, renderReply } from '../render.ts';
 
@@ -26,7 +27,14 @@ async function isPerson(user: AnyUser, botUserId: string): Promise<boolean> {
   return full ? !full.bot : false;
 }
 
-async function rerender(app: Breedbot, reaction: AnyReaction): Promise<void> {
+const rerenders = new KeyedCoalescer();
+
+/** Votes arriving together share re-renders, and the last edit always shows the latest count. */
+function rerender(app: Breedbot, reaction: AnyReaction): Promise<void> {
+  return rerenders.run(reaction.message.id, () => renderVotes(app, reaction));
+}
+
+async function renderVotes(app: Breedbot, reaction: AnyReaction): Promise<void> {
   const items = await app.replyItems(reaction.message.id);
   if (items.length === 0) return;
   const { embeds, content } = renderReply(items);
