@@ -3,7 +3,12 @@ import * as breeds from '../labels/breeds.ts';
 import { crowdAnswer } from '../labels/consensus.ts';
 import type { Database } from '../labels/database.ts';
 import { InvalidBreedNameError } from '../labels/errors.ts';
-import { getGuildSettings } from '../labels/guild-settings.ts';
+import {
+  getGuildSettings,
+  updateGuildSettings,
+  type GuildSettingsPatch,
+  type GuildSettingsRecord,
+} from '../labels/guild-settings.ts';
 import { storeImage } from '../labels/images.ts';
 import * as labels from '../labels/labels.ts';
 import { activeModelVersion, listModelVersions } from '../labels/model-versions.ts';
@@ -12,7 +17,34 @@ import { forgetUser, mostDisputedImages, purgeUserLabels } from '../labels/priva
 import { labelStats } from '../labels/stats.ts';
 import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
-import type { ModelVersionInfo } from './types.ts';
+import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo } from './types.ts';
+
+const settingsView = ({ moderatorRoleId, autoClassify, enabledChannelIds, rateLimits }: GuildSettingsRecord) => ({
+  moderatorRoleId,
+  autoClassify,
+  enabledChannelIds,
+  rateLimits: {
+    classifyPerUser: rateLimits.classifyPerUserPerMin,
+    classifyPerGuild: rateLimits.classifyPerGuildPerMin,
+    labelPerUser: rateLimits.labelPerUserPerMin,
+    labelPerGuild: rateLimits.labelPerGuildPerMin,
+  },
+});
+
+function settingsPatch({ rateLimits, ...rest }: GuildSettingsChange): GuildSettingsPatch {
+  if (!rateLimits) return rest;
+  const column = {
+    classifyPerUser: 'classifyPerUserPerMin',
+    classifyPerGuild: 'classifyPerGuildPerMin',
+    labelPerUser: 'labelPerUserPerMin',
+    labelPerGuild: 'labelPerGuildPerMin',
+  } as const;
+  const limits: NonNullable<GuildSettingsPatch['rateLimits']> = {};
+  for (const [name, value] of Object.entries(rateLimits) as [keyof typeof column, number | null][]) {
+    if (value !== undefined) limits[column[name]] = value;
+  }
+  return { ...rest, rateLimits: limits };
+}
 
 const toStored = (p: predictions.PredictionRecord): StoredPrediction => ({ ...p, userId: p.userId ?? '' });
 
@@ -117,9 +149,11 @@ export function createPrismaStore(db: Database): Store {
         reason: v.reason,
       }));
     },
-    async guildSettings(guildId) {
-      const { moderatorRoleId, autoClassify, enabledChannelIds } = await getGuildSettings(db, guildId);
-      return { moderatorRoleId, autoClassify, enabledChannelIds };
+    async guildSettings(guildId): Promise<GuildSettingsView> {
+      return settingsView(await getGuildSettings(db, guildId));
+    },
+    async updateGuildSettings(guildId, change): Promise<GuildSettingsView> {
+      return settingsView(await updateGuildSettings(db, guildId, settingsPatch(change)));
     },
     stats: (guildId) => labelStats(db, guildId),
 

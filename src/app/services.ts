@@ -6,14 +6,17 @@ import { ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
 import { log } from '../log.ts';
 import { UnknownBreedError, UserFacingError } from './errors.ts';
 import type { ModelGateway, UrlFetcher } from './ports.ts';
-import type { RateLimits } from './rate-limits.ts';
+import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
 import type { Store, StoredPrediction } from './store.ts';
 import type {
   Breedbot,
+  ChannelChange,
   Classification,
   CrowdAnswer,
   DisputedImageView,
   ForgetOutcome,
+  GuildSettingsChange,
+  GuildSettingsReport,
   GuildSettingsView,
   GuildStats,
   ImageSource,
@@ -29,11 +32,43 @@ export const MAX_URL_LENGTH = 2000;
 export const MAX_BREED_LENGTH = 100;
 export const MAX_AUTOCOMPLETE = 25;
 
+export const MAX_RATE_LIMIT = 10_000;
+export const MAX_ENABLED_CHANNELS = 100;
+/** How long a server's settings are reused before asking the database again (other processes' changes). */
+export const SETTINGS_CACHE_MS = 15_000;
+
 const DEFAULT_SETTINGS: GuildSettingsView = {
   moderatorRoleId: null,
   autoClassify: true,
   enabledChannelIds: [],
+  rateLimits: { classifyPerUser: null, classifyPerGuild: null, labelPerUser: null, labelPerGuild: null },
 };
+
+const SNOWFLAKE = /^\d{1,20}$/;
+
+function checkSettingsChange(change: GuildSettingsChange): void {
+  for (const [name, value] of Object.entries(change.rateLimits ?? {})) {
+    if (value === null || value === undefined) continue;
+    if (!Number.isInteger(value) || value < 0 || value > MAX_RATE_LIMIT) {
+      throw new UserFacingError(
+        'bad-argument',
+        `Rate limits are whole numbers from 0 (off) to ${MAX_RATE_LIMIT} per minute; ${name} can't be ${value}.`,
+      );
+    }
+  }
+  if (change.enabledChannelIds) {
+    if (change.enabledChannelIds.length > MAX_ENABLED_CHANNELS) {
+      throw new UserFacingError('bad-argument', `At most ${MAX_ENABLED_CHANNELS} channels can be listed.`);
+    }
+    if (!change.enabledChannelIds.every((id) => SNOWFLAKE.test(id))) {
+      throw new UserFacingError('bad-argument', 'That is not a channel of this server.');
+    }
+  }
+  if (change.moderatorRoleId !== undefined && change.moderatorRoleId !== null) {
+    if (!SNOWFLAKE.test(change.moderatorRoleId))
+      throw new UserFacingError('bad-argument', 'That is not a role of this server.');
+  }
+}
 
 export interface ServiceDeps {
   store: Store;
@@ -71,6 +106,11 @@ const classificationOf = (p: StoredPrediction, replayed: boolean): Classificatio
 export class BreedbotServices implements Breedbot {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
+  private readonly settingsCache = new Map<string, { view: GuildSettingsView; expiresAt: number }>();
+  /** Bumped by every change, so a read that started before it cannot put older settings back in the cache. */
+  private readonly settingsGeneration = new Map<string, number>();
+  /** Changes to one server's settings run one after the other (read, modify, write). */
+  private readonly settingsWrites = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -97,7 +137,7 @@ export class BreedbotServices implements Breedbot {
     return this.run(async () => {
       const replay = await this.findReplay(source);
       if (replay) return replay;
-      await this.deps.limits.consume('classify', source.userId, source.guildId);
+      await this.consume('classify', source.userId, source.guildId);
       return this.classifyNew(bytes, source);
     });
   }
@@ -112,10 +152,60 @@ export class BreedbotServices implements Breedbot {
       }
       const replay = await this.findReplay(source);
       if (replay) return replay;
-      await this.deps.limits.consume('classify', source.userId, source.guildId);
+      await this.consume('classify', source.userId, source.guildId);
       const bytes = await this.deps.fetcher.fetch(url, this.isTrustedLoopback(url));
       return this.classifyNew(bytes, source);
     });
+  }
+
+  /** Spends the person's and the server's budget under the server's own limits, if it set any. */
+  private async consume(action: LimitedAction, userId: string, guildId: string | null): Promise<void> {
+    const overrides = guildId ? (await this.settingsOf(guildId)).rateLimits : {};
+    await this.deps.limits.consume(action, userId, guildId, overrides);
+  }
+
+  private async settingsOf(guildId: string): Promise<GuildSettingsView> {
+    const cached = this.settingsCache.get(guildId);
+    if (cached && cached.expiresAt > Date.now()) return cached.view;
+    const generation = this.settingsGeneration.get(guildId) ?? 0;
+    const view = (await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS;
+    if ((this.settingsGeneration.get(guildId) ?? 0) === generation)
+      this.settingsCache.set(guildId, { view, expiresAt: Date.now() + SETTINGS_CACHE_MS });
+    return view;
+  }
+
+  private report(view: GuildSettingsView): GuildSettingsReport {
+    const effective = this.deps.limits.effective(view.rateLimits);
+    const rateLimits = Object.fromEntries(
+      RATE_LIMIT_NAMES.map((name) => [
+        name,
+        { perMinute: effective[name], isDefault: view.rateLimits[name] === null },
+      ]),
+    ) as GuildSettingsReport['rateLimits'];
+    return { ...view, rateLimits };
+  }
+
+  /** Runs one read-modify-write of a server's settings after the previous one, then refreshes the cache. */
+  private changeSettings<T>(
+    guildId: string,
+    write: (current: GuildSettingsView) => Promise<{ view: GuildSettingsView; result: T }>,
+  ): Promise<T> {
+    const previous = this.settingsWrites.get(guildId) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const current = (await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS;
+        const { view, result } = await write(current);
+        this.settingsGeneration.set(guildId, (this.settingsGeneration.get(guildId) ?? 0) + 1);
+        this.settingsCache.set(guildId, { view, expiresAt: Date.now() + SETTINGS_CACHE_MS });
+        return result;
+      });
+    this.settingsWrites.set(guildId, next);
+    const forget = () => {
+      if (this.settingsWrites.get(guildId) === next) this.settingsWrites.delete(guildId);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   private isTrustedLoopback(url: string): boolean {
@@ -195,7 +285,7 @@ export class BreedbotServices implements Breedbot {
       const target = await this.reactionTarget(input.replyMessageId);
       const breed = target?.top5[input.position - 1]?.breed;
       if (!target || !breed) return null;
-      await this.deps.limits.consume('label', input.userId, input.guildId);
+      await this.consume('label', input.userId, input.guildId);
       const { changed } = await this.deps.store.setLabel({
         imageId: target.imageId,
         userId: input.userId,
@@ -230,7 +320,7 @@ export class BreedbotServices implements Breedbot {
   ): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }> {
     return this.run(async () => {
       const target = await this.labelTarget(input);
-      await this.deps.limits.consume('label', input.userId, input.guildId);
+      await this.consume('label', input.userId, input.guildId);
       const { breed, created } = await this.resolveOrCreateBreed(
         input.breed,
         input.isModerator,
@@ -355,9 +445,53 @@ export class BreedbotServices implements Breedbot {
   }
 
   guildSettings(guildId: string | null): Promise<GuildSettingsView> {
-    return this.run(async () =>
-      guildId ? ((await this.deps.store.guildSettings(guildId)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS,
-    );
+    return this.run(async () => (guildId ? this.settingsOf(guildId) : DEFAULT_SETTINGS));
+  }
+
+  guildSettingsReport(guildId: string): Promise<GuildSettingsReport> {
+    return this.run(async () => this.report(await this.settingsOf(guildId)));
+  }
+
+  updateGuildSettings(guildId: string, change: GuildSettingsChange): Promise<GuildSettingsReport> {
+    return this.run(async () => {
+      checkSettingsChange(change);
+      return this.changeSettings(guildId, async () => {
+        const view = await this.deps.store.updateGuildSettings(guildId, change);
+        return { view, result: this.report(view) };
+      });
+    });
+  }
+
+  setChannelEnabled(
+    guildId: string,
+    channelId: string,
+    enabled: boolean,
+  ): Promise<{ change: ChannelChange; settings: GuildSettingsReport }> {
+    return this.run(async () => {
+      checkSettingsChange({ enabledChannelIds: [channelId] });
+      return this.changeSettings(guildId, async (current) => {
+        const listed = current.enabledChannelIds;
+        let change: ChannelChange;
+        let channels: string[];
+        if (enabled) {
+          change = listed.includes(channelId) ? 'already-listed' : 'added';
+          channels = listed.includes(channelId) ? listed : [...listed, channelId];
+        } else if (listed.length === 0) {
+          throw new UserFacingError(
+            'bad-argument',
+            'No channel is listed, so photos are classified in every channel: one channel cannot be switched ' +
+              'off on its own. List the channels that should classify with `/settings channel enabled:true` ' +
+              '(the others then stay quiet), or turn it off everywhere with `/settings auto-classify enabled:false`.',
+          );
+        } else {
+          change = listed.includes(channelId) ? 'removed' : 'not-listed';
+          channels = listed.filter((c) => c !== channelId);
+        }
+        checkSettingsChange({ enabledChannelIds: channels });
+        const view = await this.deps.store.updateGuildSettings(guildId, { enabledChannelIds: channels });
+        return { view, result: { change, settings: this.report(view) } };
+      });
+    });
   }
 
   forgetUser(userId: string): Promise<ForgetOutcome> {

@@ -7,6 +7,7 @@ import type {
   CrowdAnswer,
   DisputedImageView,
   ForgetOutcome,
+  GuildSettingsChange,
   GuildSettingsView,
   GuildStats,
   ModelVersionInfo,
@@ -89,6 +90,8 @@ export interface Store {
   activeModelVersion(): Promise<string | null>;
   modelHistory(limit: number): Promise<ModelVersionInfo[]>;
   guildSettings(guildId: string): Promise<GuildSettingsView | null>;
+  /** Stores an already validated change and returns the resulting settings. */
+  updateGuildSettings(guildId: string, change: GuildSettingsChange): Promise<GuildSettingsView>;
   stats(guildId: string): Promise<GuildStats>;
 
   forgetUser(userId: string): Promise<ForgetOutcome>;

@@ -3,6 +3,7 @@
  * Plain data in, plain data out; nothing here knows about discord.js.
  */
 import type { ClassifyResult } from '../model/types.ts';
+import type { RateLimitName } from './rate-limits.ts';
 
 /** Where an image came from. Predictions are idempotent per (message or interaction, attachment index). */
 export interface ImageSource {
@@ -100,7 +101,31 @@ export interface GuildSettingsView {
   autoClassify: boolean;
   /** Empty: every channel. */
   enabledChannelIds: string[];
+  /** The server's own limits per minute (0 = off); null = the configured default applies. */
+  rateLimits: Record<RateLimitName, number | null>;
 }
+
+/** One rate limit as it applies to a server: the per-minute figure (0 = off) and where it comes from. */
+export interface RateLimitView {
+  perMinute: number;
+  isDefault: boolean;
+}
+
+/** A server's settings with the effective rate limits, for `/settings` to show. */
+export interface GuildSettingsReport extends Omit<GuildSettingsView, 'rateLimits'> {
+  rateLimits: Record<RateLimitName, RateLimitView>;
+}
+
+/** A change to a server's settings; absent fields stay as they are, a null rate limit returns to the default. */
+export interface GuildSettingsChange {
+  enabledChannelIds?: string[];
+  moderatorRoleId?: string | null;
+  autoClassify?: boolean;
+  rateLimits?: Partial<Record<RateLimitName, number | null>>;
+}
+
+/** What `/settings channel` did to the list of auto-classified channels. */
+export type ChannelChange = 'added' | 'removed' | 'already-listed' | 'not-listed';
 
 /** Progress of one training run, as the learning loop reports it. */
 export interface TrainingProgress {
@@ -211,6 +236,22 @@ export interface Breedbot {
   modelInfo(): Promise<ModelInfo>;
   stats(guildId: string): Promise<GuildStats>;
   guildSettings(guildId: string | null): Promise<GuildSettingsView>;
+  /** The settings with effective rate limits and which of them are the configured defaults. */
+  guildSettingsReport(guildId: string): Promise<GuildSettingsReport>;
+  /**
+   * Validates and stores a change (the caller checks the moderator right). Rate limits are whole numbers
+   * 0..10000 per minute (0 = off) or null (the default).
+   */
+  updateGuildSettings(guildId: string, change: GuildSettingsChange): Promise<GuildSettingsReport>;
+  /**
+   * Adds a channel to, or removes it from, the auto-classified channels. An empty list means every channel:
+   * disabling one channel then cannot be expressed and is refused with an explanation.
+   */
+  setChannelEnabled(
+    guildId: string,
+    channelId: string,
+    enabled: boolean,
+  ): Promise<{ change: ChannelChange; settings: GuildSettingsReport }>;
   /** `/forget`: the person's labels, and the images only they contributed. Callers check nothing: it is their own data. */
   forgetUser(userId: string): Promise<ForgetOutcome>;
   /** Moderators' purge of one person's labels in one server (the caller checks the moderator right). */
