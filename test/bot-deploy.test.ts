@@ -19,24 +19,24 @@ const run = (env: Record<string, string>) =>
     child.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
 
-test('deploy-commands registers the eight commands in a guild, then globally', async () => {
+test('deploy-commands registers the nine commands in a guild, then globally', async () => {
   const fake = await startFakeDiscord();
   try {
     const base = { DISCORD_TOKEN: fake.token, DISCORD_API_URL: fake.apiUrl };
     const guildId = fake.guild.guild.id;
     const guild = await run({ ...base, GUILD_ID: guildId });
     assert.equal(guild.status, 0, guild.stderr);
-    assert.match(guild.stdout, new RegExp(`Registered 8 commands \\(guild ${guildId}\\)`));
+    assert.match(guild.stdout, new RegExp(`Registered 9 commands \\(guild ${guildId}\\)`));
     assert.deepEqual(
       fake
         .commands(guildId)
         .map((c) => c.name)
         .sort(),
-      ['Classify breed', 'classify', 'forget', 'label', 'labels', 'model', 'retrain', 'stats'],
+      ['Classify breed', 'classify', 'forget', 'label', 'labels', 'model', 'retrain', 'settings', 'stats'],
     );
     const global = await run(base);
     assert.equal(global.status, 0, global.stderr);
-    assert.equal(fake.commands().length, 8);
+    assert.equal(fake.commands().length, 9);
   } finally {
     await fake.close();
   }

@@ -102,12 +102,15 @@ test('the loader finds every command file with valid discord.js payloads', async
     'labels',
     'model',
     'retrain',
+    'settings',
     'stats',
   ]);
   assert.deepEqual([...message.keys()], ['Classify breed']);
-  assert.equal(json.length, 8);
+  assert.equal(json.length, 9);
   const retrain = json.find((c) => c.name === 'retrain')!;
   assert.equal(retrain.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
+  const settings = json.find((c) => c.name === 'settings')!;
+  assert.equal(settings.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
   assert.equal(json.find((c) => c.name === 'Classify breed')!.type, ApplicationCommandType.Message);
   const label = json.find((c) => c.name === 'label') as {
     options: { name: string; autocomplete?: boolean }[];

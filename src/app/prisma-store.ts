@@ -19,7 +19,12 @@ import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
 import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo } from './types.ts';
 
-const settingsView = ({ moderatorRoleId, autoClassify, enabledChannelIds, rateLimits }: GuildSettingsRecord) => ({
+const settingsView = ({
+  moderatorRoleId,
+  autoClassify,
+  enabledChannelIds,
+  rateLimits,
+}: GuildSettingsRecord) => ({
   moderatorRoleId,
   autoClassify,
   enabledChannelIds,
