@@ -7,6 +7,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { UserFacingError } from '../src/app/errors.ts';
 import type { RateLimitName } from '../src/app/rate-limits.ts';
 import type { ChannelChange, GuildSettingsReport } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
@@ -141,6 +142,9 @@ async function applyChange(
     }
     case 'moderator-role': {
       const role = interaction.options.getRole('role');
+      // @everyone's id is the server's: as the moderator role it would make everyone a moderator.
+      if (role?.id === guildId)
+        throw new UserFacingError('bad-argument', 'The @everyone role would make everyone a moderator.');
       const settings = await ctx.app.updateGuildSettings(guildId, { moderatorRoleId: role?.id ?? null });
       const summary = role
         ? `Members with <@&${role.id}> are moderators for breedbot now.`

@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase } from '../src/labels/database.ts';
-import { updateGuildSettings } from '../src/labels/guild-settings.ts';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
@@ -378,11 +376,11 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
   });
 
   test('guild settings: enabled channels, auto-classify off, and the configured moderator role', async () => {
-    const db = await openDatabase(h.config.DATABASE_URL, { migrate: false });
+    // Through the services, which drop their cached copy of the settings (as /settings does).
     const guildId = h.fake.guild.guild.id;
     const general = h.fake.channel('general').id;
     try {
-      await updateGuildSettings(db, guildId, { enabledChannelIds: [h.channelId] });
+      await h.app.updateGuildSettings(guildId, { enabledChannelIds: [h.channelId] });
       const elsewhere = await h.fake.postMessage({
         channelId: general,
         userId: 'alice',
@@ -400,7 +398,7 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
         0,
       );
 
-      await updateGuildSettings(db, guildId, { enabledChannelIds: [], autoClassify: false });
+      await h.app.updateGuildSettings(guildId, { enabledChannelIds: [], autoClassify: false });
       const off = await h.fake.postMessage({
         channelId: h.channelId,
         userId: 'alice',
@@ -421,16 +419,15 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
       // Everyone holds the @everyone role (id = guild id): making it the moderator role makes newbie a moderator.
       const before = await h.fake.runCommand({ name: 'retrain', userId: 'newbie', channelId: h.channelId });
       assert.match((await before.reply()).content, /Only moderators/);
-      await updateGuildSettings(db, guildId, { moderatorRoleId: guildId });
+      await h.app.updateGuildSettings(guildId, { moderatorRoleId: guildId });
       const after = await h.fake.runCommand({ name: 'retrain', userId: 'newbie', channelId: h.channelId });
       assert.match((await after.reply()).content, /Training isn't available/);
     } finally {
-      await updateGuildSettings(db, guildId, {
+      await h.app.updateGuildSettings(guildId, {
         enabledChannelIds: [],
         autoClassify: true,
         moderatorRoleId: null,
       });
-      await db.close();
     }
   });
 

@@ -455,9 +455,6 @@ export class BreedbotServices implements Breedbot {
   updateGuildSettings(guildId: string, change: GuildSettingsChange): Promise<GuildSettingsReport> {
     return this.run(async () => {
       checkSettingsChange(change);
-      // Everyone holds @everyone (its id is the server's): as the moderator role it would make everyone one.
-      if (change.moderatorRoleId === guildId)
-        throw new UserFacingError('bad-argument', 'The @everyone role would make everyone a moderator.');
       return this.changeSettings(guildId, async () => {
         const view = await this.deps.store.updateGuildSettings(guildId, change);
         return { view, result: this.report(view) };
