@@ -136,6 +136,7 @@ export async function trainHead(
       steps: o.newBreedSteps,
       learningRate: o.newBreedLearningRate,
       l2: o.newBreedL2,
+      negativeWeight: o.newBreedNegativeWeight,
     },
   );
   const oldBreeds = new Set(startHead.breeds);
@@ -286,6 +287,7 @@ export async function trainHead(
       kernel: new Float32Array(await best.W.data()),
       bias: new Float32Array(await best.b.data()),
     };
+    for (const breed of dataset.newBreeds) head.bias[dataset.breeds.indexOf(breed)]! += o.newBreedBiasShift;
     return {
       head,
       epochsRun,
