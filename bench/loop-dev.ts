@@ -2,7 +2,7 @@
  * Development benchmark of the head trainer on real embeddings of ../shared (not the official bench:loop):
  *   node --import tsx bench/loop-dev.ts [--json out.json]
  * Reports imagewoof val top-1/top-5 before → after labelling the 1,000 train photos, other-breeds top-1
- * before → after, a hidden breed's val recall from 20 labels, a shuffled-label candidate's decision, and
+ * before → after, a hidden breed's val recall from 20 labels (and every imagewoof breed hidden in turn), a shuffled-label candidate's decision, and
  * training seconds for 1k and 10k labels. Embeddings are cached in the OS temp folder.
  */
 import { writeFileSync } from 'node:fs';
@@ -75,6 +75,27 @@ const withRest = await trainCandidate({
 const alone = await trainCandidate({ ...base(hiddenHead), labels: toLabels(hiddenTrain) });
 const recallWithRest = evaluateHead(withRest.head, hiddenVal).top1;
 const recallAlone = evaluateHead(alone.head, hiddenVal).top1;
+// Every imagewoof breed hidden in turn (settings are chosen by the mean, not by one breed).
+const hiddenEach: { breed: string; recall: number; promoted: boolean; valTop1: number; otherTop1: number }[] =
+  [];
+for (const index of [...new Set(train.map((p) => p.imagenetIndex))].sort((a, b) => a - b)) {
+  const h = await imagenetBreedHead(dogClassIndices().filter((i) => i !== index));
+  const r = await trainCandidate({
+    ...base(h),
+    labels: toLabels([
+      ...train.filter((p) => p.imagenetIndex !== index),
+      ...train.filter((p) => p.imagenetIndex === index).slice(0, 20),
+    ]),
+  });
+  hiddenEach.push({
+    breed: names[index]!,
+    recall: evaluateHead(r.head, toPoints(val.filter((p) => p.imagenetIndex === index))).top1,
+    promoted: r.decision.promote,
+    valTop1: evaluateHead(r.head, toPoints(val)).top1,
+    otherTop1: evaluateHead(r.head, toPoints(other)).top1,
+  });
+}
+const hiddenMean = hiddenEach.reduce((s, h) => s + h.recall, 0) / hiddenEach.length;
 
 // 3. Shuffled labels on the train split (the holdout keeps true labels, as it would from earlier versions).
 const rng = createRng(42);
@@ -135,6 +156,7 @@ const report = {
   labels: train.length,
   trainSeconds: full.metrics.trainSeconds,
   newBreed: { breed: hiddenName, labels: 20, recall: recallWithRest, recallWhenOnlyItsLabels: recallAlone },
+  newBreeds: { meanRecall: hiddenMean, each: hiddenEach },
   shuffled: { decision: shuffled.decision, holdoutTop1: shuffled.metrics.candidate.top1 },
   shuffledAll: { decision: shuffledAll.decision, holdoutTop1: shuffledAll.metrics.candidate.top1 },
   tenK: {
@@ -154,6 +176,7 @@ console.log(
     `full: ${full.decision.promote ? 'PROMOTE' : 'REJECT'}: ${full.decision.reasons.join('; ')}`,
     `trained in ${full.metrics.trainSeconds.toFixed(2)} s (${full.metrics.epochsRun} epochs, best ${full.metrics.bestEpoch})`,
     `hidden breed ${hiddenName}: val recall ${pct(recallWithRest)} from 20 labels (+900 others); ${pct(recallAlone)} with only its 20`,
+    `all 10 hidden in turn: mean ${pct(hiddenMean)}; ${hiddenEach.map((h) => `${h.breed} ${pct(h.recall)}${h.promoted ? '' : ' (rejected)'}`).join(', ')}`,
     `shuffled labels: ${shuffled.decision.promote ? 'PROMOTE' : 'REJECT'}: ${shuffled.decision.reasons.join('; ')}`,
     `all labels shuffled: ${shuffledAll.decision.promote ? 'PROMOTE' : 'REJECT'}: ${shuffledAll.decision.reasons.join('; ')}`,
     `10k labels x 120 breeds: ${seconds10k.toFixed(2)} s total, ${speed10k.metrics.trainSeconds.toFixed(2)} s training (${speed10k.metrics.epochsRun} epochs)`,

@@ -1,12 +1,14 @@
 /**
- * `npm run bench:loop -- [--confirm 0.5] [--unsure 0.5] [--hidden all|<breed>] [--out bench/loop.json]`
+ * `npm run bench:loop -- [--confirm-rate 1] [--sparse-confirm-rate 0.5] [--unsure 0.5] [--hidden all|<breed>] [--out bench/loop.json]`
  *
  * The learning loop measured end to end through the real application services (SQLite in a temp folder, the
  * serving model, the same label functions reactions and /label use, the LearningLoop with its worker):
  * 1. simulated people stream ../shared/datasets/imagewoof/train through classify; on a wrong or unsure guess
  *    (top-1 below --unsure) someone gives the true breed (a reaction when it is among the five, else /label),
- *    and a share (--confirm) of the confident right guesses get confirmed with a reaction;
+ *    and a share (--confirm-rate, default all: every train photo ends up labelled) of the confident right guesses
+ *    get confirmed with a 1️⃣ reaction;
  * 2. one retrain; imagewoof val top-1/top-5 and otherbreeds top-1 (nobody labelled those breeds) before → after;
+ *    then the same from a fresh database with --sparse-confirm-rate (reported under "sparse"; 0 = skip);
  * 3. new breeds: for each imagewoof breed (or --hidden), a fresh database whose active head lacks that breed,
  *    the same stream with only 20 of its photos, one retrain, that breed's val recall.
  * Writes bench/loop.json; the final version is saved under MODELS_DIR (models/ by default), so
@@ -29,14 +31,16 @@ import { createRng, shuffledIndices } from '../src/training/prng.ts';
 
 const { values: args } = parseArgs({
   options: {
-    confirm: { type: 'string', default: '0.5' },
+    'confirm-rate': { type: 'string', default: '1' },
+    'sparse-confirm-rate': { type: 'string', default: '0.5' },
     unsure: { type: 'string', default: '0.5' },
     hidden: { type: 'string', default: 'all' },
     'new-breed-labels': { type: 'string', default: '20' },
     out: { type: 'string', default: 'bench/loop.json' },
   },
 });
-const CONFIRM = Number(args.confirm);
+const CONFIRM = Number(args['confirm-rate']);
+const SPARSE_CONFIRM = Number(args['sparse-confirm-rate']);
 const UNSURE = Number(args.unsure);
 const NEW_BREED_LABELS = Number(args['new-breed-labels']);
 /** The hidden breed named in loop.json's "newBreed": fixed in advance (the one the first trainer study used). */
@@ -167,7 +171,12 @@ interface StreamStats {
 }
 
 /** People post the photos (in a seeded random order) and correct or confirm the bot's guesses. */
-async function streamPhotos(app: BreedbotApp, files: LabelledFile[], seed: number): Promise<StreamStats> {
+async function streamPhotos(
+  app: BreedbotApp,
+  files: LabelledFile[],
+  seed: number,
+  confirmRate = CONFIRM,
+): Promise<StreamStats> {
   const rng = createRng(seed);
   const order = shuffledIndices(files.length, rng);
   const stats: StreamStats = {
@@ -196,7 +205,7 @@ async function streamPhotos(app: BreedbotApp, files: LabelledFile[], seed: numbe
     const top = c.result.top5[0]!;
     const right = top.breed === file.breed;
     const unsure = top.probability < UNSURE;
-    const confirm = right && !unsure && rng() < CONFIRM;
+    const confirm = right && !unsure && rng() < confirmRate;
     if (right && !unsure && !confirm) continue;
     // A reply without reactions (the not-a-dog verdict) leaves /label as the way to correct it.
     const position = c.result.isDog ? c.result.top5.findIndex((b) => b.breed === file.breed) : -1;
@@ -277,7 +286,7 @@ async function hideBreed(session: Session, breed: string): Promise<string> {
 
 // ---------------------------------------------------------------- 1. label the 1,000 train photos, retrain
 
-say(`bench:loop: confirm ${CONFIRM}, unsure below ${UNSURE}`);
+say(`bench:loop: confirm rate ${CONFIRM}, unsure below ${UNSURE}`);
 const main = await openSession();
 const names = synsetNames(main.app);
 const train = listLabelledFiles(trainDir, names);
@@ -314,6 +323,32 @@ say(
 );
 const finalModel = main.app.model.activeVersion();
 await main.close();
+
+// ---------------------------------------------------------------- 1b. the sparser scenario (some right guesses unconfirmed)
+
+let sparse: Record<string, unknown> | null = null;
+if (SPARSE_CONFIRM > 0 && SPARSE_CONFIRM !== CONFIRM) {
+  say(`sparse: the same stream, confident right guesses confirmed at rate ${SPARSE_CONFIRM}`);
+  const session = await openSession();
+  const sparseStream = await streamPhotos(session.app, train, 1, SPARSE_CONFIRM);
+  const result = await retrain(session);
+  const valSparse = await evaluateServing(session.app, val, session.config);
+  const otherSparse = await evaluateServing(session.app, other, session.config);
+  say(
+    `  sparse: ${sparseStream.labels} labels; val top-1 ${pct(valSparse.top1)} top-5 ${pct(valSparse.top5)}; ` +
+      `other breeds top-1 ${pct(otherSparse.top1)}`,
+  );
+  sparse = {
+    confirmRate: SPARSE_CONFIRM,
+    labels: sparseStream.labels,
+    simulation: sparseStream,
+    status: result.status,
+    after: { top1: valSparse.top1, top5: valSparse.top5 },
+    otherBreedsAfter: otherSparse.top1,
+    trainSeconds: result.trainSeconds ?? null,
+  };
+  await session.close();
+}
 
 // ---------------------------------------------------------------- 2. new breeds from 20 labels each
 
@@ -388,6 +423,7 @@ const report = {
     ]),
   ),
   newBreeds: { meanRecall, minRecall: Math.min(...newBreeds.map((b) => b.recall)), each: newBreeds },
+  sparse,
 };
 writeFileSync(path.resolve(projectRoot, args.out), JSON.stringify(report, null, 2) + '\n');
 const lines = [
@@ -397,6 +433,12 @@ const lines = [
   `${report.labels} labels from ${stream.photos} photos; ${trained.status} ${finalModel}; trained in ${report.trainSeconds?.toFixed(2)} s ` +
     `(whole retrain ${report.retrainSeconds?.toFixed(1)} s) on ${report.backend}`,
   `new breed ${headline.breed}: ${pct(headline.recall)} val recall from ${headline.labels} labels`,
+  ...(sparse
+    ? [
+        `sparse (confirm rate ${SPARSE_CONFIRM}): ${String(sparse.labels)} labels, val top-1 → ` +
+          `${pct((sparse.after as { top1: number }).top1)}, other breeds → ${pct(sparse.otherBreedsAfter as number)}`,
+      ]
+    : []),
   `all hidden breeds: mean ${pct(meanRecall)}; ${newBreeds.map((b) => `${b.breed} ${pct(b.recall)}`).join(', ')}`,
   `wrote ${args.out}; npm run eval -- ../shared/datasets/imagewoof/val --model ${finalModel}`,
 ];

@@ -113,8 +113,8 @@ test('a breed missing from the head is learnt from 20 labelled photos', { skip }
   assert.deepEqual(result.metrics.newBreeds, [names[hidden]]);
   assert.equal(result.head.breeds.length, 125);
   const recall = evaluateHead(result.head, points(val.filter((p) => p.imagenetIndex === hidden))).top1;
-  // measured 77.5% (31/40); the full ImageNet head, trained on ~1,300 dingo photos, gets 77.5% too
-  assert.ok(recall >= 0.7, `hidden breed recall ${recall}`);
+  // measured 80.0% (32/40); the full ImageNet head, trained on ~1,300 dingo photos, gets 77.5%
+  assert.ok(recall >= 0.75, `hidden breed recall ${recall}`);
   assert.equal(result.decision.promote, true, result.decision.reasons.join('; '));
 });
 
