@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.ts';
 import { resolveBaseModel, type ResolvedBaseModel } from './base-model-source.ts';
 import { loadClassLabels, type ClassLabels } from './imagenet-labels.ts';
+import { embedInChunks } from './input-batch.ts';
 import type { ModelConfig } from './model-config.ts';
 import { fileModelHandler } from './model-files.ts';
 import type { ModelInput } from './types.ts';
@@ -160,24 +161,13 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
   const size = config.inputSize;
   const maxBatch = options.maxBatch ?? 32;
 
-  async function embedChunk(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
-    const pixels = size * size * 3;
-    const batch = new Float32Array(inputs.length * pixels);
-    inputs.forEach((input, i) => {
-      if (input.size !== size || input.data.length !== pixels) {
-        throw new Error(
-          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${size}px`,
-        );
-      }
-      batch.set(input.data, i * pixels);
-    });
+  async function embedFlat(batch: Float32Array, count: number): Promise<Float32Array> {
     const out = tf.tidy(() => {
-      const y = net.embedFn(tf.tensor4d(batch, [inputs.length, size, size, 3]));
-      return y.reshape([inputs.length, embeddingDim]);
+      const y = net.embedFn(tf.tensor4d(batch, [count, size, size, 3]));
+      return y.reshape([count, embeddingDim]);
     });
     try {
-      const flat = (await out.data()) as Float32Array;
-      return inputs.map((_, i) => flat.slice(i * embeddingDim, (i + 1) * embeddingDim));
+      return (await out.data()) as Float32Array;
     } finally {
       out.dispose();
     }
@@ -193,13 +183,7 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
     embeddingDim,
     classifier: { kernel, bias, classes, labels },
     source,
-    async embed(inputs) {
-      const result: Float32Array[] = [];
-      for (let start = 0; start < inputs.length; start += maxBatch) {
-        result.push(...(await embedChunk(inputs.slice(start, start + maxBatch))));
-      }
-      return result;
-    },
+    embed: (inputs) => embedInChunks(inputs, { size, dim: embeddingDim, maxBatch }, embedFlat),
     dispose: () => net.dispose(),
   };
 }

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { log } from '../../log.ts';
 import type { BackendName } from '../backend.ts';
 import type { PretrainedWeights } from '../pretrained.ts';
+import { packBatch } from '../input-batch.ts';
 import type { ModelInput } from '../types.ts';
 import type { EmbeddedImage, EmbeddingEngine, EngineMemory } from './engine.ts';
 import type { EmbedWorkerSetup, FromWorker, ToWorker, WorkerBackboneKind } from './worker-protocol.ts';
@@ -191,7 +192,6 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     throw new Error(`embedding workers could not start: ${(err as Error).message}`, { cause: err });
   }
   const { embeddingDim, inputSize, backendName } = first;
-  const pixels = inputSize * inputSize * 3;
   log.info(
     { workers: options.workers, kind: options.kind, backend: backendName },
     `embedding in ${options.workers} worker thread(s) on ${backendName}`,
@@ -206,15 +206,7 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
   async function embedDetailed(inputs: readonly ModelInput[]): Promise<EmbeddedImage[]> {
     if (disposed) throw new EngineClosedError();
     if (inputs.length === 0) return [];
-    const batch = new Float32Array(inputs.length * pixels);
-    inputs.forEach((input, i) => {
-      if (input.size !== inputSize || input.data.length !== pixels) {
-        throw new Error(
-          `model input ${i} is ${input.size}px (${input.data.length} values); the backbone takes ${inputSize}px`,
-        );
-      }
-      batch.set(input.data, i * pixels);
-    });
+    const batch = packBatch(inputs, inputSize);
     const worker = pick();
     const id = worker.newId();
     const reply = await worker.request({ type: 'embed', id, count: inputs.length, batch }, [batch.buffer]);

@@ -4,7 +4,7 @@ import { projectRoot } from '../../config.ts';
 import { log } from '../../log.ts';
 import type { ModelConfig } from '../model-config.ts';
 import type { ModelInput } from '../types.ts';
-import { embedInChunks } from './batch.ts';
+import { embedInChunks } from '../input-batch.ts';
 import { cachedOnnxBackbone } from './onnx-cache.ts';
 import { readLayersModel } from './layers-model.ts';
 import { loadOnnxRuntime, type OrtSession } from './onnxruntime.ts';

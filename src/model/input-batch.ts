@@ -1,7 +1,7 @@
-import type { ModelInput } from '../types.ts';
+import type { ModelInput } from './types.ts';
 
 /** Packs preprocessed images into one NHWC float32 batch, checking each is the backbone's size. */
-export function packBatch(inputs: readonly ModelInput[], size: number): Float32Array {
+export function packBatch(inputs: readonly ModelInput[], size: number): Float32Array<ArrayBuffer> {
   const pixels = size * size * 3;
   const batch = new Float32Array(inputs.length * pixels);
   inputs.forEach((input, i) => {
