@@ -4,10 +4,10 @@
  */
 import { loadConfig, type Config } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
-import { classifierForVersion, loadClassifierRuntime } from '../model/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
 import type { ClassifyResult } from '../model/types.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
+import { loadCliClassifier } from './load-classifier.ts';
 import { readImageArg } from './read-image.ts';
 
 const usage = `Usage: npm run classify -- <file|url> [more files or urls] [--json] [--model <version|dir>]
@@ -84,10 +84,7 @@ async function main() {
     process.exit(2);
   }
   const config = loadConfig();
-  const runtime = await loadClassifierRuntime(config);
-  const classifier = values.model
-    ? await classifierForVersion(runtime, values.model, config.modelsDir)
-    : runtime.classifier;
+  const { runtime, classifier } = await loadCliClassifier(config, values.model);
   const outputs = await classifyArgs(positionals, classifier, config);
   if (values.json) process.stdout.write(JSON.stringify(outputs, null, 2) + '\n');
   else process.stdout.write(outputs.map(renderTable).join('\n'));

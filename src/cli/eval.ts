@@ -9,9 +9,9 @@ import { loadConfig } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput, type ImageLimits } from '../images/index.ts';
 import { breedNames } from '../model/breed-names.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
-import { classifierForVersion, loadClassifierRuntime } from '../model/index.ts';
 import type { ModelInput } from '../model/types.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
+import { loadCliClassifier } from './load-classifier.ts';
 
 const usage = `Usage: npm run eval -- <dir> [--json] [--model <version|dir>] [--batch <n>]
 
@@ -185,10 +185,7 @@ async function main() {
     process.exit(2);
   }
   const config = loadConfig();
-  const runtime = await loadClassifierRuntime(config);
-  const classifier = values.model
-    ? await classifierForVersion(runtime, values.model, config.modelsDir)
-    : runtime.classifier;
+  const { runtime, classifier } = await loadCliClassifier(config, values.model);
   const { synonyms, synsets } = runtime.backbone.classifier.labels;
   if (!synsets) throw new Error('the model config names no synsets file, so synset folders cannot be mapped');
   const dogs = breedNames(synonyms, runtime.modelConfig.dogClasses, synsets);
