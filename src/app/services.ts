@@ -7,7 +7,7 @@ import { log } from '../log.ts';
 import { UnknownBreedError, UserFacingError } from './errors.ts';
 import type { ModelGateway, UrlFetcher } from './ports.ts';
 import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
-import type { Store, StoredPrediction } from './store.ts';
+import type { LabelSource, Store, StoredPrediction } from './store.ts';
 import type {
   Breedbot,
   ChannelChange,
@@ -274,44 +274,63 @@ export class BreedbotServices implements Breedbot {
     });
   }
 
-  /** The one dog photo a reply's reactions refer to, or null (several dogs, none, or not a bot reply). */
-  private async reactionTarget(replyMessageId: string): Promise<StoredPrediction | null> {
-    const dogs = (await this.deps.store.predictionsForReply(replyMessageId)).filter((p) => p.isDog);
-    return dogs.length === 1 ? dogs[0]! : null;
+  /**
+   * The one dog photo a reply's reactions refer to and the breed at the reacted position, or null (several
+   * dogs, none, not a bot reply, or no breed at that position).
+   */
+  private async reactionTarget(
+    input: ReactionInput,
+  ): Promise<{ target: StoredPrediction; breed: string } | null> {
+    const dogs = (await this.deps.store.predictionsForReply(input.replyMessageId)).filter((p) => p.isDog);
+    const target = dogs.length === 1 ? dogs[0]! : null;
+    const breed = target?.top5[input.position - 1]?.breed;
+    return target && breed ? { target, breed } : null;
+  }
+
+  /** Stores one person's label for the photo behind `target`, and reads the photo's crowd answer after it. */
+  private async saveLabel(
+    target: StoredPrediction,
+    label: { userId: string; breed: string; source: LabelSource; createdBreed: boolean },
+  ): Promise<LabelOutcome> {
+    const { changed } = await this.deps.store.setLabel({
+      imageId: target.imageId,
+      userId: label.userId,
+      breed: label.breed,
+      source: label.source,
+      guildId: target.guildId,
+      modelVersion: target.modelVersion,
+      predictionId: target.id,
+    });
+    return {
+      imageId: target.imageId,
+      breed: label.breed,
+      changed,
+      createdBreed: label.createdBreed,
+      crowd: await this.deps.store.crowdAnswer(target.imageId),
+    };
   }
 
   labelFromReaction(input: ReactionInput): Promise<LabelOutcome | null> {
     return this.run(async () => {
-      const target = await this.reactionTarget(input.replyMessageId);
-      const breed = target?.top5[input.position - 1]?.breed;
-      if (!target || !breed) return null;
+      const reacted = await this.reactionTarget(input);
+      if (!reacted) return null;
       await this.consume('label', input.userId, input.guildId);
-      const { changed } = await this.deps.store.setLabel({
-        imageId: target.imageId,
+      return this.saveLabel(reacted.target, {
         userId: input.userId,
-        breed,
+        breed: reacted.breed,
         source: 'reaction',
-        guildId: target.guildId,
-        modelVersion: target.modelVersion,
-        predictionId: target.id,
-      });
-      return {
-        imageId: target.imageId,
-        breed,
-        changed,
         createdBreed: false,
-        crowd: await this.deps.store.crowdAnswer(target.imageId),
-      };
+      });
     });
   }
 
   retractReaction(input: ReactionInput): Promise<RetractOutcome | null> {
     return this.run(async () => {
-      const target = await this.reactionTarget(input.replyMessageId);
-      const breed = target?.top5[input.position - 1]?.breed;
-      if (!target || !breed) return null;
-      const { retracted } = await this.deps.store.retractLabel(target.imageId, input.userId, breed);
-      return { imageId: target.imageId, retracted, crowd: await this.deps.store.crowdAnswer(target.imageId) };
+      const reacted = await this.reactionTarget(input);
+      if (!reacted) return null;
+      const { imageId } = reacted.target;
+      const { retracted } = await this.deps.store.retractLabel(imageId, input.userId, reacted.breed);
+      return { imageId, retracted, crowd: await this.deps.store.crowdAnswer(imageId) };
     });
   }
 
@@ -326,21 +345,14 @@ export class BreedbotServices implements Breedbot {
         input.isModerator,
         input.userId,
       );
-      const { changed } = await this.deps.store.setLabel({
-        imageId: target.imageId,
+      const outcome = await this.saveLabel(target, {
         userId: input.userId,
         breed,
         source: input.isModerator ? 'moderator' : 'command',
-        guildId: target.guildId,
-        modelVersion: target.modelVersion,
-        predictionId: target.id,
+        createdBreed: created,
       });
       return {
-        imageId: target.imageId,
-        breed,
-        changed,
-        createdBreed: created,
-        crowd: await this.deps.store.crowdAnswer(target.imageId),
+        ...outcome,
         reply: target.replyMessageId
           ? { channelId: target.channelId, messageId: target.replyMessageId }
           : null,
