@@ -3,17 +3,16 @@
  * (real model on ../shared, SQLite) behind the fake Discord. Upload a dog photo → the top-5 appears; click 2️⃣.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { attachSandboxPage } from '../src/sandbox/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
+import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip =
-  skipWithoutPhotos || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`);
+const skip = skipWithoutPhotos || skipWithoutChromium;
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 
 describe('the sandbox page with the real bot', { skip }, () => {
@@ -24,25 +23,8 @@ describe('the sandbox page with the real bot', { skip }, () => {
   before(async () => {
     h = await startBotHarness();
     const { pageUrl } = attachSandboxPage(h.fake);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
-    page = await browser.newPage();
-    await page.goto(pageUrl);
-    await page
-      .getByTestId('live-status')
-      .filter({ hasText: /^live$/ })
-      .waitFor();
+    browser = await launchChromium();
+    page = await openSandboxPage(browser, pageUrl);
   });
   after(async () => {
     await browser?.close();

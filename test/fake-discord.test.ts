@@ -17,7 +17,6 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
-  Partials,
   Routes,
   type Message,
 } from 'discord.js';
@@ -28,6 +27,7 @@ import {
   type RecordedRequest,
 } from '../src/sandbox/fake-discord/index.ts';
 import { createOpenApiChecker } from '../src/sandbox/fake-discord/openapi-check.ts';
+import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
 
 const SPEC = path.resolve(projectRoot, '../shared/specs/discord-openapi.json');
 
@@ -75,16 +75,7 @@ const BREEDS = ['Beagle', 'Basset Hound', 'Border Collie', 'Boxer', 'Pug'];
 
 before(async () => {
   fake = await startFakeDiscord();
-  client = new Client({
-    intents: [
-      GatewayIntentBits.Guilds,
-      GatewayIntentBits.GuildMessages,
-      GatewayIntentBits.GuildMessageReactions,
-      GatewayIntentBits.MessageContent,
-    ],
-    partials: [Partials.Message, Partials.Channel, Partials.Reaction],
-    rest: { api: fake.apiUrl },
-  });
+  client = fullIntentsClient(fake.apiUrl);
   client.on(Events.MessageCreate, async (message) => {
     seen.messages.push(message);
     if (message.author.bot || message.attachments.size === 0) return;
@@ -142,9 +133,7 @@ before(async () => {
   });
   client.on(Events.ShardResume, () => seen.resumed++);
   client.on(Events.ShardReady, () => seen.readyShards++);
-  const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
-  await client.login(fake.token);
-  await ready;
+  await loginAndWaitReady(client, fake.token);
 });
 
 after(async () => {
@@ -367,9 +356,7 @@ test('without MESSAGE_CONTENT, guild messages arrive empty unless they mention t
   const got: Message[] = [];
   limited.on(Events.MessageCreate, (m) => void got.push(m));
   try {
-    const ready = new Promise((resolve) => limited.once(Events.ClientReady, resolve));
-    await limited.login(fake.token);
-    await ready;
+    await loginAndWaitReady(limited, fake.token);
     const plain = await fake.postMessage({
       channelId: channelId(),
       userId: 'alice',
@@ -447,13 +434,7 @@ test('with two shards each client gets READY and events only for its own guilds'
   const got: string[][] = [[], []];
   clients.forEach((c, i) => c.on(Events.MessageCreate, (m) => void got[i]!.push(m.content)));
   try {
-    await Promise.all(
-      clients.map(async (c) => {
-        const ready = new Promise((resolve) => c.once(Events.ClientReady, resolve));
-        await c.login(sharded.token);
-        await ready;
-      }),
-    );
+    await Promise.all(clients.map((c) => loginAndWaitReady(c, sharded.token)));
     const [park, cafe] = sharded.guilds;
     const shardOfPark = clients.findIndex((c) => c.guilds.cache.has(park!.guild.id));
     assert.ok(shardOfPark >= 0);

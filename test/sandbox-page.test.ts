@@ -5,22 +5,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import {
-  ApplicationCommandOptionType,
-  Client,
-  EmbedBuilder,
-  Events,
-  GatewayIntentBits,
-  Partials,
-  Routes,
-} from 'discord.js';
+import type { Browser, Page } from 'playwright-core';
+import { ApplicationCommandOptionType, type Client, EmbedBuilder, Events, Routes } from 'discord.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
+import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
+import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install -y chromium)`;
+const skip = skipWithoutChromium;
 
 let sandbox: Sandbox;
 let client: Client;
@@ -30,16 +22,7 @@ let page: Page;
 before(async () => {
   if (skip) return;
   sandbox = await startSandbox();
-  client = new Client({
-    intents: [
-      GatewayIntentBits.Guilds,
-      GatewayIntentBits.GuildMessages,
-      GatewayIntentBits.GuildMessageReactions,
-      GatewayIntentBits.MessageContent,
-    ],
-    partials: [Partials.Message, Partials.Channel, Partials.Reaction],
-    rest: { api: sandbox.apiUrl },
-  });
+  client = fullIntentsClient(sandbox.apiUrl);
   client.on(Events.MessageCreate, async (message) => {
     if (message.author.bot || message.attachments.size === 0) return;
     const reply = await message.reply({
@@ -67,9 +50,7 @@ before(async () => {
       await interaction.editReply(`labelled **${interaction.options.getString('breed', true)}**`);
     }
   });
-  const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
-  await client.login(sandbox.token);
-  await ready;
+  await loginAndWaitReady(client, sandbox.token);
   await client.rest.put(
     Routes.applicationGuildCommands(sandbox.fake.applicationId, sandbox.fake.guild.guild.id),
     {
@@ -90,25 +71,8 @@ before(async () => {
       ],
     },
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  page = await browser.newPage();
-  await page.goto(sandbox.pageUrl);
-  await page
-    .getByTestId('live-status')
-    .filter({ hasText: /^live$/ })
-    .waitFor();
+  browser = await launchChromium();
+  page = await openSandboxPage(browser, sandbox.pageUrl);
 });
 
 after(async () => {
