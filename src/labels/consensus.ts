@@ -184,12 +184,3 @@ export async function crowdAnswer(
   const { breed, votes, voters, byModerator, weight } = resolution;
   return { breed, votes, voters, byModerator, weight };
 }
-
-/** Resolution of one image including unresolved ones (for moderators' review). */
-export async function resolutionFor(
-  db: Database,
-  imageId: string,
-  options: Partial<ConsensusOptions> = {},
-): Promise<Resolution | null> {
-  return resolveVotes(await votesAround(db, imageId), options).get(imageId) ?? null;
-}

@@ -5,7 +5,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { projectRoot } from '../config.ts';
-import type { Provider } from './schema-files.ts';
 
 export type DatabaseTarget =
   | { provider: 'sqlite'; filePath: string }
@@ -39,10 +38,6 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   throw new Error(
     `DATABASE_URL must be file:<path> (SQLite) or postgresql://… (PostgreSQL), got "${redact(databaseUrl)}"`,
   );
-}
-
-export function providerOf(target: DatabaseTarget): Provider {
-  return target.provider;
 }
 
 /** A URL safe to log: no password. */

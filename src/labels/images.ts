@@ -102,9 +102,6 @@ export async function readImageBytes(db: Database, image: Pick<StoredImage, 'sha
 export const findImage = (db: Database, imageId: string): Promise<StoredImage | null> =>
   db.prisma.image.findUnique({ where: { id: imageId } });
 
-export const findImageBySha256 = (db: Database, sha256: string): Promise<StoredImage | null> =>
-  db.prisma.image.findUnique({ where: { sha256 } });
-
 /** Deletes the image row (its predictions, labels and embeddings go with it) and then its file. */
 export async function deleteImage(db: Database, image: Pick<StoredImage, 'id' | 'sha256'>): Promise<void> {
   await db.prisma.image.deleteMany({ where: { id: image.id } });

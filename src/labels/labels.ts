@@ -129,15 +129,6 @@ export async function labelsForImage(db: Database, imageId: string): Promise<Lab
   return rows.map(toRecord);
 }
 
-export async function labelsByUser(db: Database, userId: string): Promise<LabelRecord[]> {
-  const rows = await db.prisma.label.findMany({
-    where: { userId },
-    include: withBreed,
-    orderBy: { createdAt: 'asc' },
-  });
-  return rows.map(toRecord);
-}
-
 /** Labels given or changed after `since` (for "enough new labels to retrain?"). */
 export const countLabelsSince = (db: Database, since: Date | null): Promise<number> =>
   db.prisma.label.count(since ? { where: { updatedAt: { gt: since } } } : undefined);
