@@ -109,11 +109,9 @@ describe('2 shards + PostgreSQL + Redis + trainer process', { skip }, () => {
   let trainer: Child;
   /** The guild (and a channel of it) on shard 0 and on shard 1. */
   const onShard: { guildId: string; channelId: string; moderator: 'moderator' | 'owner' }[] = [];
-  let botId: string;
 
   before(async () => {
     fake = await startFakeDiscord({ shards: 2 });
-    botId = fake.users.bot.id;
     const commands = await loadCommands();
     for (const g of fake.guilds) {
       await deployCommands({
@@ -170,14 +168,7 @@ describe('2 shards + PostgreSQL + Redis + trainer process', { skip }, () => {
     assert.deepEqual(codes, [0, 0], 'the manager and the trainer shut down cleanly on SIGTERM');
   });
 
-  const replyTo = (messageId: string, reactions = 6) =>
-    fake.waitForMessage(
-      (m) =>
-        m.author.id === botId &&
-        m.message_reference?.message_id === messageId &&
-        m.reactions.length >= reactions,
-      60_000,
-    );
+  const replyTo = (messageId: string, reactions = 6) => fake.waitForBotReply(messageId, reactions, 60_000);
   const post = async (shard: number, file: string) => {
     const posted = await fake.postMessage({
       channelId: onShard[shard]!.channelId,

@@ -65,7 +65,6 @@ export async function startBotRig(
   await deployCommands({ token: fake.token, apiUrl: fake.apiUrl, commands: commands.json, guildId });
   const bot = await startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
   const channelId = fake.channel('dog-photos').id;
-  const botId = fake.users.bot.id;
   return {
     fake,
     app,
@@ -76,13 +75,7 @@ export async function startBotRig(
     channelId,
     guildId,
     replyTo: (messageId, reactions = 0, timeoutMs = 60_000) =>
-      fake.waitForMessage(
-        (m) =>
-          m.author.id === botId &&
-          m.message_reference?.message_id === messageId &&
-          m.reactions.length >= reactions,
-        timeoutMs,
-      ),
+      fake.waitForBotReply(messageId, reactions, timeoutMs),
     link: (messageId) => `https://discord.com/channels/${guildId}/${channelId}/${messageId}`,
     async close() {
       await bot.stop();

@@ -250,17 +250,10 @@ async function killDuringLabelWrites(people = 12, photos = 4, killAfterAcks = 10
   const problems: string[] = [];
   const details: Record<string, unknown> = {};
   const fake = await startFakeDiscord({ interactionAckTimeoutMs: 60_000 });
-  const botId = fake.users.bot.id;
   const channelId = fake.channel('dog-photos').id;
   const guildId = fake.guild.guild.id;
   const replyTo = (messageId: string, reactions: number) =>
-    fake.waitForMessage(
-      (m) =>
-        m.author.id === botId &&
-        m.message_reference?.message_id === messageId &&
-        m.reactions.length >= reactions,
-      60_000,
-    );
+    fake.waitForBotReply(messageId, reactions, 60_000);
   let bot = startBotProcess(fake, w);
   try {
     const commands = await loadCommands();

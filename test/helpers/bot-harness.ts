@@ -54,7 +54,6 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
   });
   const start = () => startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
   let bot = await start();
-  const botId = fake.users.bot.id;
   return {
     fake,
     app,
@@ -68,14 +67,7 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     config,
     dir,
     channelId: fake.channel('dog-photos').id,
-    replyTo: (messageId, reactions = 0) =>
-      fake.waitForMessage(
-        (m) =>
-          m.author.id === botId &&
-          m.message_reference?.message_id === messageId &&
-          m.reactions.length >= reactions,
-        60_000,
-      ),
+    replyTo: (messageId, reactions = 0) => fake.waitForBotReply(messageId, reactions, 60_000),
     async close() {
       await bot.stop();
       await app.close();

@@ -402,6 +402,18 @@ export class FakeDiscord extends EventEmitter<{
     return this.waitUntil(() => this.messages.all().find(predicate), timeoutMs, 'a matching message');
   }
 
+  /** The bot's reply to `messageId` (current state), once it carries at least `minReactions` reactions. */
+  waitForBotReply(messageId: string, minReactions = 0, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<FakeMessage> {
+    const botId = this.users.bot.id;
+    return this.waitForMessage(
+      (m) =>
+        m.author.id === botId &&
+        m.message_reference?.message_id === messageId &&
+        m.reactions.length >= minReactions,
+      timeoutMs,
+    );
+  }
+
   /** Re-checks `probe` after every REST call and message change until it returns something. */
   waitUntil<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
     const now = probe();
