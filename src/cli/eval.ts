@@ -193,7 +193,7 @@ async function main() {
   const files = listLabelledFiles(path.resolve(dir), synsetToBreed);
   const report = await evaluate(files, classifier, {
     batch,
-    backend: runtime.backend.name,
+    backend: runtime.servingBackend,
     limits: imageLimitsFromConfig(config),
   });
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
