@@ -6,6 +6,7 @@ import {
 } from 'discord.js';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { NO_MENTIONS } from '../src/discord/render.ts';
+import { notRerenderedNote, rerenderReplies } from '../src/discord/reply-rerender.ts';
 
 /** Privacy: anyone may delete what they gave the bot. Irreversible, so it asks for `confirm:True`. */
 export const data = new SlashCommandBuilder()
@@ -32,10 +33,13 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   const lines = [
     `Deleted ${plural(outcome.labelsDeleted, 'label')} and ${plural(outcome.imagesDeleted, 'photo')} that only you contributed.`,
     ...outcome.kept.map((k) => `• ${k}`),
-  ];
+    notRerenderedNote(outcome.affectedReplies.length),
+  ].filter(Boolean);
   await interaction.reply({
     content: lines.join('\n'),
     flags: MessageFlags.Ephemeral,
     allowedMentions: NO_MENTIONS,
   });
+  // After answering: editing many replies can take longer than Discord waits for an answer.
+  await rerenderReplies(interaction.client, ctx.app, outcome.affectedReplies);
 }

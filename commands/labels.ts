@@ -10,6 +10,7 @@ import type { DisputedImageView } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { requireModerator } from '../src/discord/permissions.ts';
 import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
+import { notRerenderedNote, rerenderReplies } from '../src/discord/reply-rerender.ts';
 
 const REVIEW_DEFAULT = 10;
 
@@ -52,14 +53,17 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
 
   if (sub === 'purge') {
     const user = interaction.options.getUser('user', true);
-    const { deleted } = await ctx.app.purgeUserLabels(user.id, guildId);
+    const { deleted, affectedReplies } = await ctx.app.purgeUserLabels(user.id, guildId);
     ctx.log.info({ moderator: interaction.user.id, user: user.id, guildId, deleted }, 'labels purged');
+    const removed = `Removed ${deleted} label${deleted === 1 ? '' : 's'} by <@${user.id}> in this server.`;
     await interaction.reply({
       // A user mention names the person without pinging them (NO_MENTIONS).
-      content: `Removed ${deleted} label${deleted === 1 ? '' : 's'} by <@${user.id}> in this server.`,
+      content: [removed, notRerenderedNote(affectedReplies.length)].filter(Boolean).join(' '),
       flags: MessageFlags.Ephemeral,
       allowedMentions: NO_MENTIONS,
     });
+    // After answering: editing many replies can take longer than Discord waits for an answer.
+    await rerenderReplies(interaction.client, ctx.app, affectedReplies);
     return;
   }
 

@@ -3,6 +3,7 @@
  * ping and never render as markup; unknown breeds get the nearest five; other servers' messages and private
  * addresses are refused; members without rights are refused every moderator action with no side effect; a label
  * spammer cannot flip what others agree on (consensus and the training dataset); /labels purge|review, /forget
+ * (and the replies they change re-render)
  * and `npm run export`.
  */
 import assert from 'node:assert/strict';
@@ -272,6 +273,31 @@ describe('hostile input and bad actors against the real bot', { skip }, () => {
     assert.ok((await rig.app.store.labelsForImage(sharedImage)).length > 0, "the others' labels stay");
     const no = await run('forget', 'alice', { confirm: false });
     assert.match(no.content, /Nothing was deleted/);
+  });
+
+  test('/labels purge and /forget re-render the replies that counted the removed votes', async () => {
+    const [erin, frank] = [rig.fake.addPerson('erin'), rig.fake.addPerson('frank')];
+    const posted = await rig.fake.postMessage({
+      channelId: rig.channelId,
+      userId: 'alice',
+      files: [photo(8)],
+    });
+    const reply = await rig.replyTo(posted.id, 6);
+    const labelsField = () =>
+      rig.fake.messages.get(reply.id)?.embeds[0]?.fields?.find((f) => f.name === 'Labels')?.value ?? '';
+    for (const who of [erin, frank])
+      rig.fake.addReaction({ messageId: reply.id, userId: who.id, emoji: '1️⃣' });
+    await until(async () => labelsField().startsWith('2 people say'), 'the reply counting two votes');
+
+    const purge = await run('labels purge', 'moderator', { user: erin.id });
+    assert.match(purge.content, /Removed 1 label by/);
+    assert.doesNotMatch(purge.content, /next vote/);
+    await until(async () => labelsField().startsWith('1 person says'), 'the reply without the purged vote');
+
+    const forget = await run('forget', frank.id, { confirm: true });
+    assert.match(forget.content, /Deleted 1 label/);
+    await until(async () => labelsField() === '', 'the reply without any vote');
+    assert.equal(rig.fake.messages.get(reply.id)?.embeds.length, 1, 'the prediction itself stays');
   });
 
   test('npm run export writes labels.jsonl, consensus.jsonl and the images', () => {

@@ -17,7 +17,7 @@ import { forgetUser, mostDisputedImages, purgeUserLabels } from '../labels/priva
 import { labelStats } from '../labels/stats.ts';
 import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
-import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo } from './types.ts';
+import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo, ReplyLocation } from './types.ts';
 
 const settingsView = ({
   moderatorRoleId,
@@ -167,6 +167,26 @@ export function createPrismaStore(db: Database): Store {
       return { labelsDeleted, imagesDeleted, imagesKept, kept };
     },
     purgeUserLabels: (userId, guildId) => purgeUserLabels(db, userId, { guildId }),
+    async repliesShowingLabelsBy(userId, guildId) {
+      const labelled = await prisma.label.findMany({
+        where: { userId, ...(guildId ? { guildId } : {}) },
+        select: { imageId: true },
+      });
+      const shown = await prisma.prediction.findMany({
+        where: {
+          imageId: { in: [...new Set(labelled.map((l) => l.imageId))] },
+          replyMessageId: { not: null },
+        },
+        orderBy: { createdAt: 'desc' },
+        select: { channelId: true, replyMessageId: true },
+      });
+      // One reply can show several photos: list it once.
+      const replies = new Map<string, ReplyLocation>();
+      for (const p of shown)
+        if (p.replyMessageId && !replies.has(p.replyMessageId))
+          replies.set(p.replyMessageId, { channelId: p.channelId, messageId: p.replyMessageId });
+      return [...replies.values()];
+    },
     async mostDisputed(guildId, limit) {
       const disputed = await mostDisputedImages(db, limit, { guildId });
       return Promise.all(

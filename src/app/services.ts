@@ -9,6 +9,7 @@ import type { ModelGateway, UrlFetcher } from './ports.ts';
 import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
 import type {
+  AffectedReplies,
   Breedbot,
   ChannelChange,
   Classification,
@@ -506,12 +507,19 @@ export class BreedbotServices implements Breedbot {
     });
   }
 
-  forgetUser(userId: string): Promise<ForgetOutcome> {
-    return this.run(() => this.deps.store.forgetUser(userId));
+  forgetUser(userId: string): Promise<ForgetOutcome & AffectedReplies> {
+    return this.run(async () => {
+      // Read before deleting: afterwards nothing links the replies to this person.
+      const affectedReplies = await this.deps.store.repliesShowingLabelsBy(userId, null);
+      return { ...(await this.deps.store.forgetUser(userId)), affectedReplies };
+    });
   }
 
-  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }> {
-    return this.run(() => this.deps.store.purgeUserLabels(userId, guildId));
+  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number } & AffectedReplies> {
+    return this.run(async () => {
+      const affectedReplies = await this.deps.store.repliesShowingLabelsBy(userId, guildId);
+      return { ...(await this.deps.store.purgeUserLabels(userId, guildId)), affectedReplies };
+    });
   }
 
   disputedImages(guildId: string, limit: number): Promise<DisputedImageView[]> {

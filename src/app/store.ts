@@ -11,6 +11,7 @@ import type {
   GuildSettingsView,
   GuildStats,
   ModelVersionInfo,
+  ReplyLocation,
 } from './types.ts';
 
 export type LabelSource = 'reaction' | 'command' | 'moderator';
@@ -95,6 +96,8 @@ export interface Store {
   stats(guildId: string): Promise<GuildStats>;
 
   forgetUser(userId: string): Promise<ForgetOutcome>;
+  /** The bot's replies showing images this person labelled (in `guildId` when given), most recent first. */
+  repliesShowingLabelsBy(userId: string, guildId: string | null): Promise<ReplyLocation[]>;
   purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }>;
   mostDisputed(guildId: string, limit: number): Promise<DisputedImageView[]>;
   close(): Promise<void>;

@@ -188,6 +188,20 @@ export interface ReactionInput {
   guildId: string | null;
 }
 
+/** A reply the bot posted, where to find it. */
+export interface ReplyLocation {
+  channelId: string;
+  messageId: string;
+}
+
+/**
+ * The bot's replies that showed a crowd answer which just changed (labels removed), most recent first, so the
+ * Discord layer can re-render them.
+ */
+export interface AffectedReplies {
+  affectedReplies: ReplyLocation[];
+}
+
 /** What `/forget` did, in numbers and in words. */
 export interface ForgetOutcome {
   labelsDeleted: number;
@@ -253,9 +267,9 @@ export interface Breedbot {
     enabled: boolean,
   ): Promise<{ change: ChannelChange; settings: GuildSettingsReport }>;
   /** `/forget`: the person's labels, and the images only they contributed. Callers check nothing: it is their own data. */
-  forgetUser(userId: string): Promise<ForgetOutcome>;
+  forgetUser(userId: string): Promise<ForgetOutcome & AffectedReplies>;
   /** Moderators' purge of one person's labels in one server (the caller checks the moderator right). */
-  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number }>;
+  purgeUserLabels(userId: string, guildId: string): Promise<{ deleted: number } & AffectedReplies>;
   /** Moderators' review: the most disputed images in one server, most disputed first. */
   disputedImages(guildId: string, limit: number): Promise<DisputedImageView[]>;
   /** Stop taking work, wait for what is in flight, release the model and the database. */

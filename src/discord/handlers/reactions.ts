@@ -5,9 +5,9 @@
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import type { Breedbot } from '../../app/types.ts';
 import { log } from '../../log.ts';
-import { KeyedCoalescer } from '../coalesce.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
-import { NO_MENTIONS, NONE_EMOJI, NUMBER_EMOJIS, reactionPosition, renderReply } from '../render.ts';
+import { NO_MENTIONS, NONE_EMOJI, NUMBER_EMOJIS, reactionPosition } from '../render.ts';
+import { rerenderReply } from '../reply-rerender.ts';
 
 export interface ReactionHandlerDeps {
   app: Breedbot;
@@ -27,20 +27,9 @@ async function isPerson(user: AnyUser, botUserId: string): Promise<boolean> {
   return full ? !full.bot : false;
 }
 
-const rerenders = new KeyedCoalescer();
-
 /** Votes arriving together share re-renders, and the last edit always shows the latest count. */
 function rerender(app: Breedbot, reaction: AnyReaction): Promise<void> {
-  return rerenders.run(reaction.message.id, () => renderVotes(app, reaction));
-}
-
-async function renderVotes(app: Breedbot, reaction: AnyReaction): Promise<void> {
-  const items = await app.replyItems(reaction.message.id);
-  if (items.length === 0) return;
-  const { embeds, content } = renderReply(items);
-  // A reply from before a restart arrives as a partial, which discord.js cannot edit (no author yet).
-  const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
-  await message.edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
+  return rerenderReply(app, reaction.message.id, () => Promise.resolve(reaction.message));
 }
 
 /** When someone switches from 2️⃣ to 3️⃣, take their old number away so the reactions show one vote each. */
