@@ -4,9 +4,8 @@ import { isUserFacing } from '../../app/errors.ts';
 import { log } from '../../log.ts';
 import type { CommandSet } from '../command-loader.ts';
 import type { CommandContext } from '../command-types.ts';
-import { GENERIC_FAILURE } from '../classify-flow.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
-import { NO_MENTIONS } from '../render.ts';
+import { NO_MENTIONS, safeText } from '../render.ts';
 
 export interface InteractionHandlerDeps {
   commands: CommandSet;
@@ -14,9 +13,19 @@ export interface InteractionHandlerDeps {
   dedupe: EventDeduper;
 }
 
-/** Answers with the refusal (or a generic apology), whether or not the command had deferred. */
+/** What people see when a command fails unexpectedly: which command, never why (that goes to the log). */
+export function commandFailureMessage(interaction: RepliableInteraction): string {
+  if (!interaction.isCommand()) return 'Something went wrong. It has been logged; please try again.';
+  const sub = interaction.isChatInputCommand() ? interaction.options.getSubcommand(false) : null;
+  const name = interaction.isChatInputCommand()
+    ? `/${[interaction.commandName, sub].filter(Boolean).join(' ')}`
+    : `"${interaction.commandName}"`;
+  return `Something went wrong with ${safeText(name, 60)}. It has been logged; please try again.`;
+}
+
+/** Answers with the refusal (or a generic apology naming the command), whether or not the command had deferred. */
 export async function answerWithError(interaction: RepliableInteraction, error: unknown): Promise<void> {
-  const content = isUserFacing(error) ? error.userMessage : GENERIC_FAILURE;
+  const content = isUserFacing(error) ? error.userMessage : commandFailureMessage(interaction);
   if (isUserFacing(error)) log.info({ code: error.code, command: interaction.id }, 'command refused');
   else log.error({ err: error, interactionId: interaction.id }, 'command failed');
   try {
