@@ -7,14 +7,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { selectBackend } from '../src/model/backend.ts';
-import { evaluateHead, type LabelledPoint } from '../src/training/evaluate.ts';
+import { evaluateHead } from '../src/training/evaluate.ts';
 import { trainCandidate, type TrainingInput } from '../src/training/pipeline.ts';
 import { createRng } from '../src/training/prng.ts';
 import type { LabelledEmbedding } from '../src/training/types.ts';
 import {
+  asLabels,
+  asPoints,
   dogClassIndices,
   embedPhotos,
-  fileSha256,
   hasSharedData,
   imagenetBreedHead,
   imagenetLabels,
@@ -29,16 +30,8 @@ if (!hasSharedData) {
 }
 const backend = await selectBackend(process.env.TF_BACKEND as never);
 const names = imagenetLabels();
-const toPoints = (photos: EmbeddedPhoto[]): LabelledPoint[] =>
-  photos.map((p) => ({ embedding: p.embedding, breed: names[p.imagenetIndex]! }));
-const toLabels = (photos: EmbeddedPhoto[]): LabelledEmbedding[] =>
-  photos.map((p) => ({
-    imageId: p.file,
-    sha256: fileSha256(p.file),
-    breed: names[p.imagenetIndex]!,
-    weight: 1,
-    embedding: p.embedding,
-  }));
+const toPoints = (photos: EmbeddedPhoto[]) => asPoints(photos, names);
+const toLabels = (photos: EmbeddedPhoto[]) => asLabels(photos, names);
 
 const train = await embedPhotos(imagewoofPhotos('train'));
 const val = await embedPhotos(imagewoofPhotos('val'));

@@ -7,14 +7,15 @@ import { before, test } from 'node:test';
 import { selectBackend } from '../src/model/backend.ts';
 import type { BreedHead } from '../src/model/types.ts';
 import { splitScore } from '../src/training/dataset.ts';
-import { evaluateHead, type LabelledPoint } from '../src/training/evaluate.ts';
+import { evaluateHead } from '../src/training/evaluate.ts';
 import { trainCandidate, type TrainingInput } from '../src/training/pipeline.ts';
 import { createRng } from '../src/training/prng.ts';
 import type { LabelledEmbedding } from '../src/training/types.ts';
 import {
+  asLabels,
+  asPoints,
   dogClassIndices,
   embedPhotos,
-  fileSha256,
   imagenetBreedHead,
   imagenetLabels,
   imagewoofPhotos,
@@ -30,16 +31,8 @@ let val: EmbeddedPhoto[];
 let other: EmbeddedPhoto[];
 let head: BreedHead;
 
-const points = (photos: EmbeddedPhoto[]): LabelledPoint[] =>
-  photos.map((p) => ({ embedding: p.embedding, breed: names[p.imagenetIndex]! }));
-const labelsOf = (photos: EmbeddedPhoto[]): LabelledEmbedding[] =>
-  photos.map((p) => ({
-    imageId: p.file,
-    sha256: fileSha256(p.file),
-    breed: names[p.imagenetIndex]!,
-    weight: 1,
-    embedding: p.embedding,
-  }));
+const points = (photos: EmbeddedPhoto[]) => asPoints(photos, names);
+const labelsOf = (photos: EmbeddedPhoto[]) => asLabels(photos, names);
 const input = (labels: LabelledEmbedding[], activeHead = head): TrainingInput => ({
   activeHead,
   activeVersion: 'base-mobilenet_v1_0.75_224',

@@ -19,6 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../src/config.ts';
 import type { BreedHead } from '../../src/model/types.ts';
+import type { LabelledPoint } from '../../src/training/evaluate.ts';
+import type { LabelledEmbedding } from '../../src/training/types.ts';
 
 export const sharedDir = path.resolve(projectRoot, '../shared');
 export const modelDir = path.join(sharedDir, 'models/mobilenet_v1_0.75_224');
@@ -237,3 +239,17 @@ export function firstPerClass<T extends LabelledPhoto>(photos: T[], perClass: nu
     return n < perClass;
   });
 }
+
+/** Photos as evaluation points, named by their ImageNet class. */
+export const asPoints = (photos: EmbeddedPhoto[], names: string[]): LabelledPoint[] =>
+  photos.map((p) => ({ embedding: p.embedding, breed: names[p.imagenetIndex]! }));
+
+/** Photos as one person's labels of their true breed, as the learning loop receives them. */
+export const asLabels = (photos: EmbeddedPhoto[], names: string[]): LabelledEmbedding[] =>
+  photos.map((p) => ({
+    imageId: p.file,
+    sha256: fileSha256(p.file),
+    breed: names[p.imagenetIndex]!,
+    weight: 1,
+    embedding: p.embedding,
+  }));
