@@ -114,13 +114,7 @@ async function startHarness(): Promise<Harness> {
 
 describe('the learning loop through the fake Discord', { skip }, () => {
   let h: Harness;
-  const botId = () => h.fake.users.bot.id;
-  const replyTo = (messageId: string) =>
-    h.fake.waitForMessage(
-      (m) =>
-        m.author.id === botId() && m.message_reference?.message_id === messageId && m.reactions.length >= 6,
-      60_000,
-    );
+  const replyTo = (messageId: string) => h.fake.waitForBotReply(messageId, 6, 60_000);
   /** Posts a photo and returns the bot's reply (with its reactions). */
   const post = async (file: string, userId = 'alice') => {
     const posted = await h.fake.postMessage({ channelId: h.channelId, userId, files: [jpeg(file)] });
