@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fineTunedBackboneDir, fineTunedBackboneId } from '../src/model/fine-tuned-backbone.ts';
 import { readHeadFiles } from '../src/model/head-file.ts';
+import { verifyModelDir } from '../src/model/model-files.ts';
 import {
   baseVersionId,
   listVersions,
@@ -15,6 +26,7 @@ import {
 } from '../src/model/registry.ts';
 import type { BreedHead } from '../src/model/types.ts';
 import { createRng } from '../src/training/prng.ts';
+import { sharedModelDir, skipWithoutSharedModel } from './helpers/shared-data.ts';
 
 function randomHead(breeds: number, inputDim: number, seed: number): BreedHead {
   const rng = createRng(seed);
@@ -121,3 +133,51 @@ test('the registry refuses overwrites, bad ids, the base id and bad heads with c
   // nothing half-written was left behind by the failed saves
   assert.deepEqual(readdirSync(path.join(models, 'versions')), [v]);
 });
+
+test(
+  'a version saved with a backbone folder carries a complete copy; a broken folder saves nothing',
+  { skip: skipWithoutSharedModel },
+  async () => {
+    const models = tmpModels();
+    const head = randomHead(3, 768, 5);
+    const plain = await saveHeadVersion(models, head, { parent: null, backboneId: 'mobilenet_v1_0.75_224' });
+    const version = newVersionId(new Date(Date.now() + 1000));
+    const backboneId = fineTunedBackboneId('mobilenet_v1_0.75_224', version);
+    const tuned = await saveHeadVersion(models, head, {
+      version,
+      parent: plain.version,
+      backboneId,
+      backboneDir: sharedModelDir,
+    });
+    assert.equal(plain.fineTunedBackbone, false);
+    assert.equal(tuned.fineTunedBackbone, true);
+    const backboneDir = fineTunedBackboneDir(models, version);
+    const manifest = verifyModelDir(backboneDir);
+    const expected = ['model.json', ...manifest.weightsManifest.flatMap((g) => g.paths)];
+    assert.deepEqual(readdirSync(backboneDir).sort(), expected.sort(), 'only the model, not its neighbours');
+    for (const file of expected) {
+      assert.ok(
+        readFileSync(path.join(backboneDir, file)).equals(readFileSync(path.join(sharedModelDir, file))),
+      );
+    }
+    assert.equal((await loadHeadVersion(models, version)).backboneId, backboneId);
+    const { versions } = await listVersions(models);
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.fineTunedBackbone]),
+      [
+        [plain.version, false],
+        [version, true],
+      ],
+    );
+
+    const partial = mkdtempSync(path.join(os.tmpdir(), 'breedbot-partial-model-'));
+    cpSync(sharedModelDir, partial, { recursive: true });
+    rmSync(path.join(partial, manifest.weightsManifest[3]!.paths[0]!), { force: true });
+    await assert.rejects(
+      saveHeadVersion(models, head, { parent: null, backboneId: 'x', backboneDir: partial }),
+      /backbone to save with the version is unusable: weight file .* is missing/,
+    );
+    assert.deepEqual(readdirSync(path.join(models, 'versions')).sort(), [plain.version, version].sort());
+    rmSync(partial, { recursive: true, force: true });
+  },
+);

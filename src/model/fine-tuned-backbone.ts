@@ -4,7 +4,7 @@
  * backbone's id plus the version, so embeddings made by it are never mixed with the base backbone's.
  */
 import path from 'node:path';
-import { assertVersionId, versionDir } from './registry.ts';
+import { assertVersionId, VERSION_BACKBONE_FOLDER, versionDir } from './registry.ts';
 
 const SEPARATOR = '+ft-';
 
@@ -25,5 +25,5 @@ export function parseBackboneId(backboneId: string): { baseId: string; version: 
 
 /** Where the fine-tuned backbone of `version` lives. */
 export function fineTunedBackboneDir(modelsDir: string, version: string): string {
-  return path.join(versionDir(modelsDir, version), 'backbone');
+  return path.join(versionDir(modelsDir, version), VERSION_BACKBONE_FOLDER);
 }

@@ -1,21 +1,25 @@
 /**
  * The registry of trained breed-head versions on disk: MODELS_DIR/versions/<version>/{head.json, head.bin}
- * (the format of ./head-file.ts, which also reads them). Writing is crash-safe: files go to a temporary folder
+ * (the format of ./head-file.ts, which also reads them), plus `backbone/` (a complete tfjs layers model) for a
+ * version trained with a fine-tuned backbone (see ./fine-tuned-backbone.ts). Writing is crash-safe: files go to a temporary folder
  * next to the target, are fsynced, and the folder is renamed into place, so a version either exists completely
  * or not at all. The base head ("base-<backbone id>") is derived from the backbone and never written.
  * Which version is active, and whether a version was promoted or rejected, is the database's business.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HEAD_FORMAT, readHeadFiles, type HeadVersion } from './head-file.ts';
 import { assertHeadShape } from './head.ts';
+import { verifyModelDir, type ModelJson } from './model-files.ts';
 import type { BreedHead } from './types.ts';
 
 export const BASE_VERSION_PREFIX = 'base-';
 const VERSION_ID = /^v\d{8}-\d{6}-[0-9a-f]{4,16}$/;
 const TEMP_PREFIX = '.tmp-';
+/** The sub-folder of a version that holds its own (fine-tuned) backbone. */
+export const VERSION_BACKBONE_FOLDER = 'backbone';
 
 export interface VersionMeta {
   /** Defaults to a fresh id from `newVersionId()`. */
@@ -26,6 +30,11 @@ export interface VersionMeta {
   createdAt?: Date;
   /** Evaluation figures, training settings, promotion decision: anything JSON. */
   metrics?: unknown;
+  /**
+   * A folder with a complete tfjs layers model (the fine-tuned backbone this version was trained on): its
+   * model.json and every weight file it lists are copied into the version's `backbone/`.
+   */
+  backboneDir?: string;
 }
 
 export interface VersionInfo {
@@ -36,6 +45,8 @@ export interface VersionInfo {
   breeds: number;
   dir: string;
   metrics?: unknown;
+  /** The version folder carries its own backbone (`backbone/`). */
+  fineTunedBackbone: boolean;
 }
 
 export const baseVersionId = (backboneId: string) => `${BASE_VERSION_PREFIX}${backboneId}`;
@@ -80,6 +91,36 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Copies a verified layers model (model.json and the weight files it lists, nothing else) into `target`. */
+async function copyModelSynced(source: string, target: string): Promise<void> {
+  let model: ModelJson;
+  try {
+    model = verifyModelDir(source);
+  } catch (err) {
+    throw new Error(`the backbone to save with the version is unusable: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  await mkdir(target);
+  const files = ['model.json', ...model.weightsManifest.flatMap((group) => group.paths)];
+  const folders = new Set([target]);
+  for (const file of files) {
+    const to = path.join(target, file);
+    if (!folders.has(path.dirname(to))) {
+      await mkdir(path.dirname(to), { recursive: true });
+      folders.add(path.dirname(to));
+    }
+    await copyFile(path.join(source, file), to);
+    const handle = await open(to, 'r'); // fsync needs no write access (the copy keeps a read-only mode)
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  for (const folder of folders) await syncDir(folder);
+}
+
 /** Writes a new version folder atomically and returns where it is. Refuses to overwrite an existing version. */
 export async function saveHeadVersion(
   modelsDir: string,
@@ -116,6 +157,9 @@ export async function saveHeadVersion(
     if (new Uint8Array(new Float32Array([1]).buffer)[3] !== 0x3f) swapToLittleEndian(bytes);
     await writeSynced(path.join(tmp, 'head.bin'), bytes);
     await writeSynced(path.join(tmp, 'head.json'), JSON.stringify(json, null, 2) + '\n');
+    if (meta.backboneDir !== undefined) {
+      await copyModelSynced(path.resolve(meta.backboneDir), path.join(tmp, VERSION_BACKBONE_FOLDER));
+    }
     await syncDir(tmp);
     await rename(tmp, target);
     await syncDir(parentDir);
@@ -131,6 +175,7 @@ export async function saveHeadVersion(
     breeds: head.breeds.length,
     dir: target,
     ...(meta.metrics === undefined ? {} : { metrics: meta.metrics }),
+    fineTunedBackbone: meta.backboneDir !== undefined,
   };
 }
 
@@ -179,6 +224,7 @@ export async function listVersions(
         breeds: loaded.head.breeds.length,
         dir: loaded.dir,
         ...(m.metrics === undefined ? {} : { metrics: m.metrics }),
+        fineTunedBackbone: existsSync(path.join(loaded.dir, VERSION_BACKBONE_FOLDER)),
       });
     } catch {
       broken.push(name);
