@@ -55,8 +55,9 @@ export async function loadModelGateway(
     }
   }
   const holder = new ModelHolder<BreedClassifier>(initial, initial.modelVersion, {
-    // The backbone is shared by every version and freed in dispose(); a head holds no tensors.
-    dispose: () => undefined,
+    // A head holds no tensors and the base backbone is freed by runtime.close(); a classifier on a fine-tuned
+    // backbone frees that backbone and its engine when the last classifier sharing them is released.
+    dispose: (classifier) => classifier.release(),
   });
   const limits = imageLimitsFromConfig(config);
 
@@ -64,7 +65,9 @@ export async function loadModelGateway(
     runtime,
     holder,
     backend: runtime.servingBackend,
-    backboneId: runtime.backbone.id,
+    get backboneId() {
+      return holder.model.backbone.id;
+    },
     activeVersion: () => holder.version,
     breedCount: () => holder.model.head.breeds.length,
     baseBreeds: () => {

@@ -3,6 +3,7 @@ import type { ClassifyResult } from '../model/types.ts';
 
 export interface ModelGateway {
   readonly backend: string;
+  /** The serving classifier's backbone (a fine-tuned one after such a version is promoted). */
   readonly backboneId: string;
   activeVersion(): string;
   breedCount(): number;

@@ -18,6 +18,38 @@ export interface ClassifierOptions {
    * The backbone still supplies the config and the pretrained classifier weights.
    */
   engine?: EmbeddingEngine;
+  /**
+   * Set when the classifier owns its backbone and engine (a fine-tuned backbone loaded for one version): it
+   * holds one reference, and the last `release()` frees them. Absent when someone else owns them (the runtime).
+   */
+  ownership?: SharedOwnership;
+}
+
+/**
+ * Reference count over a backbone and engine shared by the classifiers `withHead` makes from one owning
+ * classifier. The last release frees them, once.
+ */
+export class SharedOwnership {
+  readonly #free: () => Promise<void>;
+  #holders = 0;
+  #freed: Promise<void> | undefined;
+
+  constructor(free: () => Promise<void>) {
+    this.#free = free;
+  }
+
+  retain(): void {
+    if (this.#freed) throw new Error('the backbone and engine of this classifier have been freed');
+    this.#holders++;
+  }
+
+  release(): Promise<void> {
+    if (this.#freed) return this.#freed;
+    this.#holders--;
+    if (this.#holders > 0) return Promise.resolve();
+    this.#freed = this.#free();
+    return this.#freed;
+  }
 }
 
 export const DEFAULT_DOG_THRESHOLD = 0.5;
@@ -42,10 +74,14 @@ export function baseHeadOf(backbone: Backbone): BreedHead {
 /**
  * Embedding -> breeds. Holds one frozen backbone and one head version; `withHead` makes a classifier for
  * another version over the same backbone (nothing is reloaded), which is what hot-swapping builds on.
+ * A classifier that owns its backbone (see ClassifierOptions.ownership) shares it with the classifiers made
+ * from it; each of them calls `release()` when it is retired.
  */
 export class BreedClassifier {
   readonly dogThreshold: number;
   readonly engine: EmbeddingEngine | undefined;
+  readonly #ownership: SharedOwnership | undefined;
+  #released: Promise<void> | undefined;
 
   constructor(
     readonly backbone: Backbone,
@@ -57,13 +93,33 @@ export class BreedClassifier {
     this.dogThreshold = options.dogThreshold ?? DEFAULT_DOG_THRESHOLD;
     this.engine = options.engine;
     if (!(this.dogThreshold > 0 && this.dogThreshold <= 1)) throw new Error('dogThreshold must be in (0, 1]');
+    this.#ownership = options.ownership;
+    this.#ownership?.retain();
+  }
+
+  /** True when this classifier holds a reference to its backbone and engine (false for the runtime's). */
+  get ownsBackbone(): boolean {
+    return this.#ownership !== undefined;
   }
 
   withHead(head: BreedHead, modelVersion: string): BreedClassifier {
+    if (this.#released) throw new Error(`the classifier of ${this.modelVersion} has been released`);
     return new BreedClassifier(this.backbone, head, modelVersion, {
       dogThreshold: this.dogThreshold,
       ...(this.engine ? { engine: this.engine } : {}),
+      ...(this.#ownership ? { ownership: this.#ownership } : {}),
     });
+  }
+
+  /**
+   * Drops this classifier's reference to the backbone and engine it shares (idempotent). The last one lets
+   * the engine finish the requests it accepted, stops it and frees the backbone's tensors; resolves then.
+   * Does nothing for a classifier that owns nothing (the runtime's base classifier is swapped out and back in).
+   */
+  release(): Promise<void> {
+    if (!this.#ownership) return Promise.resolve();
+    this.#released ??= this.#ownership.release();
+    return this.#released;
   }
 
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]> {

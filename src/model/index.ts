@@ -1,17 +1,25 @@
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { projectRoot } from '../config.ts';
-import { selectBackend, type BackendChoice } from './backend.ts';
+import { selectBackend, type BackendChoice, type BackendName } from './backend.ts';
 import { loadBackbone, type Backbone } from './backbone.ts';
-import { BreedClassifier, baseHeadOf, baseVersionOf, type ClassifierOptions } from './classifier.ts';
-import { batchedEngine, type BatchedEngine } from './inference/batched-engine.ts';
+import {
+  BreedClassifier,
+  SharedOwnership,
+  baseHeadOf,
+  baseVersionOf,
+  type ClassifierOptions,
+} from './classifier.ts';
+import { fineTunedBackboneDir, parseBackboneId } from './fine-tuned-backbone.ts';
+import { batchedEngine, type BatchedEngine, type BatchingOptions } from './inference/batched-engine.ts';
 import {
   selectEmbeddingEngine,
   type EmbedEngineSetting,
   type EngineSelection,
 } from './inference/select-engine.ts';
 import { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
-import { loadHeadVersion } from './registry.ts';
+import { verifyModelDir } from './model-files.ts';
+import { loadHeadVersion, VERSION_BACKBONE_FOLDER } from './registry.ts';
 import type { BreedHead } from './types.ts';
 
 export { selectBackend, type BackendChoice, type BackendName } from './backend.ts';
@@ -19,6 +27,7 @@ export { loadBackbone, type Backbone } from './backbone.ts';
 export { BaseModelError, resolveBaseModel } from './base-model-source.ts';
 export { breedNames, readableBreedName, type BreedName } from './breed-names.ts';
 export { BreedClassifier, baseHeadOf, baseVersionOf, DEFAULT_DOG_THRESHOLD } from './classifier.ts';
+export { fineTunedBackboneDir, fineTunedBackboneId, parseBackboneId } from './fine-tuned-backbone.ts';
 export { headProbabilities, topBreeds } from './head.ts';
 export { readHeadFiles, HEAD_FORMAT, type HeadVersion } from './head-file.ts';
 export { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
@@ -38,7 +47,7 @@ export interface ClassifierRuntime {
   /**
    * Serves the base head; use `classifier.withHead(...)` for a trained version (it keeps the engine).
    * Its embed/classify calls go through `engine`: concurrent calls are micro-batched and computed off the
-   * main thread (unless EMBED_ENGINE=inprocess).
+   * main thread (unless EMBED_ENGINE=inprocess). It owns nothing: the runtime frees backbone and engine.
    */
   classifier: BreedClassifier;
   /** The serving embedding engine: micro-batching over worker threads (tfjs or ONNX Runtime) or in-process. */
@@ -47,6 +56,11 @@ export interface ClassifierRuntime {
   engineSelection: Omit<EngineSelection, 'engine'>;
   /** What computes the embeddings, for logs and /model: e.g. 'onnxruntime-node' or 'wasm'. */
   servingBackend: string;
+  /**
+   * Starts another serving engine over `backbone` (a fine-tuned one), configured like `engine`: same
+   * EMBED_ENGINE setting, workers and batching. The caller disposes it.
+   */
+  startEngine(backbone: Backbone): Promise<BatchedEngine>;
   /** Frees the backbone and stops the engine's workers without waiting (see close()). */
   dispose(): void;
   /** Lets requests already accepted finish, then stops the workers and frees the backbone. */
@@ -64,9 +78,33 @@ type RuntimeConfig = Pick<
     >
   >;
 
-export interface RuntimeOptions extends Omit<ClassifierOptions, 'engine'> {
+export interface RuntimeOptions extends Omit<ClassifierOptions, 'engine' | 'ownership'> {
   /** Overrides config.EMBED_ENGINE. */
   embedEngine?: EmbedEngineSetting;
+}
+
+/** Everything that decides how a serving engine is built, whichever backbone it serves. */
+interface EngineSettings {
+  setting: EmbedEngineSetting;
+  backendName: BackendName;
+  modelConfigPath: string;
+  workers?: number;
+  batching: Partial<BatchingOptions>;
+}
+
+/** Picks the engine EMBED_ENGINE asks for over `backbone` and puts the micro-batcher in front of it. */
+async function startServingEngine(
+  backbone: Backbone,
+  settings: EngineSettings,
+): Promise<{ engine: BatchedEngine; selection: Omit<EngineSelection, 'engine'> }> {
+  const { engine: inner, ...selection } = await selectEmbeddingEngine({
+    setting: settings.setting,
+    backbone,
+    backendName: settings.backendName,
+    modelConfigPath: settings.modelConfigPath,
+    ...(settings.workers ? { workers: settings.workers } : {}),
+  });
+  return { engine: batchedEngine(inner, settings.batching), selection };
 }
 
 /** Everything the bot and the CLI need to classify: backend chosen, backbone loaded, base head built. */
@@ -86,25 +124,25 @@ export async function loadClassifierRuntime(
   const baseHead = baseHeadOf(backbone);
   const baseVersion = baseVersionOf(backbone);
   const { embedEngine, ...classifierOptions } = options;
-  let selection: EngineSelection;
+  const engineSettings: EngineSettings = {
+    setting: embedEngine ?? config.EMBED_ENGINE ?? 'auto',
+    backendName: backend.name,
+    modelConfigPath: config.baseModelConfigPath,
+    ...(config.EMBED_WORKERS ? { workers: config.EMBED_WORKERS } : {}),
+    batching: {
+      ...(config.BATCH_MAX === undefined ? {} : { maxBatch: config.BATCH_MAX }),
+      ...(config.BATCH_WAIT_MS === undefined ? {} : { maxWaitMs: config.BATCH_WAIT_MS }),
+      ...(config.BATCH_QUEUE_LIMIT === undefined ? {} : { maxQueue: config.BATCH_QUEUE_LIMIT }),
+    },
+  };
+  let serving: Awaited<ReturnType<typeof startServingEngine>>;
   try {
-    selection = await selectEmbeddingEngine({
-      setting: embedEngine ?? config.EMBED_ENGINE ?? 'auto',
-      backbone,
-      backendName: backend.name,
-      modelConfigPath: config.baseModelConfigPath,
-      ...(config.EMBED_WORKERS ? { workers: config.EMBED_WORKERS } : {}),
-    });
+    serving = await startServingEngine(backbone, engineSettings);
   } catch (err) {
     backbone.dispose();
     throw err;
   }
-  const { engine: inner, ...engineSelection } = selection;
-  const engine = batchedEngine(inner, {
-    ...(config.BATCH_MAX === undefined ? {} : { maxBatch: config.BATCH_MAX }),
-    ...(config.BATCH_WAIT_MS === undefined ? {} : { maxWaitMs: config.BATCH_WAIT_MS }),
-    ...(config.BATCH_QUEUE_LIMIT === undefined ? {} : { maxQueue: config.BATCH_QUEUE_LIMIT }),
-  });
+  const { engine, selection: engineSelection } = serving;
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -126,11 +164,12 @@ export async function loadClassifierRuntime(
     }),
     engine,
     engineSelection,
-    servingBackend: inner.backendName,
+    servingBackend: engine.backendName,
+    startEngine: async (other) => (await startServingEngine(other, engineSettings)).engine,
     dispose: () => {
       if (closed) return;
       closed = true;
-      void inner.dispose();
+      void engine.inner.dispose();
       backbone.dispose();
     },
     close,
@@ -139,20 +178,92 @@ export async function loadClassifierRuntime(
 
 /**
  * A classifier for `versionOrDir` (a version id from the registry, a folder with head.json, or the base
- * version id / "base") over the runtime's already loaded backbone.
+ * version id / "base"):
+ *   - a head trained on the runtime's base backbone runs on it (nothing is loaded);
+ *   - a head trained on `current`'s backbone (the serving classifier's, e.g. a fine-tuned one) shares it;
+ *   - a head trained on a fine-tuned backbone of the base loads that backbone from its version folder and starts
+ *     an engine for it: the classifier returned owns both, and its `release()` frees them.
  */
 export async function classifierForVersion(
   runtime: ClassifierRuntime,
   versionOrDir: string,
   modelsDir: string,
+  current?: BreedClassifier,
 ): Promise<BreedClassifier> {
   if (versionOrDir === 'base' || versionOrDir === runtime.baseVersion) return runtime.classifier;
   const loaded = await loadHeadVersion(modelsDir, versionOrDir);
-  if (loaded.backboneId !== runtime.backbone.id) {
+  if (loaded.backboneId === runtime.backbone.id)
+    return runtime.classifier.withHead(loaded.head, loaded.version);
+  if (current && loaded.backboneId === current.backbone.id)
+    return current.withHead(loaded.head, loaded.version);
+  const fineTuned = fineTunedVersionOf(loaded.backboneId);
+  if (fineTuned === null || fineTuned.baseId !== runtime.backbone.id) {
     throw new Error(
       `Model version ${loaded.version} was trained on backbone ${loaded.backboneId}, ` +
         `but the loaded backbone is ${runtime.backbone.id}.`,
     );
   }
-  return runtime.classifier.withHead(loaded.head, loaded.version);
+  // The version that brought the backbone may be a folder outside MODELS_DIR; its children name it by id.
+  const backboneDir =
+    fineTuned.version === loaded.version
+      ? path.join(loaded.dir, VERSION_BACKBONE_FOLDER)
+      : fineTunedBackboneDir(modelsDir, fineTuned.version);
+  const { backbone, engine } = await startFineTunedBackbone(
+    runtime,
+    loaded.backboneId,
+    backboneDir,
+    modelsDir,
+  ).catch((err: unknown) => {
+    throw new Error(
+      `Model version ${loaded.version} needs the fine-tuned backbone ${loaded.backboneId} from ${backboneDir}, ` +
+        `which cannot be used: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
+  return new BreedClassifier(backbone, loaded.head, loaded.version, {
+    dogThreshold: runtime.classifier.dogThreshold,
+    engine,
+    ownership: new SharedOwnership(async () => {
+      await engine.dispose();
+      backbone.dispose();
+    }),
+  });
+}
+
+/** The base id and version of a fine-tuned backbone id; null for any other id (a malformed one included). */
+function fineTunedVersionOf(backboneId: string): { baseId: string; version: string } | null {
+  try {
+    const { baseId, version } = parseBackboneId(backboneId);
+    return version === null ? null : { baseId, version };
+  } catch {
+    return null;
+  }
+}
+
+/** Loads a fine-tuned backbone folder (labels still come from beside the base model's config) and its engine. */
+async function startFineTunedBackbone(
+  runtime: ClassifierRuntime,
+  backboneId: string,
+  dir: string,
+  modelsDir: string,
+): Promise<{ backbone: Backbone; engine: BatchedEngine }> {
+  // Checked here so a missing or partial folder reads as what it is, not as advice about BASE_MODEL.
+  verifyModelDir(dir);
+  const backbone = await loadBackbone({
+    config: { ...runtime.modelConfig, id: backboneId },
+    source: dir,
+    cacheRoot: path.join(modelsDir, 'cache'),
+    baseDir: projectRoot,
+  });
+  try {
+    if (backbone.embeddingDim !== runtime.backbone.embeddingDim) {
+      throw new Error(
+        `its embedding has ${backbone.embeddingDim} values, the base backbone's ${runtime.backbone.embeddingDim}`,
+      );
+    }
+    return { backbone, engine: await runtime.startEngine(backbone) };
+  } catch (err) {
+    backbone.dispose();
+    throw err;
+  }
 }
