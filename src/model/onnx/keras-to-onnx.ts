@@ -61,8 +61,8 @@ interface PendingConv {
   activation: string;
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const pair = (v: unknown, fallback: [number, number]): [number, number] =>
+export const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+export const pair = (v: unknown, fallback: [number, number]): [number, number] =>
   Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x)) ? [v[0], v[1]] : fallback;
 
 function inboundNames(layer: KerasLayer): string[] {
@@ -77,7 +77,7 @@ function inboundNames(layer: KerasLayer): string[] {
 }
 
 /** The layers from the input to `outputLayer`, in order; the network must be a single chain there. */
-function chainTo(layers: KerasLayer[], outputLayer: string): KerasLayer[] {
+export function chainTo(layers: KerasLayer[], outputLayer: string): KerasLayer[] {
   const byName = new Map(layers.map((l) => [l.name, l]));
   const chain: KerasLayer[] = [];
   let current = byName.get(outputLayer);
@@ -100,7 +100,7 @@ function chainTo(layers: KerasLayer[], outputLayer: string): KerasLayer[] {
   return chain.reverse();
 }
 
-function weightOf(files: LayersModelFiles, layer: KerasLayer, param: string, rank?: number): WeightTensor {
+export function weightOf(files: LayersModelFiles, layer: KerasLayer, param: string, rank?: number): WeightTensor {
   const w = files.weights.get(`${layer.name}/${param}`);
   if (!w)
     throw new OnnxConversionError(`weight '${layer.name}/${param}' is missing from the weights manifest`);
@@ -138,7 +138,7 @@ function tfPadding(
   };
 }
 
-function checkChannelsLast(layer: KerasLayer) {
+export function checkChannelsLast(layer: KerasLayer) {
   const format = str(layer.config.data_format);
   if (format !== undefined && format !== 'channels_last') {
     throw new OnnxConversionError(
@@ -147,7 +147,7 @@ function checkChannelsLast(layer: KerasLayer) {
   }
 }
 
-function activationOf(layer: KerasLayer): string {
+export function activationOf(layer: KerasLayer): string {
   if (layer.class_name === 'ReLU') {
     const max = layer.config.max_value;
     const slope = layer.config.negative_slope ?? 0;
@@ -228,7 +228,7 @@ function convFrom(layer: KerasLayer, files: LayersModelFiles, input: Value): Pen
 }
 
 /** Keras ZeroPadding2D's `padding` (int, [h, w] or [[top, bottom], [left, right]]) as [top, bottom, left, right]. */
-function zeroPaddingOf(layer: KerasLayer): [number, number, number, number] {
+export function zeroPaddingOf(layer: KerasLayer): [number, number, number, number] {
   const p = layer.config.padding;
   const isInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
   if (isInt(p)) return [p, p, p, p];
