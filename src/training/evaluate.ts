@@ -98,12 +98,17 @@ export function forgettingGuard(
   active: BreedHead,
   referenceEmbeddings: Float32Array[],
   trainedBreeds: Iterable<string>,
+  /** The same images embedded by the candidate's own backbone, when it has one (a fine-tuned backbone). */
+  candidateEmbeddings: Float32Array[] = referenceEmbeddings,
 ): GuardResult {
+  if (candidateEmbeddings.length !== referenceEmbeddings.length) {
+    throw new Error('the guard needs the same images embedded by both backbones');
+  }
   const trained = new Set(trainedBreeds);
   const ka = active.breeds.length;
   const kc = candidate.breeds.length;
   const za = logitsMatrix(active, referenceEmbeddings);
-  const zc = logitsMatrix(candidate, referenceEmbeddings);
+  const zc = logitsMatrix(candidate, candidateEmbeddings);
   let count = 0;
   let agree = 0;
   const thieves = new Map<string, number>();

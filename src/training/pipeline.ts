@@ -4,7 +4,11 @@
  * forgetting guard, decide promotion and (optionally) save the candidate as a version. Promotion itself (the
  * database record and the hot-swap) is the caller's move.
  */
-import { saveHeadVersion } from '../model/registry.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fineTunedBackboneId, parseBackboneId } from '../model/fine-tuned-backbone.ts';
+import { newVersionId, saveHeadVersion } from '../model/registry.ts';
 import type { BreedHead } from '../model/types.ts';
 import { buildDataset, type SplitOptions } from './dataset.ts';
 import {
@@ -17,11 +21,19 @@ import {
 import { argmax, logitsMatrix } from './head-math.ts';
 import {
   decidePromotion,
+  defaultPromotionPolicy,
   type CandidateMetrics,
   type PromotionDecision,
   type PromotionPolicy,
 } from './promotion.ts';
 import { makePseudoExamples, type PseudoExampleOptions } from './pseudo-examples.ts';
+import { BackboneFineTuner, defaultFineTuneOptions } from './fine-tune/backbone-fine-tuner.ts';
+import {
+  runSecondStage,
+  type SecondStageInput,
+  type SecondStageOutcome,
+  type SecondStageReport,
+} from './fine-tune/second-stage.ts';
 import { trainHead } from './train-head.ts';
 import {
   defaultTrainHeadOptions,
@@ -49,6 +61,8 @@ export interface TrainingInput {
   /** Pseudo-examples the forgetting guard checks (default target probability 0.6: close calls). */
   guardPseudo?: Partial<PseudoExampleOptions>;
   policy?: Partial<PromotionPolicy>;
+  /** The optional second stage (FINE_TUNE_BACKBONE=on): fine-tune the backbone's last blocks on stored photos. */
+  fineTune?: SecondStageInput;
 }
 
 export interface TrainingMetrics {
@@ -64,6 +78,8 @@ export interface TrainingMetrics {
   bestEpoch: number;
   trainSeconds: number;
   seed: number;
+  /** Present when the second stage was asked for: whether it ran, was kept, and why. */
+  fineTune?: SecondStageReport;
 }
 
 export interface TrainingResult {
@@ -71,6 +87,8 @@ export interface TrainingResult {
   version: string | null;
   dir: string | null;
   parent: string;
+  /** The candidate's backbone: the active one, or its own fine-tuned backbone (saved in the version folder). */
+  backboneId: string;
   head: BreedHead;
   decision: PromotionDecision;
   metrics: TrainingMetrics;
@@ -79,6 +97,8 @@ export interface TrainingResult {
 export interface RunHooks {
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** The tfjs backend this runs on (the second stage needs a GPU one). */
+  backend?: string;
 }
 
 export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {}): Promise<TrainingResult> {
@@ -110,10 +130,18 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     seed: options.seed + 7919,
   });
 
+  // With a second stage, progress runs over both stages' epochs (the head's first).
+  const stageTwoEpochs = input.fineTune
+    ? (input.fineTune.options?.maxEpochs ?? defaultFineTuneOptions.maxEpochs)
+    : 0;
+  const progress = (offset: number): ProgressListener | undefined =>
+    hooks.onProgress &&
+    ((p) => hooks.onProgress!({ ...p, epoch: p.epoch + offset, epochs: options.maxEpochs + stageTwoEpochs }));
+  const stageOneProgress = progress(0);
   const result = await trainHead(activeHead, dataset, options, {
     referenceEmbeddings: [...trainRefs, ...trainPseudo],
     negativeEmbeddings: trainPseudo,
-    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    ...(stageOneProgress ? { onProgress: stageOneProgress } : {}),
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
 
@@ -136,35 +164,101 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     [...guardRefs, ...guardPseudo],
     result.trainedBreeds,
   );
-  const decision = decidePromotion(candidate, active, guard, input.policy);
-  const metrics: TrainingMetrics = {
-    candidate,
-    active,
-    guard,
-    labels: input.labels.length,
-    trainImages: dataset.train.length,
-    holdoutImages: dataset.holdout.length,
-    newBreeds: dataset.newBreeds,
-    trainedBreeds: result.trainedBreeds,
-    epochsRun: result.epochsRun,
-    bestEpoch: result.bestEpoch,
-    trainSeconds: result.seconds,
-    seed: options.seed,
-  };
+  const policy = { ...defaultPromotionPolicy, ...input.policy };
+  let stageTwo: SecondStageOutcome | undefined;
+  if (input.fineTune) {
+    const stageTwoProgress = progress(options.maxEpochs);
+    stageTwo = await runSecondStage({
+      input: input.fineTune,
+      backend: hooks.backend ?? 'unknown',
+      dataset,
+      activeHead,
+      headOnly: result.head,
+      trainedBreeds: result.trainedBreeds,
+      policy,
+      ...(stageTwoProgress ? { onProgress: stageTwoProgress } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    });
+  }
+  const kept = stageTwo?.kept;
+  try {
+    return await concludeCandidate(input, hooks, {
+      head: kept?.head ?? result.head,
+      // Stage two is judged on the photos it could decode; the head's own training fit still tells noise apart.
+      candidate: kept ? { ...kept.candidate, trainFit: candidate.trainFit } : candidate,
+      active: kept?.active ?? active,
+      guard: kept?.guard ?? guard,
+      policy,
+      tuner: kept?.tuner,
+      details: {
+        labels: input.labels.length,
+        trainImages: dataset.train.length,
+        holdoutImages: kept?.candidate.count ?? dataset.holdout.length,
+        newBreeds: dataset.newBreeds,
+        trainedBreeds: result.trainedBreeds,
+        epochsRun: result.epochsRun,
+        bestEpoch: result.bestEpoch,
+        trainSeconds: result.seconds + (stageTwo?.report.seconds ?? 0),
+        seed: options.seed,
+        ...(stageTwo ? { fineTune: stageTwo.report } : {}),
+      },
+    });
+  } finally {
+    kept?.tuner.dispose();
+  }
+}
+
+interface Concluding {
+  head: BreedHead;
+  candidate: CandidateMetrics;
+  active: HeadMetrics;
+  guard: GuardResult;
+  policy: PromotionPolicy;
+  /** Holds the fine-tuned backbone when stage two was kept. */
+  tuner: BackboneFineTuner | undefined;
+  details: Omit<TrainingMetrics, 'candidate' | 'active' | 'guard'>;
+}
+
+/** Decides promotion and saves the candidate (with its backbone when it has its own). */
+async function concludeCandidate(
+  input: TrainingInput,
+  hooks: RunHooks,
+  c: Concluding,
+): Promise<TrainingResult> {
+  const decision = decidePromotion(c.candidate, c.active, c.guard, c.policy);
+  const metrics: TrainingMetrics = { candidate: c.candidate, active: c.active, guard: c.guard, ...c.details };
   if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training was cancelled');
 
-  let version: string | null = null;
+  const version = newVersionId();
+  const backboneId = c.tuner
+    ? fineTunedBackboneId(parseBackboneId(input.backboneId).baseId, version)
+    : input.backboneId;
   let dir: string | null = null;
   if (input.modelsDir) {
-    const saved = await saveHeadVersion(input.modelsDir, result.head, {
-      parent: input.activeVersion,
-      backboneId: input.backboneId,
-      metrics: { ...metrics, decision },
-    });
-    version = saved.version;
-    dir = saved.dir;
+    const backboneDir = c.tuner ? await mkdtemp(path.join(os.tmpdir(), 'breedbot-backbone-')) : undefined;
+    try {
+      if (backboneDir) await c.tuner!.save(backboneDir);
+      const saved = await saveHeadVersion(input.modelsDir, c.head, {
+        version,
+        parent: input.activeVersion,
+        backboneId,
+        metrics: { ...metrics, decision },
+        ...(backboneDir ? { backboneDir } : {}),
+      });
+      dir = saved.dir;
+    } finally {
+      if (backboneDir) await rm(backboneDir, { recursive: true, force: true });
+    }
   }
-  return { version, dir, parent: input.activeVersion, head: result.head, decision, metrics };
+  return {
+    version: input.modelsDir ? version : null,
+    dir,
+    parent: input.activeVersion,
+    backboneId,
+    head: c.head,
+    decision,
+    metrics,
+  };
 }
 
 /**

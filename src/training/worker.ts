@@ -23,6 +23,7 @@ try {
   const request = workerData as WorkerRequest;
   const backend = await selectBackend(request.backend);
   const result = await trainCandidate(request.input, {
+    backend: backend.name,
     signal: controller.signal,
     onProgress: (progress) => port.postMessage({ type: 'progress', progress }),
   });
