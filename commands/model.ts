@@ -49,22 +49,23 @@ function metricsLine(metrics: Record<string, unknown> | null): string {
 
 function historyLine(v: ModelVersionInfo): string {
   const day = v.createdAt.toISOString().slice(0, 16).replace('T', ' ');
-  return `\`${codeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}`;
+  const fineTuned = (v.metrics?.fineTune as { kept?: boolean } | undefined)?.kept
+    ? ' · fine-tuned backbone'
+    : '';
+  return `\`${codeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}${fineTuned}`;
 }
 
 export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
   const active = info.history.find((v) => v.version === info.activeVersion);
-  const embed = new EmbedBuilder()
-    .setTitle('Breed model')
-    .addFields(
-      {
-        name: 'Active version',
-        value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}`,
-      },
-      { name: 'Backend', value: safeText(info.backend, 60), inline: true },
-      { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
-      { name: 'Breeds', value: String(info.breeds), inline: true },
-    );
+  const embed = new EmbedBuilder().setTitle('Breed model').addFields(
+    {
+      name: 'Active version',
+      value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}`,
+    },
+    { name: 'Backend', value: safeText(info.backend, 60), inline: true },
+    { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
+    { name: 'Breeds', value: String(info.breeds), inline: true },
+  );
   const history = info.history.slice(0, HISTORY_SHOWN).map(historyLine);
   embed.addFields({
     name: 'History',

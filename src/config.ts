@@ -64,6 +64,15 @@ const envSchema = z.object({
   RETRAIN_MIN_NEW_LABELS: intFromEnv(20),
   /** Distinct people an image needs before its label counts for training (a moderator's label always counts). */
   RETRAIN_MIN_VOTES: z.coerce.number().int().positive().default(1),
+  /**
+   * The optional second training stage: fine-tune the backbone's last FINE_TUNE_BLOCKS blocks on the stored photos
+   * (random crop/flip). Runs only when training has a GPU backend (tfjs-node-gpu with CUDA, or TF_BACKEND=webgpu).
+   */
+  FINE_TUNE_BACKBONE: flagFromEnv(false),
+  FINE_TUNE_BLOCKS: z.coerce.number().int().min(1).max(10).default(2),
+  FINE_TUNE_EPOCHS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Stored photos nobody labelled, re-embedded by the fine-tuned backbone for the forgetting guard. */
+  FINE_TUNE_GUARD_PHOTOS: z.coerce.number().int().min(1).default(300),
 
   /**
    * Classify photos posted in channels. Needs Discord's PRIVILEGED MessageContent intent (enable it in the
@@ -81,7 +90,10 @@ const envSchema = z.object({
   /** Scale-out (docs/deployment.md): with REDIS_URL, /retrain goes to `npm run trainer` over BullMQ and promotions are broadcast. */
   REDIS_URL: z.string().optional(),
   /** Prefix of every Redis key and channel breedbot uses, so several deployments (or test runs) can share a Redis. */
-  REDIS_PREFIX: z.string().regex(/^[\w:.-]+$/).default('breedbot'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]+$/)
+    .default('breedbot'),
   /** `npm run start:shards`: shards to run ("auto" asks Discord). */
   SHARD_COUNT: z.union([z.literal('auto'), z.coerce.number().int().positive()]).default(2),
   /** Each shard re-reads the database's active model version this often (heals a missed broadcast); 0 = never. */

@@ -137,6 +137,47 @@ async function unlabelledEmbeddings(
   return out;
 }
 
+/**
+ * What the second training stage needs besides embeddings: the stored bytes of the labelled photos, and stored
+ * photos nobody labelled (newest first, at most `referenceLimit`) with their embedding by the active backbone.
+ * Photos whose file is gone are left out.
+ */
+export async function photosForFineTuning(
+  db: Database,
+  backboneId: string,
+  labels: Pick<LabelledEmbedding, 'imageId' | 'sha256'>[],
+  referenceLimit: number,
+): Promise<{
+  images: Record<string, Uint8Array>;
+  references: { bytes: Uint8Array; embedding: Float32Array }[];
+}> {
+  const images: Record<string, Uint8Array> = {};
+  const labelled = new Set(labels.map((l) => l.imageId));
+  for (const label of labels) {
+    const bytes = await readImageBytes(db, label).catch(() => null);
+    if (bytes) images[label.imageId] = bytes;
+  }
+  const references: { bytes: Uint8Array; embedding: Float32Array }[] = [];
+  const PAGE = 200;
+  for (let skip = 0; references.length < referenceLimit; skip += PAGE) {
+    const rows = await db.prisma.embedding.findMany({
+      where: { backboneId },
+      select: { imageId: true, vector: true, image: { select: { sha256: true } } },
+      orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
+      skip,
+      take: PAGE,
+    });
+    for (const row of rows) {
+      if (labelled.has(row.imageId)) continue;
+      if (references.length >= referenceLimit) break;
+      const bytes = await readImageBytes(db, row.image).catch(() => null);
+      if (bytes) references.push({ bytes, embedding: embeddingFromBytes(row.vector) });
+    }
+    if (rows.length < PAGE) break;
+  }
+  return { images, references };
+}
+
 /** Labels given or changed after `since` (all of them when null): "enough new labels to retrain?". */
 export async function countNewLabels(db: Database, since: Date | null): Promise<number> {
   return db.prisma.label.count(since ? { where: { updatedAt: { gt: since } } } : undefined);

@@ -35,6 +35,10 @@ type LearningConfig = Pick<
   | 'RETRAIN_MIN_VOTES'
   | 'IMAGE_MAX_BYTES'
   | 'IMAGE_MAX_PIXELS'
+  | 'FINE_TUNE_BACKBONE'
+  | 'FINE_TUNE_BLOCKS'
+  | 'FINE_TUNE_EPOCHS'
+  | 'FINE_TUNE_GUARD_PHOTOS'
 >;
 
 export interface Learning {
@@ -66,6 +70,11 @@ export function startLearning(
     ...(config.TF_BACKEND ? { backend: config.TF_BACKEND } : {}),
     consensus: { minVotes: config.RETRAIN_MIN_VOTES },
     limits: imageLimitsFromConfig(config),
+    fineTune: {
+      enabled: config.FINE_TUNE_BACKBONE,
+      options: { blocks: config.FINE_TUNE_BLOCKS, maxEpochs: config.FINE_TUNE_EPOCHS },
+      guardPhotos: config.FINE_TUNE_GUARD_PHOTOS,
+    },
     ...overrides,
   });
   const schedule = wantSchedule

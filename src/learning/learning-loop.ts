@@ -34,7 +34,9 @@ import { isBaseVersion } from '../model/registry.ts';
 import type { TrainingInput, TrainingResult } from '../training/pipeline.ts';
 import { runTraining } from '../training/run-training.ts';
 import type { TrainingProgress as EpochProgress } from '../training/types.ts';
-import { countNewLabels, datasetFromStore } from './dataset-from-store.ts';
+import type { FineTuneOptions } from '../training/fine-tune/backbone-fine-tuner.ts';
+import { GPU_BACKENDS, type SecondStageInput } from '../training/fine-tune/second-stage.ts';
+import { countNewLabels, datasetFromStore, photosForFineTuning } from './dataset-from-store.ts';
 
 export type RetrainTrigger = 'schedule' | 'moderator' | 'cli';
 
@@ -80,6 +82,17 @@ export interface LearningLoopOptions {
   training?: Pick<TrainingInput, 'train' | 'split' | 'pseudo' | 'guardPseudo' | 'policy'>;
   /** Called with each training worker once it started (tests kill it to prove a crash changes nothing). */
   onWorker?: (worker: Worker) => void;
+  /** The optional second stage (FINE_TUNE_BACKBONE): fine-tune the backbone's last blocks on stored photos. */
+  fineTune?: FineTuneSettings;
+}
+
+export interface FineTuneSettings {
+  enabled: boolean;
+  options?: Partial<FineTuneOptions>;
+  /** Only on a GPU backend (default true; tests on the cpu backend turn it off). */
+  requireGpu?: boolean;
+  /** Stored photos nobody labelled that the forgetting guard re-embeds (default 300). */
+  guardPhotos?: number;
 }
 
 export interface LearningStatus {
@@ -168,7 +181,7 @@ export class LearningLoop {
     const dataset = await datasetFromStore(
       {
         db,
-        backboneId: runtime.backbone.id,
+        backboneId: active.backbone.id,
         embed: (inputs) => active.embed(inputs),
         imageSpec: runtime.imageSpec,
         ...(this.options.limits ? { limits: this.options.limits } : {}),
@@ -181,6 +194,7 @@ export class LearningLoop {
     if (dataset.labels.length === 0) {
       return { status: 'skipped', reason: 'there are no resolved labels yet', labels: 0 };
     }
+    const fineTune = await this.#secondStageInput(active, dataset.labels);
     report({ fraction: 0.1 });
 
     this.#abort = new AbortController();
@@ -190,11 +204,12 @@ export class LearningLoop {
         {
           activeHead: active.head,
           activeVersion,
-          backboneId: runtime.backbone.id,
+          backboneId: active.backbone.id,
           labels: dataset.labels,
           referenceEmbeddings: dataset.referenceEmbeddings,
           modelsDir: this.options.modelsDir,
           ...this.options.training,
+          ...(fineTune ? { fineTune } : {}),
         },
         {
           signal: this.#abort.signal,
@@ -215,6 +230,33 @@ export class LearningLoop {
     }
     report({ fraction: 0.97 });
     return this.#conclude(result, activeVersion, requestedBy, trigger, began);
+  }
+
+  /**
+   * The second stage's photos, read only when it will run: a backend that is not a GPU one gets the request
+   * without photos, and the trainer reports why it skipped.
+   */
+  async #secondStageInput(
+    active: BreedClassifier,
+    labels: { imageId: string; sha256: string }[],
+  ): Promise<SecondStageInput | undefined> {
+    const settings = this.options.fineTune;
+    if (!settings?.enabled) return undefined;
+    const { backbone } = active;
+    const requireGpu = settings.requireGpu ?? true;
+    const backend = this.options.backend ?? this.options.model.runtime.backend.name;
+    const willRun = !requireGpu || GPU_BACKENDS.includes(backend);
+    const photos = willRun
+      ? await photosForFineTuning(this.options.db, backbone.id, labels, settings.guardPhotos ?? 300)
+      : { images: {}, references: [] };
+    return {
+      ...(settings.options ? { options: settings.options } : {}),
+      requireGpu,
+      modelDir: backbone.source.dir,
+      modelConfig: backbone.config,
+      ...photos,
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+    };
   }
 
   /** Records the candidate and, when it passed, activates it in the database and swaps it in. */
@@ -246,12 +288,13 @@ export class LearningLoop {
       requestedBy,
       trigger,
       reasons: decision.reasons,
+      ...(metrics.fineTune ? { fineTune: metrics.fineTune } : {}),
     };
     await recordModelVersion(db, {
       id: version,
       path: result.dir!,
       parentId: parent,
-      backboneId: model.backboneId,
+      backboneId: result.backboneId,
       metrics: summary,
       status: 'candidate',
     });
@@ -273,8 +316,24 @@ export class LearningLoop {
     }
     const reason =
       `holdout top-1 ${pct(before.top1)} → ${pct(after.top1)} on ${metrics.holdoutImages} photos` +
-      (metrics.newBreeds.length ? `; new: ${metrics.newBreeds.join(', ')}` : '');
-    await this.#activate(version, model.holder.model.withHead(result.head, version), reason);
+      (metrics.newBreeds.length ? `; new: ${metrics.newBreeds.join(', ')}` : '') +
+      (metrics.fineTune?.kept
+        ? `; with the backbone's last ${metrics.fineTune.blocks} blocks fine-tuned`
+        : '');
+    const current = model.holder.model;
+    let classifier: BreedClassifier;
+    try {
+      classifier =
+        result.backboneId === current.backbone.id
+          ? current.withHead(result.head, version)
+          : await classifierForVersion(model.runtime, version, this.options.modelsDir, current);
+    } catch (err) {
+      const why = `it passed its checks but could not be loaded: ${(err as Error).message}`;
+      await setModelVersionStatus(db, version, 'rejected', why);
+      log.error({ err, version }, 'candidate could not be loaded; the active model stays');
+      return { ...common, status: 'rejected', reason: why, seconds: (performance.now() - began) / 1000 };
+    }
+    await this.#activate(version, classifier, reason);
     log.info({ version, before, after, requestedBy, trigger }, 'candidate promoted');
     return { ...common, status: 'promoted', reason, seconds: (performance.now() - began) / 1000 };
   }
@@ -321,7 +380,7 @@ export class LearningLoop {
     if (record.status === 'active' && holder.version === target) return { activeVersion: target };
     let classifier: BreedClassifier;
     try {
-      classifier = await classifierForVersion(runtime, target, modelsDir);
+      classifier = await classifierForVersion(runtime, target, modelsDir, holder.model);
     } catch (err) {
       throw new UserFacingError(
         'not-found',
@@ -348,7 +407,7 @@ export class LearningLoop {
     const classifier =
       wanted === runtime.baseVersion
         ? runtime.classifier
-        : await classifierForVersion(runtime, wanted, modelsDir);
+        : await classifierForVersion(runtime, wanted, modelsDir, holder.model);
     await holder.swap(classifier, wanted);
     log.info({ version: wanted }, 'now serving the version the database names');
     return wanted;

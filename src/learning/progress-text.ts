@@ -18,6 +18,12 @@ export function progressBar(p: TrainingProgress, width = 16): string {
 }
 
 export function resultText(r: RetrainResult): string {
+  const stageTwo = r.metrics?.fineTune as { reason?: string } | undefined;
+  const main = mainResultText(r);
+  return stageTwo?.reason ? `${main}\n  second stage (backbone): ${stageTwo.reason}` : main;
+}
+
+function mainResultText(r: RetrainResult): string {
   const scores =
     r.before && r.after
       ? ` holdout top-1 ${pct(r.before.top1)} → ${pct(r.after.top1)}, top-5 ${pct(r.before.top5)} → ${pct(r.after.top5)}`
