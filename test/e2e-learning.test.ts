@@ -20,24 +20,17 @@ import { startLearning, type Learning } from '../src/learning/index.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import type { TrainHeadOptions } from '../src/training/types.ts';
-import { sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 
-const TRAIN_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
 const VAL_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
-const skip =
-  skipWithoutPhotos || (existsSync(TRAIN_DIR) ? false : 'needs ../shared/datasets/imagewoof/train (absent)');
+const skip = skipWithoutTrainPhotos;
 /** Shih-Tzu, Border terrier, Samoyed. */
 const SYNSETS = ['n02086240', 'n02093754', 'n02111889'];
 /** A Shih-Tzu the base head calls a Tibetan terrier, and the head trained on the 45 labels below gets right. */
 const PROBE = path.join(VAL_DIR, 'n02086240', 'n02086240_4220.jpg');
 const NUMBERS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'];
 
-const photos = (synset: string, from: number, to: number) =>
-  readdirSync(path.join(TRAIN_DIR, synset))
-    .filter((f) => f.endsWith('.JPEG') || f.endsWith('.jpg') || f.endsWith('.jpeg'))
-    .sort()
-    .slice(from, to)
-    .map((f) => path.join(TRAIN_DIR, synset, f));
+const photos = trainPhotos;
 const jpeg = (file: string) => ({
   filename: path.basename(file),
   bytes: readFileSync(file),

@@ -5,26 +5,20 @@
  * The worker runs tfjs's cpu backend with requireGpu off (no GPU here); a real deployment runs it on a GPU backend.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { loadConfig, projectRoot, type Config } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/config.ts';
 import { embeddingsFor } from '../src/labels/embeddings.ts';
 import { getModelVersion } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { fineTunedBackboneDir, parseBackboneId } from '../src/model/fine-tuned-backbone.ts';
-import { sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 
-const TRAIN_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
-const skip =
-  skipWithoutPhotos || (existsSync(TRAIN_DIR) ? false : 'needs ../shared/datasets/imagewoof/train (absent)');
-const photos = (synset: string, from: number, to: number) =>
-  readdirSync(path.join(TRAIN_DIR, synset))
-    .sort()
-    .slice(from, to)
-    .map((f) => path.join(TRAIN_DIR, synset, f));
+const skip = skipWithoutTrainPhotos;
+const photos = trainPhotos;
 
 describe('the learning loop with the backbone fine-tuning stage', { skip }, () => {
   let dir: string;

@@ -4,7 +4,7 @@
  * convolution gradients) with few photos and one unfrozen block, which proves the mechanics, not the speed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,19 +20,12 @@ import type { BreedHead } from '../src/model/types.ts';
 import { BackboneFineTuner, type PixelExample } from '../src/training/fine-tune/backbone-fine-tuner.ts';
 import { trainCandidate } from '../src/training/pipeline.ts';
 import { maxAbsDifference } from '../src/model/inference/select-engine.ts';
-import { sharedModelDir, skipWithoutSharedModel } from './helpers/shared-data.ts';
+import { sharedModelDir, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 
-const TRAIN_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
-const skip =
-  skipWithoutSharedModel ||
-  (existsSync(TRAIN_DIR) ? false : 'needs ../shared/datasets/imagewoof/train (absent)');
+const skip = skipWithoutTrainPhotos;
 const CONFIG_PATH = path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json');
 
-const photos = (synset: string, count: number) =>
-  readdirSync(path.join(TRAIN_DIR, synset))
-    .sort()
-    .slice(0, count)
-    .map((f) => path.join(TRAIN_DIR, synset, f));
+const photos = (synset: string, count: number) => trainPhotos(synset, 0, count);
 
 describe('fine-tuning the backbone (second stage)', { skip }, () => {
   let config: ModelConfig;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,17 +20,11 @@ import { datasetFromStore, scheduleRetraining, startLearning, type Learning } fr
 import { progressBar } from '../src/learning/progress-text.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
-import { sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 
-const TRAIN_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
-const skip =
-  skipWithoutPhotos || (existsSync(TRAIN_DIR) ? false : 'needs ../shared/datasets/imagewoof/train (absent)');
+const skip = skipWithoutTrainPhotos;
 const SYNSETS = ['n02086240', 'n02093754', 'n02111889'];
-const photos = (synset: string, from: number, to: number) =>
-  readdirSync(path.join(TRAIN_DIR, synset))
-    .sort()
-    .slice(from, to)
-    .map((f) => path.join(TRAIN_DIR, synset, f));
+const photos = trainPhotos;
 
 describe('the learning loop over the services', { skip }, () => {
   let dir: string;

@@ -14,6 +14,20 @@ export const skipWithoutPhotos =
   skipWithoutSharedModel ||
   (existsSync(imagewoofValDir) && existsSync(notDogsDir) ? false : 'needs ../shared/datasets (absent)');
 
+export const imagewoofTrainDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
+export const skipWithoutTrainPhotos =
+  skipWithoutPhotos ||
+  (existsSync(imagewoofTrainDir) ? false : 'needs ../shared/datasets/imagewoof/train (absent)');
+
+/** Photos `from`..`to` (exclusive) of one imagewoof/train synset folder, sorted by name. */
+export function trainPhotos(synset: string, from: number, to: number): string[] {
+  return readdirSync(path.join(imagewoofTrainDir, synset))
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()
+    .slice(from, to)
+    .map((f) => path.join(imagewoofTrainDir, synset, f));
+}
+
 /** The first `perClass` photos of every imagewoof/val synset folder, sorted by name for repeatability. */
 export function imagewoofSample(perClass: number): { file: string; synset: string }[] {
   return readdirSync(imagewoofValDir)
