@@ -39,6 +39,8 @@ export function runTraining(input: TrainingInput, options: RunTrainingOptions = 
     }
     const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
       workerData: { input, ...(options.backend ? { backend: options.backend } : {}) },
+      // Stored photo bytes (the second stage) move to the worker instead of being copied.
+      transferList: photoBuffers(input),
       // The parent's own flags (e.g. --test) mean nothing to the worker.
       execArgv: [],
     });
@@ -74,6 +76,18 @@ export function runTraining(input: TrainingInput, options: RunTrainingOptions = 
       settle(() => reject(new TrainingFailedError(`training worker exited (code ${code}) before finishing`))),
     );
   });
+}
+
+function photoBuffers(input: TrainingInput): ArrayBuffer[] {
+  const photos = input.fineTune;
+  if (!photos) return [];
+  const buffers = new Set<ArrayBuffer>();
+  for (const bytes of [...Object.values(photos.images), ...photos.references.map((r) => r.bytes)]) {
+    // Only buffers a photo has to itself: a pooled slice would detach its neighbours too.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (whole && bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
+  }
+  return [...buffers];
 }
 
 function abortError(): Error {
