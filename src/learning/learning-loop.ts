@@ -35,7 +35,7 @@ import type { TrainingInput, TrainingResult } from '../training/pipeline.ts';
 import { runTraining } from '../training/run-training.ts';
 import type { TrainingProgress as EpochProgress } from '../training/types.ts';
 import type { FineTuneOptions } from '../training/fine-tune/backbone-fine-tuner.ts';
-import { GPU_BACKENDS, type SecondStageInput } from '../training/fine-tune/second-stage.ts';
+import { secondStageRunsOn, type SecondStageInput } from '../training/fine-tune/second-stage.ts';
 import { countNewLabels, datasetFromStore, photosForFineTuning } from './dataset-from-store.ts';
 
 export type RetrainTrigger = 'schedule' | 'moderator' | 'cli';
@@ -245,8 +245,7 @@ export class LearningLoop {
     const { backbone } = active;
     const requireGpu = settings.requireGpu ?? true;
     const backend = this.options.backend ?? this.options.model.runtime.backend.name;
-    const willRun = !requireGpu || GPU_BACKENDS.includes(backend);
-    const photos = willRun
+    const photos = secondStageRunsOn(backend, requireGpu)
       ? await photosForFineTuning(this.options.db, backbone.id, labels, settings.guardPhotos ?? 300)
       : { images: {}, references: [] };
     return {

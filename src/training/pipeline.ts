@@ -30,6 +30,7 @@ import { makePseudoExamples, type PseudoExampleOptions } from './pseudo-examples
 import { BackboneFineTuner, defaultFineTuneOptions } from './fine-tune/backbone-fine-tuner.ts';
 import {
   runSecondStage,
+  secondStageRunsOn,
   type SecondStageInput,
   type SecondStageOutcome,
   type SecondStageReport,
@@ -131,9 +132,10 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
   });
 
   // With a second stage, progress runs over both stages' epochs (the head's first).
-  const stageTwoEpochs = input.fineTune
-    ? (input.fineTune.options?.maxEpochs ?? defaultFineTuneOptions.maxEpochs)
-    : 0;
+  const stageTwoEpochs =
+    input.fineTune && secondStageRunsOn(hooks.backend ?? 'unknown', input.fineTune.requireGpu)
+      ? (input.fineTune.options?.maxEpochs ?? defaultFineTuneOptions.maxEpochs)
+      : 0;
   const progress = (offset: number): ProgressListener | undefined =>
     hooks.onProgress &&
     ((p) => hooks.onProgress!({ ...p, epoch: p.epoch + offset, epochs: options.maxEpochs + stageTwoEpochs }));

@@ -25,6 +25,11 @@ import {
 /** Backends that train convolutions fast enough: tfjs-node-gpu (CUDA) and WebGPU. */
 export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'webgpu'];
 
+/** Whether the second stage runs on `backend` (a GPU one, unless the caller turned that requirement off). */
+export function secondStageRunsOn(backend: string, requireGpu = true): boolean {
+  return !requireGpu || GPU_BACKENDS.includes(backend as BackendName);
+}
+
 /** The not-a-dog check may lose at most this share of the holdout dogs. */
 export const MAX_DOG_RATE_DROP = 0.02;
 
@@ -103,7 +108,7 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
   const { input, backend, dataset } = run;
   const options = { ...defaultFineTuneOptions, ...input.options };
   const base = { ran: false, kept: false, backend, blocks: options.blocks };
-  if ((input.requireGpu ?? true) && !GPU_BACKENDS.includes(backend as BackendName)) {
+  if (!secondStageRunsOn(backend, input.requireGpu)) {
     return {
       report: {
         ...base,
