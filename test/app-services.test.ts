@@ -10,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { UnknownBreedError, UserFacingError } from '../src/app/errors.ts';
 import { RateLimits } from '../src/app/rate-limits.ts';
-import { loadConfig } from '../src/config.ts';
-import { imagewoofValDir, notDogsDir, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { tempDirConfig } from './helpers/temp-app.ts';
 
 const BEAGLE = readFileSync(path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg'));
 const CAT = readFileSync(path.join(notDogsDir, 'n02123045_tabby.jpg'));
@@ -27,13 +27,7 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-app-'));
-    const config = loadConfig({
-      ...process.env,
-      ...sharedModelEnv,
-      DATABASE_URL: `file:${path.join(dir, 'app.db')}`,
-      DATA_DIR: path.join(dir, 'data'),
-      MODELS_DIR: path.join(dir, 'models'),
-    });
+    const config = tempDirConfig(dir);
     app = await createBreedbot(config);
   });
   after(async () => {
@@ -181,12 +175,7 @@ test('rate limits refuse politely once the budget is spent', async () => {
 describe('a full classify queue', { skip: skipWithoutPhotos }, () => {
   test('answers "busy" politely and keeps serving', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-busy-'));
-    const config = loadConfig({
-      ...process.env,
-      ...sharedModelEnv,
-      DATABASE_URL: `file:${path.join(dir, 'app.db')}`,
-      DATA_DIR: path.join(dir, 'data'),
-      MODELS_DIR: path.join(dir, 'models'),
+    const config = tempDirConfig(dir, {
       BATCH_QUEUE_LIMIT: '1',
       BATCH_MAX: '1',
       RATE_CLASSIFY_PER_USER: '1000',

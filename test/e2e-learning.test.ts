@@ -11,16 +11,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { loadConfig, projectRoot, type Config } from '../src/config.ts';
+import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
-import { loadCommands } from '../src/discord/command-loader.ts';
-import { deployCommands } from '../src/discord/deploy.ts';
 import { listModelVersions } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import type { TrainHeadOptions } from '../src/training/types.ts';
 import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
 
 const VAL_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
 const skip = skipWithoutTrainPhotos;
@@ -58,12 +57,7 @@ interface Harness {
 
 async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-learning-'));
-  const config = loadConfig({
-    ...process.env,
-    ...sharedModelEnv,
-    DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
-    DATA_DIR: path.join(dir, 'data'),
-    MODELS_DIR: path.join(dir, 'models'),
+  const config = tempDirConfig(dir, {
     // The photos of a test run come faster than people post.
     RATE_CLASSIFY_PER_USER: '1000',
     RATE_LABEL_PER_USER: '1000',
@@ -73,13 +67,7 @@ async function startHarness(): Promise<Harness> {
   const train: Partial<TrainHeadOptions> = {};
   const workers: Worker[] = [];
   const learning = startLearning(app, config, { training: { train }, onWorker: (w) => workers.push(w) });
-  const commands = await loadCommands();
-  await deployCommands({
-    token: fake.token,
-    apiUrl: fake.apiUrl,
-    commands: commands.json,
-    guildId: fake.guild.guild.id,
-  });
+  const commands = await deployCommandsTo(fake);
   const bot = await startBot({
     app,
     token: fake.token,

@@ -14,13 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot } from '../src/config.ts';
-import { loadCommands } from '../src/discord/command-loader.ts';
-import { deployCommands } from '../src/discord/deploy.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { imagewoofValDir, sharedModelDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { pgSkipReason, TEST_PG_URL } from './helpers/storage-backends.ts';
 import { dropPrefix, freshPrefix, redisSkipReason, TEST_REDIS_URL } from './scale-redis.ts';
 import pg from 'pg';
+import { deployCommandsTo } from './helpers/temp-app.ts';
 
 const otherBreedsDir = path.resolve(projectRoot, '../shared/datasets/otherbreeds');
 const skip = skipWithoutPhotos || pgSkipReason || redisSkipReason;
@@ -112,14 +111,11 @@ describe('2 shards + PostgreSQL + Redis + trainer process', { skip }, () => {
 
   before(async () => {
     fake = await startFakeDiscord({ shards: 2 });
-    const commands = await loadCommands();
+    await deployCommandsTo(
+      fake,
+      fake.guilds.map((g) => g.guild.id),
+    );
     for (const g of fake.guilds) {
-      await deployCommands({
-        token: fake.token,
-        apiUrl: fake.apiUrl,
-        commands: commands.json,
-        guildId: g.guild.id,
-      });
       onShard[shardOf(g.guild.id)] = {
         guildId: g.guild.id,
         channelId: g.channels.at(-1)!.id,

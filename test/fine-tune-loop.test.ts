@@ -10,12 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { loadConfig, type Config } from '../src/config.ts';
+import { type Config } from '../src/config.ts';
 import { embeddingsFor } from '../src/labels/embeddings.ts';
 import { getModelVersion } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { fineTunedBackboneDir, parseBackboneId } from '../src/model/fine-tuned-backbone.ts';
-import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { tempDirConfig } from './helpers/temp-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 const photos = trainPhotos;
@@ -51,12 +52,7 @@ describe('the learning loop with the backbone fine-tuning stage', { skip }, () =
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-finetune-loop-'));
-    config = loadConfig({
-      ...process.env,
-      ...sharedModelEnv,
-      DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
-      DATA_DIR: path.join(dir, 'data'),
-      MODELS_DIR: path.join(dir, 'models'),
+    config = tempDirConfig(dir, {
       EMBED_ENGINE: 'inprocess',
       FINE_TUNE_BACKBONE: 'on',
       RATE_CLASSIFY_PER_USER: '100000',

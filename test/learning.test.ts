@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { loadConfig, projectRoot, type Config } from '../src/config.ts';
+import { projectRoot, type Config } from '../src/config.ts';
 import { openDatabase } from '../src/labels/database.ts';
 import { embeddingsFor } from '../src/labels/embeddings.ts';
 import { listModelVersions, recordModelVersion } from '../src/labels/model-versions.ts';
@@ -21,6 +21,7 @@ import { progressBar } from '../src/learning/progress-text.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
 import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { tempDirConfig } from './helpers/temp-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 const SYNSETS = ['n02086240', 'n02093754', 'n02111889'];
@@ -64,12 +65,7 @@ describe('the learning loop over the services', { skip }, () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-learning-'));
-    config = loadConfig({
-      ...process.env,
-      ...sharedModelEnv,
-      DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
-      DATA_DIR: path.join(dir, 'data'),
-      MODELS_DIR: path.join(dir, 'models'),
+    config = tempDirConfig(dir, {
       EMBED_ENGINE: 'inprocess',
       RETRAIN_MIN_NEW_LABELS: '12',
       RATE_CLASSIFY_PER_USER: '100000',

@@ -12,9 +12,8 @@ import { NO_RATE_LIMITS } from '../src/abuse/bot-rig.ts';
 import { spawnEntry } from '../src/abuse/child-process.ts';
 import { checkSqliteStore } from '../src/abuse/integrity.ts';
 import { dogPhotos, missingSharedInputs, sharedModelEnv } from '../src/abuse/shared-inputs.ts';
-import { loadCommands } from '../src/discord/command-loader.ts';
-import { deployCommands } from '../src/discord/deploy.ts';
 import { startFakeDiscord } from '../src/sandbox/fake-discord/index.ts';
+import { deployCommandsTo } from './helpers/temp-app.ts';
 
 const files = dogPhotos(4);
 const photo = (i: number) => ({
@@ -45,13 +44,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         FETCH_ALLOW_LOOPBACK: 'true',
       });
       try {
-        const commands = await loadCommands();
-        await deployCommands({
-          token: fake.token,
-          apiUrl: fake.apiUrl,
-          commands: commands.json,
-          guildId: fake.guild.guild.id,
-        });
+        await deployCommandsTo(fake);
         await bot.waitForLine((l) => l.includes('connected to Discord'), 120_000, 'the bot');
         const channelId = fake.channel('dog-photos').id;
         const inFlight = await fake.postMessage({ channelId, userId: 'alice', files: [photo(0)] });

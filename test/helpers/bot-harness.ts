@@ -6,16 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBreedbot, type BreedbotApp } from '../../src/app/create.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { type Config } from '../../src/config.ts';
 import { startBot, type RunningBot } from '../../src/discord/bot.ts';
-import { loadCommands } from '../../src/discord/command-loader.ts';
-import { deployCommands } from '../../src/discord/deploy.ts';
 import {
   startFakeDiscord,
   type FakeDiscord,
   type FakeMessage,
 } from '../../src/sandbox/fake-discord/index.ts';
-import { sharedModelEnv } from './shared-data.ts';
+import { deployCommandsTo, tempDirConfig } from './temp-app.ts';
 
 export interface BotHarness {
   fake: FakeDiscord;
@@ -34,24 +32,11 @@ export interface BotHarness {
 
 export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-'));
-  const config = loadConfig({
-    ...process.env,
-    ...sharedModelEnv,
-    DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
-    DATA_DIR: path.join(dir, 'data'),
-    MODELS_DIR: path.join(dir, 'models'),
-    ...env,
-  });
+  const config = tempDirConfig(dir, env);
   const fake = await startFakeDiscord();
   // The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
   const app = await createBreedbot(config, { trustedLoopbackOrigins: [fake.baseUrl] });
-  const commands = await loadCommands();
-  await deployCommands({
-    token: fake.token,
-    apiUrl: fake.apiUrl,
-    commands: commands.json,
-    guildId: fake.guild.guild.id,
-  });
+  const commands = await deployCommandsTo(fake);
   const start = () => startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
   let bot = await start();
   return {
