@@ -77,6 +77,22 @@ test('user text is escaped, defused and truncated', () => {
   );
 });
 
+test('a tie shows the disagreement instead of dropping the Labels line', () => {
+  const split = [
+    { breed: 'Leonberg', votes: 1 },
+    { breed: 'Tibetan Mastiff', votes: 1 },
+  ];
+  const crowd = { breed: 'Leonberg', votes: 1, voters: 2, byModerator: false, split };
+  assert.equal(crowdLine(crowd), '1 says **Leonberg**, 1 says **Tibetan Mastiff**');
+  assert.equal(
+    crowdLine({ ...crowd, split: split.map((s) => ({ ...s, votes: 2 })) }),
+    '2 say **Leonberg**, 2 say **Tibetan Mastiff**',
+  );
+  const r = renderReply([{ ...dog('Leonberg', 0.5), crowd }]);
+  const field = r.embeds[0]!.toJSON().fields!.find((f) => f.name === 'Labels');
+  assert.equal(field?.value, '1 says **Leonberg**, 1 says **Tibetan Mastiff**');
+});
+
 test('number reactions map to positions 1..5, anything else to null', () => {
   assert.deepEqual(['1️⃣', '2️⃣', '5️⃣', '❌', '6️⃣', null].map(reactionPosition), [1, 2, 5, null, null, null]);
 });

@@ -93,6 +93,23 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.deepEqual(await h.app.store.labelsForImage(item.imageId), []);
   });
 
+  test('two people who disagree (a tie) see the disagreement on the Labels line, not nothing', async () => {
+    const [fourth, fifth] = [listedBreeds(beagleReply)[3]!, listedBreeds(beagleReply)[4]!];
+    h.fake.addReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '4️⃣' });
+    await h.fake.waitForMessage(
+      (m) => m.id === beagleReply.id && crowdField(m) === `1 person says: ${fourth}`,
+    );
+    h.fake.addReaction({ messageId: beagleReply.id, userId: 'carol', emoji: '5️⃣' });
+    const [a, b] = [fourth, fifth].sort((x, y) => x.localeCompare(y));
+    await h.fake.waitForMessage(
+      (m) => m.id === beagleReply.id && crowdField(m) === `1 says ${a}, 1 says ${b}`,
+    );
+    // back to no labels, so the later tests start from a clean photo
+    h.fake.removeReaction({ messageId: beagleReply.id, userId: 'bob', emoji: '4️⃣' });
+    h.fake.removeReaction({ messageId: beagleReply.id, userId: 'carol', emoji: '5️⃣' });
+    await h.fake.waitForMessage((m) => m.id === beagleReply.id && crowdField(m) === '');
+  });
+
   test('the same MESSAGE_CREATE delivered twice gets one reply', async () => {
     const files = [jpeg(path.join(SAMOYED_DIR, 'n02111889_10130.jpg'))];
     const posted = await h.fake.postMessage({ channelId: h.channelId, userId: 'carol', files });

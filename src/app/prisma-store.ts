@@ -1,6 +1,6 @@
 /** The application's Store port over the Prisma repositories in src/labels: delegation and shape mapping. */
 import * as breeds from '../labels/breeds.ts';
-import { crowdAnswer } from '../labels/consensus.ts';
+import { crowdAnswer, crowdSplit } from '../labels/consensus.ts';
 import type { Database } from '../labels/database.ts';
 import { InvalidBreedNameError } from '../labels/errors.ts';
 import {
@@ -116,14 +116,23 @@ export function createPrismaStore(db: Database): Store {
     },
     async crowdAnswer(imageId) {
       const crowd = await crowdAnswer(db, imageId);
-      return (
-        crowd && {
+      if (crowd) {
+        return {
           breed: crowd.breed,
           votes: crowd.votes,
           voters: crowd.voters,
           byModerator: crowd.byModerator,
-        }
-      );
+        };
+      }
+      const split = await crowdSplit(db, imageId);
+      if (!split) return null;
+      return {
+        breed: split[0]!.breed,
+        votes: split[0]!.votes,
+        voters: split.reduce((n, s) => n + s.votes, 0),
+        byModerator: false,
+        split,
+      };
     },
     async labelsForImage(imageId) {
       return (await labels.labelsForImage(db, imageId)).map((l) => ({

@@ -41,6 +41,11 @@ export interface CrowdAnswer {
   voters: number;
   /** A moderator's label decides on its own. */
   byModerator: boolean;
+  /**
+   * Set when people disagree and no breed is resolved (a tie): each breed with its people, most first.
+   * `breed`/`votes` are then the first of them, not an answer.
+   */
+  split?: Array<{ breed: string; votes: number }>;
 }
 
 export interface LabelOutcome {

@@ -52,6 +52,14 @@ export function confidenceBar(probability: number, width = 10): string {
 }
 
 export function crowdLine(crowd: CrowdAnswer): string {
+  if (crowd.split && crowd.split.length > 1) {
+    // A tie: show the disagreement rather than nothing ("1 says Leonberg, 1 says Tibetan Mastiff").
+    const parts = crowd.split
+      .slice(0, 5)
+      .map((s) => `${s.votes} ${s.votes === 1 ? 'says' : 'say'} **${safeText(s.breed)}**`);
+    const more = crowd.split.length > 5 ? `, and ${crowd.split.length - 5} more` : '';
+    return `${parts.join(', ')}${more}`;
+  }
   const breed = `**${safeText(crowd.breed)}**`;
   if (crowd.byModerator) return `A moderator says: ${breed}`;
   const people = crowd.votes === 1 ? '1 person says' : `${crowd.votes} people say`;

@@ -184,3 +184,25 @@ export async function crowdAnswer(
   const { breed, votes, voters, byModerator, weight } = resolution;
   return { breed, votes, voters, byModerator, weight };
 }
+
+/**
+ * When the people labelling an image disagree and nothing is resolved (a tie), how many people gave each
+ * breed, most first (e.g. Leonberg 1, Tibetan Mastiff 1); null when the image is resolved, unlabelled or
+ * has one breed only.
+ */
+export async function crowdSplit(
+  db: Database,
+  imageId: string,
+  options: Partial<ConsensusOptions> = {},
+): Promise<Array<{ breed: string; votes: number }> | null> {
+  const votes = await votesAround(db, imageId);
+  const resolution = resolveVotes(votes, options).get(imageId);
+  if (!resolution || resolution.breed) return null;
+  const people = new Map<string, number>();
+  for (const vote of votes)
+    if (vote.imageId === imageId) people.set(vote.breed, (people.get(vote.breed) ?? 0) + 1);
+  if (people.size < 2) return null;
+  return [...people]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([breed, votes]) => ({ breed, votes }));
+}
