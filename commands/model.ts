@@ -11,6 +11,7 @@ import type { ModelInfo, ModelVersionInfo } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { requireModerator } from '../src/discord/permissions.ts';
 import { codeText, NO_MENTIONS, safeText } from '../src/discord/render.ts';
+import { isBaseVersion } from '../src/model/registry.ts';
 import { TRAINING_NOT_AVAILABLE } from './retrain.ts';
 
 const MAX_VERSION_LENGTH = 100;
@@ -84,10 +85,24 @@ export function modelInfoEmbed(info: ModelInfo): EmbedBuilder {
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   const query = String(interaction.options.getFocused()).toLowerCase().slice(0, MAX_VERSION_LENGTH);
   const info = await ctx.app.modelInfo();
-  const versions = info.history.map((v) => v.version).filter((v) => v.toLowerCase().includes(query));
-  await interaction.respond(
-    versions.slice(0, 25).map((v) => ({ name: v.slice(0, 100), value: v.slice(0, 100) })),
-  );
+  await interaction.respond(rollbackChoices(info, query));
+}
+
+/** Statuses a rollback accepts: versions that passed their checks once (see the learning loop's rollback). */
+const SERVABLE = new Set(['active', 'retired']);
+
+/**
+ * The /model rollback choices: the base model ("base") plus the history's versions that can serve (active or
+ * retired; rejected and unchecked candidates never serve), filtered by what was typed.
+ */
+export function rollbackChoices(info: ModelInfo, query: string): { name: string; value: string }[] {
+  const q = query.toLowerCase();
+  const choices = [{ name: 'base (the original pretrained model)', value: 'base' }];
+  for (const v of info.history) {
+    if (!SERVABLE.has(v.status) || isBaseVersion(v.version)) continue;
+    choices.push({ name: `${v.version} (${v.status})`.slice(0, 100), value: v.version.slice(0, 100) });
+  }
+  return choices.filter((c) => c.value.toLowerCase().includes(q)).slice(0, 25);
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

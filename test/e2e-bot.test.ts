@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
+import { recordModelVersion } from '../src/labels/model-versions.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
@@ -350,6 +351,29 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
       options: { version: 'v1' },
     });
     assert.match((await run.reply()).content, /Only moderators can roll the model back/);
+  });
+
+  test('/model rollback autocompletes the base model and versions that can serve, never rejected ones', async () => {
+    for (const [id, status] of [
+      ['v-rejected', 'rejected'],
+      ['v-retired', 'retired'],
+      ['v-candidate', 'candidate'],
+    ] as const) {
+      await recordModelVersion(h.app.db, { id, path: path.join(h.dir, id), status });
+    }
+    const choices = async (value: string) =>
+      (
+        await h.fake.autocomplete({
+          name: 'model rollback',
+          userId: 'moderator',
+          channelId: h.channelId,
+          focusedOption: 'version',
+          value,
+        })
+      ).map((c) => c.value);
+    assert.deepEqual(await choices(''), ['base', 'v-retired']);
+    assert.deepEqual(await choices('v-'), ['v-retired']);
+    assert.deepEqual(await choices('ba'), ['base']);
   });
 
   test('the same INTERACTION_CREATE delivered twice is answered once', async () => {
