@@ -9,6 +9,7 @@ import { UserFacingError } from '../src/app/errors.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
 import { isModerator } from '../src/discord/permissions.ts';
+import { NO_BREED_MATCH_VALUE } from '../src/labels/breed-search.ts';
 import { crowdLine, NO_MENTIONS, renderReply, safeText } from '../src/discord/render.ts';
 
 export const MAX_BREED_LENGTH = 100;
@@ -39,6 +40,15 @@ export const data = new SlashCommandBuilder()
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   const query = String(interaction.options.getFocused()).slice(0, MAX_BREED_LENGTH);
   const names = await ctx.app.autocompleteBreeds(query);
+  if (names.length === 0) {
+    // One entry that says so, instead of an empty list that looks broken. Its value is no breed: picking and
+    // sending it is refused with a hint (it never labels a photo or creates a breed).
+    const shown = query.replace(/\s+/g, ' ').trim().slice(0, 40);
+    await interaction.respond([
+      { name: `No breed matches "${shown}": check the spelling`.slice(0, 100), value: NO_BREED_MATCH_VALUE },
+    ]);
+    return;
+  }
   await interaction.respond(
     names.slice(0, 25).map((n) => ({ name: n.slice(0, 100), value: n.slice(0, 100) })),
   );
@@ -74,6 +84,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   });
 
   const lines = [
+    ...(outcome.readAs ? [`I read that as **${safeText(outcome.readAs)}**.`] : []),
     outcome.changed
       ? `Thanks! You labelled that photo **${safeText(outcome.breed)}**.`
       : `You had already labelled that photo **${safeText(outcome.breed)}**.`,

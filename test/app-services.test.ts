@@ -89,14 +89,19 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
     );
   });
 
-  test('/label: latest photo by default; unknown breeds refused with five nearest; moderators may add one', async () => {
+  test('/label: latest photo by default; a single typo match is taken; unknown breeds refused with five nearest; moderators may add one', async () => {
     const base = { guildId: GUILD, channelId: CHANNEL, userId: '300000000000000002', isModerator: false };
     const ok = await app.labelByCommand({ ...base, breed: 'beagle' });
     assert.equal(ok.breed, 'Beagle');
     assert.equal(ok.changed, true);
     assert.deepEqual(ok.crowd, { breed: 'Beagle', votes: 1, voters: 1, byModerator: false });
 
-    await assert.rejects(app.labelByCommand({ ...base, breed: 'Beagel' }), (e: unknown) => {
+    // a typo that matches exactly one breed is that breed, and says so
+    const typo = await app.labelByCommand({ ...base, breed: 'Beagel' });
+    assert.equal(typo.breed, 'Beagle');
+    assert.equal(typo.readAs, 'Beagle');
+    assert.equal(ok.readAs, undefined);
+    await assert.rejects(app.labelByCommand({ ...base, breed: 'Beaglx Hund' }), (e: unknown) => {
       assert.ok(e instanceof UnknownBreedError);
       assert.equal(e.nearest.length, 5);
       assert.ok(e.nearest.includes('Beagle'), e.nearest.join());

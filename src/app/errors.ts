@@ -49,6 +49,21 @@ export class UnknownBreedError extends UserFacingError {
   }
 }
 
+/** A typed breed that several known breeds match about equally well: the person picks one. */
+export class AmbiguousBreedError extends UserFacingError {
+  constructor(
+    readonly query: string,
+    readonly matches: string[],
+  ) {
+    super(
+      'unknown-breed',
+      `"${echoUserText(query)}" could be several breeds: ${matches.join(', ')}. Which one? ` +
+        'Pick it from the list as you type, or type its full name.',
+    );
+    this.name = 'AmbiguousBreedError';
+  }
+}
+
 export class RateLimitedError extends UserFacingError {
   constructor(
     readonly scope: 'user' | 'guild',

@@ -4,7 +4,8 @@
  */
 import { ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
 import { log } from '../log.ts';
-import { UnknownBreedError, UserFacingError } from './errors.ts';
+import { AmbiguousBreedError, UnknownBreedError, UserFacingError } from './errors.ts';
+import { NO_BREED_MATCH_VALUE } from '../labels/breed-search.ts';
 import type { ModelGateway, UrlFetcher } from './ports.ts';
 import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
@@ -337,11 +338,11 @@ export class BreedbotServices implements Breedbot {
 
   labelByCommand(
     input: LabelCommandInput,
-  ): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }> {
+  ): Promise<LabelOutcome & { readAs?: string; reply: { channelId: string; messageId: string } | null }> {
     return this.run(async () => {
       const target = await this.labelTarget(input);
       await this.consume('label', input.userId, input.guildId);
-      const { breed, created } = await this.resolveOrCreateBreed(
+      const { breed, created, readAs } = await this.resolveOrCreateBreed(
         input.breed,
         input.isModerator,
         input.userId,
@@ -354,6 +355,7 @@ export class BreedbotServices implements Breedbot {
       });
       return {
         ...outcome,
+        ...(readAs ? { readAs: breed } : {}),
         reply: target.replyMessageId
           ? { channelId: target.channelId, messageId: target.replyMessageId }
           : null,
@@ -361,7 +363,11 @@ export class BreedbotServices implements Breedbot {
     });
   }
 
-  private async resolveOrCreateBreed(text: string, isModerator: boolean, userId: string) {
+  private async resolveOrCreateBreed(
+    text: string,
+    isModerator: boolean,
+    userId: string,
+  ): Promise<{ breed: string; created: boolean; readAs?: boolean }> {
     const name = text.replace(/\s+/g, ' ').trim();
     if (!name) throw new UserFacingError('bad-argument', 'Tell me the breed.');
     if (name.length > MAX_BREED_LENGTH) {
@@ -370,8 +376,20 @@ export class BreedbotServices implements Breedbot {
         `Breed names are at most ${MAX_BREED_LENGTH} characters.`,
       );
     }
+    if (name === NO_BREED_MATCH_VALUE) {
+      throw new UserFacingError(
+        'bad-argument',
+        'That entry only says that no breed matched what you typed. Check the spelling and try again' +
+          " (moderators: type the new breed's name and send it without picking an entry).",
+      );
+    }
     const known = await this.deps.store.resolveBreed(name);
     if (known) return { breed: known, created: false };
+    // Typed out rather than picked from the list: a typo that matches exactly one breed is that breed (the
+    // reply says how it was read); several matches are listed for the person to choose.
+    const matches = await this.deps.store.searchBreeds(name, 6);
+    if (matches.length === 1) return { breed: matches[0]!, created: false, readAs: true };
+    if (matches.length > 1) throw new AmbiguousBreedError(name, matches.slice(0, 5));
     if (!isModerator) throw new UnknownBreedError(name, await this.deps.store.nearestBreeds(name, 5));
     // The store validates the name (no markup, no mentions) and refuses a bad one with a UserFacingError.
     return { breed: await this.deps.store.createBreed(name, userId), created: true };

@@ -97,6 +97,10 @@ export interface GuildStats {
   topLabellers: { userId: string; count: number }[];
   /** Share of labelled images whose labels all agree (null when nothing is labelled). */
   agreementRate: number | null;
+  /** Images labelled by at least two people (what agreementRate is over). */
+  agreementImages: number;
+  /** The bot's first top guess against the people's resolved answer, over the labelled images that have one. */
+  botMatch: { matched: number; compared: number };
   /** Pairs (predicted top-1 → labelled breed) that differ most often. */
   mostConfused: { predicted: string; labelled: string; count: number }[];
 }
@@ -245,10 +249,14 @@ export interface Breedbot {
   /** Null when the message is not a reply with exactly one dog photo. */
   labelFromReaction(input: ReactionInput): Promise<LabelOutcome | null>;
   retractReaction(input: ReactionInput): Promise<RetractOutcome | null>;
-  /** `reply`: the bot message showing that image, to re-render with the crowd's answer. */
+  /**
+   * `reply`: the bot message showing that image, to re-render with the crowd's answer.
+   * A typed name that is no breed or alias but matches exactly one breed (a typo) is taken as that breed and
+   * `readAs` names it; several matches are refused with AmbiguousBreedError listing them.
+   */
   labelByCommand(
     input: LabelCommandInput,
-  ): Promise<LabelOutcome & { reply: { channelId: string; messageId: string } | null }>;
+  ): Promise<LabelOutcome & { readAs?: string; reply: { channelId: string; messageId: string } | null }>;
   crowdAnswer(imageId: string): Promise<CrowdAnswer | null>;
   /** At most 25 names, best first. */
   autocompleteBreeds(query: string): Promise<string[]>;

@@ -10,6 +10,12 @@ export interface SearchableBreed {
   aliases: string[];
 }
 
+/**
+ * The value of the single "no breed matches" autocomplete entry. Picking it must do nothing harmful: it is not
+ * a breed name anyone would type, and /label refuses it (it never creates a breed, even for a moderator).
+ */
+export const NO_BREED_MATCH_VALUE = '(no breed matches)';
+
 /** Case, spacing and the usual separators do not matter: "shih_tzu" = "Shih-Tzu" = "shih tzu". */
 export const normaliseBreedText = (text: string): string =>
   text
