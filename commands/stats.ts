@@ -15,11 +15,29 @@ export const data = new SlashCommandBuilder()
 
 const list = (lines: string[]) => (lines.length ? lines.join('\n') : '—');
 
+const photos = (n: number) => (n === 1 ? '1 photo' : `${n} photos`);
+
+/** People against people: of the photos two or more people labelled, the share where they all gave one breed. */
+export function agreementLine(stats: GuildStats): string {
+  if (stats.agreementRate === null || stats.agreementImages === 0)
+    return 'Nothing to compare yet: no photo has labels from two people.';
+  const pct = Math.round(stats.agreementRate * 100);
+  return `${pct}% — of the ${photos(stats.agreementImages)} labelled by two or more people, the share where they all gave the same breed`;
+}
+
+/** The bot against people: the share of labelled photos where the bot's top guess matched the people's answer. */
+export function botMatchLine(stats: GuildStats): string {
+  const { matched, compared } = stats.botMatch;
+  if (compared === 0) return 'Nothing to measure yet: no photo the bot answered has a breed from people.';
+  const pct = Math.round((matched / compared) * 100);
+  return `${pct}% — the bot's top guess matched the people's answer on ${matched} of ${photos(compared)}`;
+}
+
 export function statsEmbed(stats: GuildStats): EmbedBuilder {
-  const agreement = stats.agreementRate === null ? '—' : `${Math.round(stats.agreementRate * 100)}%`;
   return new EmbedBuilder().setTitle('Labelling in this server').addFields(
     { name: 'Labels', value: String(stats.labels), inline: true },
-    { name: 'Agreement', value: agreement, inline: true },
+    { name: 'Bot vs people', value: botMatchLine(stats) },
+    { name: 'Agreement between people', value: agreementLine(stats) },
     {
       name: 'Labels per breed',
       value: list(stats.labelsPerBreed.slice(0, 10).map((b) => `${safeText(b.breed)}: ${b.count}`)),

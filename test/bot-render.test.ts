@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ApplicationCommandType, PermissionFlagsBits } from 'discord.js';
 import type { ReplyItem } from '../src/app/types.ts';
+import { statsEmbed } from '../commands/stats.ts';
 import { loadCommands } from '../src/discord/command-loader.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
 import { confidenceBar, crowdLine, reactionPosition, renderReply, safeText } from '../src/discord/render.ts';
@@ -91,6 +92,40 @@ test('a tie shows the disagreement instead of dropping the Labels line', () => {
   const r = renderReply([{ ...dog('Leonberg', 0.5), crowd }]);
   const field = r.embeds[0]!.toJSON().fields!.find((f) => f.name === 'Labels');
   assert.equal(field?.value, '1 says **Leonberg**, 1 says **Tibetan Mastiff**');
+});
+
+test('/stats says what its percentages measure, and that there is nothing to measure yet on a new server', () => {
+  const field = (e: ReturnType<typeof statsEmbed>, name: string) =>
+    e.toJSON().fields!.find((f) => f.name === name)?.value ?? '';
+  const empty = statsEmbed({
+    labels: 0,
+    labelsPerBreed: [],
+    topLabellers: [],
+    agreementRate: null,
+    agreementImages: 0,
+    botMatch: { matched: 0, compared: 0 },
+    mostConfused: [],
+  });
+  assert.match(field(empty, 'Bot vs people'), /^Nothing to measure yet/);
+  assert.match(field(empty, 'Agreement between people'), /^Nothing to compare yet/);
+  assert.doesNotMatch(JSON.stringify(empty.toJSON()), /\b0%/);
+  const some = statsEmbed({
+    labels: 7,
+    labelsPerBreed: [],
+    topLabellers: [],
+    agreementRate: 0,
+    agreementImages: 1,
+    botMatch: { matched: 3, compared: 4 },
+    mostConfused: [],
+  });
+  assert.equal(
+    field(some, 'Bot vs people'),
+    "75% — the bot's top guess matched the people's answer on 3 of 4 photos",
+  );
+  assert.match(
+    field(some, 'Agreement between people'),
+    /^0% — of the 1 photo labelled by two or more people/,
+  );
 });
 
 test('number reactions map to positions 1..5, anything else to null', () => {

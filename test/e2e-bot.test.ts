@@ -341,6 +341,15 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     const fields = (await stats.reply()).embeds[0]!.fields!;
     assert.ok(Number(fields.find((f) => f.name === 'Labels')!.value) >= 2);
     assert.match(fields.find((f) => f.name === 'Labels per breed')!.value, /Cavapoo: 1/);
+    // the percentages say what they measure
+    assert.match(
+      fields.find((f) => f.name === 'Bot vs people')!.value,
+      /the bot's top guess matched the people's answer on \d+ of \d+ photos?|^Nothing to measure yet/,
+    );
+    assert.match(
+      fields.find((f) => f.name === 'Agreement between people')!.value,
+      /labelled by two or more people|^Nothing to compare yet/,
+    );
   });
 
   test('/model rollback is for moderators only', async () => {

@@ -434,7 +434,14 @@ for (const backend of backends) {
         assert.equal(stats.agreementRate, 0.5, 'x agrees, z does not');
         assert.deepEqual(stats.mostConfused, [{ predicted: 'Beagle', labelled: 'Pug', count: 2 }]);
         assert.equal((await labelStats(db, null)).labels, 6);
-        assert.equal((await labelStats(db, 'empty-guild')).agreementRate, null);
+        assert.equal(stats.agreementImages, 2, 'x and z have two labels each');
+        // every mismatch is one of the confused pairs; the rest of the compared photos matched
+        assert.ok(stats.botMatch.compared >= 2);
+        assert.equal(stats.botMatch.matched, stats.botMatch.compared - 2);
+        const empty = await labelStats(db, 'empty-guild');
+        assert.equal(empty.agreementRate, null);
+        assert.equal(empty.agreementImages, 0);
+        assert.deepEqual(empty.botMatch, { matched: 0, compared: 0 });
       }));
 
     test('privacy: forget a person, purge a spammer, review disputes, export', () =>

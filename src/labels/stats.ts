@@ -11,6 +11,13 @@ export interface LabelStats {
    * (null when no image has two labels yet).
    */
   agreementRate: number | null;
+  /** Images labelled by at least two people: what agreementRate is over. */
+  agreementImages: number;
+  /**
+   * The bot's first top guess against the people's resolved answer: on how many labelled images (with a
+   * resolved breed and a prediction in this scope) it was `matched` out of `compared`.
+   */
+  botMatch: { matched: number; compared: number };
   /** Pairs (the model's top-1 → the crowd's breed) that differ most often. */
   mostConfused: { predicted: string; labelled: string; count: number }[];
 }
@@ -56,12 +63,18 @@ export async function labelStats(db: Database, guildId: string | null, top = 10)
     labelsPerBreed,
     topLabellers: perUser.map((u) => ({ userId: u.userId, count: u._count.userId })),
     agreementRate,
-    mostConfused: await mostConfusedPairs(db, [...breedsPerImage.keys()], guildId, top),
+    agreementImages: shared.length,
+    ...(await predictionVsPeople(db, [...breedsPerImage.keys()], guildId, top)),
   };
 }
 
-async function mostConfusedPairs(db: Database, imageIds: string[], guildId: string | null, top: number) {
-  if (imageIds.length === 0) return [];
+async function predictionVsPeople(
+  db: Database,
+  imageIds: string[],
+  guildId: string | null,
+  top: number,
+): Promise<Pick<LabelStats, 'botMatch' | 'mostConfused'>> {
+  if (imageIds.length === 0) return { botMatch: { matched: 0, compared: 0 }, mostConfused: [] };
   const votes = await db.prisma.label.findMany({
     where: { imageId: { in: imageIds } },
     select: { imageId: true, userId: true, source: true, updatedAt: true, breed: { select: { name: true } } },
@@ -77,18 +90,25 @@ async function mostConfusedPairs(db: Database, imageIds: string[], guildId: stri
   for (const p of predictions) if (!firstGuess.has(p.imageId)) firstGuess.set(p.imageId, p.topBreed);
 
   const pairs = new Map<string, { predicted: string; labelled: string; count: number }>();
+  const botMatch = { matched: 0, compared: 0 };
   for (const [imageId, predicted] of firstGuess) {
     const labelled = resolved.get(imageId)?.breed;
-    if (!labelled || labelled === predicted) continue;
+    if (!labelled) continue;
+    botMatch.compared++;
+    if (labelled === predicted) {
+      botMatch.matched++;
+      continue;
+    }
     const key = `${predicted}\n${labelled}`;
     const entry = pairs.get(key) ?? { predicted, labelled, count: 0 };
     entry.count++;
     pairs.set(key, entry);
   }
-  return [...pairs.values()]
+  const mostConfused = [...pairs.values()]
     .sort(
       (a, b) =>
         b.count - a.count || a.predicted.localeCompare(b.predicted) || a.labelled.localeCompare(b.labelled),
     )
     .slice(0, top);
+  return { botMatch, mostConfused };
 }
