@@ -68,6 +68,8 @@ before(async () => {
             },
           ],
         },
+        // like /retrain: says "(moderators)" itself and is limited to them
+        { name: 'retrain', description: 'Train the model (moderators)', default_member_permissions: '32' },
       ],
     },
   );
@@ -100,6 +102,11 @@ test("upload a photo on the page and see the bot's embed reply with reactions", 
   assert.equal(await reply.getByTestId('embed-field').textContent(), '1. Beagle91%');
   assert.equal(await reply.getByTestId('embed-footer').textContent(), 'model v1');
   await reply.locator('[data-emoji="❌"] [data-testid="reaction-count"]').waitFor();
+  // only the reactions the message really has: no 3️⃣–5️⃣ buttons the bot never added
+  assert.deepEqual(
+    await reply.getByTestId('reaction-button').evaluateAll((els) => els.map((e) => e.dataset.emoji)),
+    ['1️⃣', '2️⃣', '❌'],
+  );
 
   await reply.locator('[data-emoji="2️⃣"]').click();
   await reply.locator('[data-emoji="2️⃣"][aria-pressed="true"]').waitFor();
@@ -124,4 +131,35 @@ test('run a registered slash command with live autocomplete suggestions', { skip
   await reply.waitFor();
   assert.equal(await reply.getByTestId('message-content').innerHTML(), 'labelled <strong>Bernese</strong>');
   assert.match((await reply.locator('.badge').textContent()) ?? '', /Bob/);
+});
+
+test('a bot message without reactions (a command reply) shows no reaction buttons', { skip }, async () => {
+  const reply = page.locator('[data-testid="message"][data-author="bot"]').filter({ hasText: 'labelled' });
+  await reply.waitFor();
+  assert.equal(await reply.getByTestId('reaction-button').count(), 0);
+});
+
+test('a command limited to moderators says "(moderators)" once', { skip }, async () => {
+  await page.getByTestId('command-select').selectOption('retrain');
+  assert.equal(await page.locator('#command-description').textContent(), 'Train the model (moderators)');
+  await page.getByTestId('command-select').selectOption('label');
+});
+
+test('the page and its icon load without a 404', { skip }, async () => {
+  for (const icon of ['favicon.ico', 'favicon.svg']) {
+    const res = await fetch(new URL(icon, sandbox.pageUrl));
+    assert.equal(res.status, 200, icon);
+    assert.equal(res.headers.get('content-type'), 'image/svg+xml');
+    assert.match(await res.text(), /^<svg/);
+  }
+  const failed: string[] = [];
+  const fresh = await browser.newPage();
+  fresh.on('response', (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
+  await fresh.goto(sandbox.pageUrl);
+  await fresh.getByTestId('channel-title').waitFor();
+  await new Promise((r) => setTimeout(r, 300));
+  await fresh.close();
+  assert.deepEqual(failed, []);
 });

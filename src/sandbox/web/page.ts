@@ -16,6 +16,9 @@ const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/sandbox/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/sandbox/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  // A small icon, so a browser asking for one (at either address) gets no 404.
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 class BadRequest extends Error {}

@@ -1,5 +1,4 @@
 // breedbot sandbox page: plain DOM, talks to /sandbox/api and listens on /sandbox-ws.
-const QUICK_REACTIONS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣', '❌'];
 const OPTION = {
   SUB_COMMAND: 1,
   SUB_COMMAND_GROUP: 2,
@@ -144,7 +143,7 @@ function renderMessage(m) {
     ),
   );
   li.querySelector('.embeds').replaceChildren(...m.embeds.map(renderEmbed));
-  li.querySelector('.reactions').replaceChildren(...renderReactions(m, fromBot));
+  li.querySelector('.reactions').replaceChildren(...renderReactions(m));
   const messageCommands = (currentGuild()?.commands ?? []).filter((c) => c.type === 3);
   li.querySelector('.apps').replaceChildren(
     ...messageCommands.map((c) =>
@@ -199,8 +198,9 @@ function renderEmbed(e) {
   return box;
 }
 
-function renderReactions(m, fromBot) {
-  const emojis = [...new Set([...m.reactions.map((r) => r.emoji.name), ...(fromBot ? QUICK_REACTIONS : [])])];
+/** Buttons for the reactions the message really has (an error or /model info reply has none). */
+function renderReactions(m) {
+  const emojis = [...new Set(m.reactions.map((r) => r.emoji.name))];
   return emojis.map((emoji) => {
     const r = m.reactions.find((x) => x.emoji.name === emoji);
     const mine = r?.users.includes(state.userId) ?? false;
@@ -303,8 +303,11 @@ function renderCommandForm() {
 
 function renderOptions() {
   const entry = commandEntries().find((e) => e.path === $('command-select').value);
+  // Our commands already say "(moderators)" in their description; add it only where it is missing.
+  const forModerators =
+    entry?.command.default_member_permissions && !/\(moderators\)/i.test(entry.description);
   $('command-description').textContent = entry
-    ? entry.description + (entry.command.default_member_permissions ? ' (moderators)' : '')
+    ? entry.description + (forModerators ? ' (moderators)' : '')
     : '';
   $('command-options').replaceChildren(...(entry?.options ?? []).map((o) => renderOption(entry, o)));
 }
