@@ -12,6 +12,7 @@ import {
   reshapeOptions,
   softmaxOptions,
   squeezeOptions,
+  otherOpNames,
   type Operator,
   type TfliteModel,
 } from './schema.ts';
@@ -52,8 +53,11 @@ export function convertTflite(model: TfliteModel): ConvertedModel {
   };
   for (const op of g.operators) {
     if (opNames[op.builtinCode] === undefined) {
+      const what = op.customCode
+        ? `custom operator "${op.customCode}"`
+        : (otherOpNames[op.builtinCode] ?? 'operator');
       fail(
-        `operator ${op.index} has builtin code ${op.builtinCode}, which the importer does not support ` +
+        `operator ${op.index} is ${what} (builtin code ${op.builtinCode}), which the importer does not support ` +
           `(supported: ${Object.keys(BuiltinOp).join(', ')})`,
       );
     }

@@ -15,6 +15,23 @@ export const BuiltinOp = {
   SOFTMAX: 25,
   SQUEEZE: 43,
 } as const;
+/** Names of common operators the importer does not convert, for error messages only. */
+export const otherOpNames: Record<number, string> = {
+  2: 'CONCATENATION',
+  6: 'DEQUANTIZE',
+  9: 'FULLY_CONNECTED',
+  14: 'LOGISTIC',
+  17: 'MAX_POOL_2D',
+  18: 'MUL',
+  19: 'RELU',
+  21: 'RELU6',
+  23: 'RESIZE_BILINEAR',
+  32: 'CUSTOM',
+  34: 'PAD',
+  40: 'MEAN',
+  114: 'QUANTIZE',
+  117: 'HARD_SWISH',
+};
 export const Padding = { SAME: 0, VALID: 1 } as const;
 export const Activation = { NONE: 0, RELU: 1, RELU_N1_TO_1: 2, RELU6: 3, TANH: 4 } as const;
 
@@ -34,6 +51,8 @@ export interface Tensor {
 export interface Operator {
   index: number;
   builtinCode: number;
+  /** custom_code of a CUSTOM operator (e.g. "edgetpu-custom-op"); empty otherwise. */
+  customCode: string;
   inputs: number[];
   outputs: number[];
   /** The builtin_options table, read according to `builtinCode` (see `conv2dOptions` etc.); undefined when absent. */
@@ -207,7 +226,9 @@ export function readTflite(bytes: Uint8Array, file: string): TfliteModel {
   // Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4.
   // OperatorCode: deprecated_builtin_code (byte) 0, custom_code 1, version 2, builtin_code 3; newer files
   // leave the deprecated field at its 127 cap (or 0) and use builtin_code, so the real code is the larger.
-  const opcodes = model.tables(1).map((c) => Math.max(c.int8(0, 0), c.int32(3, 0)));
+  const opcodes = model
+    .tables(1)
+    .map((c) => ({ code: Math.max(c.int8(0, 0), c.int32(3, 0)), custom: c.string(1) }));
   const buffers = model.tables(4).map((b) => {
     // Buffer: data 0, offset 1 (ulong), size 2 (ulong): files over 2 GB keep data outside the flatbuffer.
     const data = b.bytes(0);
@@ -223,8 +244,8 @@ export function readTflite(bytes: Uint8Array, file: string): TfliteModel {
     // Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3, builtin_options 4.
     const operators = g.tables(3).map((op, index): Operator => {
       const opcodeIndex = op.uint32(0, 0);
-      const builtinCode = opcodes[opcodeIndex];
-      if (builtinCode === undefined) {
+      const opcode = opcodes[opcodeIndex];
+      if (opcode === undefined) {
         throw new TfliteImportError(
           file,
           `operator ${index} names operator code ${opcodeIndex}, which does not exist`,
@@ -233,7 +254,8 @@ export function readTflite(bytes: Uint8Array, file: string): TfliteModel {
       const options = op.table(4);
       return {
         index,
-        builtinCode,
+        builtinCode: opcode.code,
+        customCode: opcode.custom,
         inputs: op.int32s(1),
         outputs: op.int32s(2),
         ...(options ? { options } : {}),
