@@ -41,6 +41,8 @@ const percent = (v: unknown) =>
 
 function metricsLine(metrics: Record<string, unknown> | null): string {
   if (!metrics) return '';
+  // A version judged on no held-out photo has no score (older records stored 0 for it).
+  if (metrics.holdoutImages === 0) return ' · no holdout, not scored';
   const parts = [
     percent(metrics.top1) && `top-1 ${percent(metrics.top1)}`,
     percent(metrics.top5) && `top-5 ${percent(metrics.top5)}`,

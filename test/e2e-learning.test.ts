@@ -227,6 +227,9 @@ describe('the learning loop through the fake Discord', { skip }, () => {
     // A training that would run for a long time, so there is one to ask about and to kill.
     Object.assign(h.train, { maxEpochs: 1_000_000, patience: 1_000_000 });
     const workersBefore = h.workers.length;
+    // A label given since the promoted version, or there would be nothing new to learn (and no training).
+    const extra = await post(photos(SYNSETS[0]!, 25, 26)[0]!);
+    await labelAs(extra.reply, extra.posted.id, h.breedOf.get(SYNSETS[0]!)!, 'bob');
     const run = await h.fake.runCommand({ name: 'retrain', userId: 'moderator', channelId: h.channelId });
     await run.waitForReply((m) => /epoch \d+/.test(m.content), 60_000);
     const second = await h.fake.runCommand({ name: 'retrain', userId: 'owner', channelId: h.channelId });

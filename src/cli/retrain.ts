@@ -15,7 +15,8 @@ const usage = `Usage: npm run retrain -- [--json] [--by <name>]
   --json        print only the JSON result on stdout (progress stays on stderr)
   --by <name>   who asked (recorded with the version; default: the OS user)
 
-Exit status: 0 promoted (or nothing to train), 3 the candidate was rejected, 1 training failed.`;
+Exit status: 0 promoted (or nothing to train: too few labels to check a candidate on, or nothing new since
+the active version; no version is made), 3 the candidate was rejected, 1 training failed.`;
 
 async function main() {
   const { values, positionals } = parseCliArgs(

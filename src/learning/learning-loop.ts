@@ -32,6 +32,7 @@ import type { BreedClassifier } from '../model/classifier.ts';
 import { classifierForVersion } from '../model/index.ts';
 import { isBaseVersion } from '../model/registry.ts';
 import type { TrainingInput, TrainingResult } from '../training/pipeline.ts';
+import { tooFewLabels } from '../training/dataset.ts';
 import { runTraining } from '../training/run-training.ts';
 import type { TrainingProgress as EpochProgress } from '../training/types.ts';
 import type { FineTuneOptions } from '../training/fine-tune/backbone-fine-tuner.ts';
@@ -177,6 +178,17 @@ export class LearningLoop {
     const active = holder.model;
     const activeVersion = holder.version;
     report({ fraction: 0.01 });
+    // The labels the active version was made from would make the same model again.
+    const activeRecord = isBaseVersion(activeVersion) ? null : await getModelVersion(db, activeVersion);
+    if (activeRecord && (await countNewLabels(db, activeRecord.createdAt)) === 0) {
+      return {
+        status: 'skipped',
+        reason:
+          `nothing new to learn: no label was given or changed since the active version ${activeVersion} ` +
+          'was made. No new version was made',
+        labels: 0,
+      };
+    }
 
     const dataset = await datasetFromStore(
       {
@@ -194,6 +206,9 @@ export class LearningLoop {
     if (dataset.labels.length === 0) {
       return { status: 'skipped', reason: 'there are no resolved labels yet', labels: 0 };
     }
+    // Without a holdout the candidate could not be judged: say how many labels it takes instead of training one.
+    const shortfall = tooFewLabels(dataset.labels, active.head.breeds, this.options.training?.split);
+    if (shortfall) return { status: 'skipped', reason: shortfall, labels: dataset.labels.length };
     const fineTune = await this.#secondStageInput(active, dataset.labels);
     report({ fraction: 0.1 });
 
@@ -272,9 +287,8 @@ export class LearningLoop {
     const before = { top1: metrics.active.top1, top5: metrics.active.top5 };
     const after = { top1: metrics.candidate.top1, top5: metrics.candidate.top5 };
     const summary = {
-      top1: after.top1,
-      top5: after.top5,
-      before,
+      // no holdout, no score: a 0% would read as a measured one in /model info
+      ...(metrics.holdoutImages > 0 ? { top1: after.top1, top5: after.top5, before } : {}),
       ece: metrics.candidate.ece,
       holdoutImages: metrics.holdoutImages,
       labels: metrics.labels,

@@ -109,3 +109,32 @@ function validateLabel(label: LabelledEmbedding, inputDim: number): void {
   }
   if (!label.breed.trim()) throw new Error(`image ${label.imageId}: empty breed name`);
 }
+
+/**
+ * Why these labels cannot be trained on yet, or null when they can: a candidate is only ever judged on held-out
+ * photos, and a holdout needs at least two labelled photos of one breed the start head knows (one is kept for
+ * training), or `minNewBreedLabelsForHoldout` of a new breed. The same rule as buildDataset's split.
+ */
+export function tooFewLabels(
+  labels: { breed: string }[],
+  startBreeds: string[],
+  options: Partial<SplitOptions> = {},
+): string | null {
+  const { minNewBreedLabelsForHoldout } = { ...defaultSplitOptions, ...options };
+  const known = new Set(startBreeds);
+  const perBreed = new Map<string, number>();
+  for (const l of labels) perBreed.set(l.breed, (perBreed.get(l.breed) ?? 0) + 1);
+  const enough = [...perBreed].some(
+    ([breed, n]) => n >= (known.has(breed) ? 2 : minNewBreedLabelsForHoldout),
+  );
+  if (enough) return null;
+  const n = labels.length;
+  const most = Math.max(0, ...perBreed.values());
+  const breeds = perBreed.size;
+  return (
+    `not enough labels yet: there ${n === 1 ? 'is' : 'are'} ${n} labelled photo${n === 1 ? '' : 's'}` +
+    (n ? ` (${breeds} breed${breeds === 1 ? '' : 's'}, at most ${most} of any one)` : '') +
+    `, and a training needs at least 2 of one breed the model already knows (or ${minNewBreedLabelsForHoldout} of a ` +
+    'new breed), so that one can be kept aside to check the new model on. No new version was made'
+  );
+}
