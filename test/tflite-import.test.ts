@@ -15,7 +15,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../src/config.ts';
 import { selectBackend } from '../src/model/backend.ts';
-import { TfliteImportError, importTflite, readTflite, type TfliteImport } from '../src/model/tflite/index.ts';
+import {
+  TfliteImportError,
+  dequantize,
+  importTflite,
+  readTflite,
+  type TfliteImport,
+  type TfliteModel,
+} from '../src/model/tflite/index.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -54,6 +61,38 @@ function fullProbabilities(
   for (let i = 0; i < embedding.length; i++) background += embedding[i]! * bg.kernel[i]!;
   return tf.tidy(() => tf.softmax(tf.tensor1d([background, ...logits])).dataSync() as Float32Array);
 }
+
+test('dequantize: uint8 per tensor, int8 per channel, int32 bias, float32 as stored', () => {
+  const model = (buffers: Uint8Array[]): TfliteModel => ({ file: 'x.tflite', subgraphs: [], buffers });
+  const u8 = model([new Uint8Array([128, 130, 126])]);
+  const tensor = { index: 0, name: 'w', buffer: 0 };
+  assert.deepEqual(
+    Array.from(
+      dequantize(u8, {
+        ...tensor,
+        shape: [3],
+        type: 3,
+        quantization: { scale: [0.5], zeroPoint: [128], quantizedDimension: 0 },
+      }),
+    ),
+    [0, 1, -1],
+  );
+  const i8 = model([new Uint8Array(new Int8Array([1, -2, 3, -4]).buffer)]);
+  const perChannel = { scale: [1, 0.25], zeroPoint: [0, 0], quantizedDimension: 0 };
+  assert.deepEqual(
+    Array.from(dequantize(i8, { ...tensor, shape: [2, 2], type: 9, quantization: perChannel })),
+    [1, -2, 0.75, -1],
+  );
+  const i32 = model([new Uint8Array(new Int32Array([-8, 4]).buffer)]);
+  const bias = { scale: [0.125], zeroPoint: [0], quantizedDimension: 0 };
+  assert.deepEqual(
+    Array.from(dequantize(i32, { ...tensor, shape: [2], type: 2, quantization: bias })),
+    [-1, 0.5],
+  );
+  const f32 = model([new Uint8Array(new Float32Array([1.5, -2]).buffer)]);
+  assert.deepEqual(Array.from(dequantize(f32, { ...tensor, shape: [2], type: 0 })), [1.5, -2]);
+  assert.throws(() => dequantize(f32, { ...tensor, shape: [3], type: 0 }), TfliteImportError);
+});
 
 describe('TFLite importer', { skip }, () => {
   const work = mkdtempSync(path.join(tmpdir(), 'tflite-import-'));
