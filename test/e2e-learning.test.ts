@@ -15,11 +15,10 @@ import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
 import { listModelVersions } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
-import { breedNames } from '../src/model/breed-names.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import type { TrainHeadOptions } from '../src/training/types.ts';
 import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
+import { breedNameBySynset, deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
 
 const VAL_DIR = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
 const skip = skipWithoutTrainPhotos;
@@ -76,9 +75,7 @@ async function startHarness(): Promise<Harness> {
     commands,
     training: learning.control,
   });
-  const { labels } = app.model.runtime.backbone.classifier;
-  const names = breedNames(labels.synonyms, app.model.runtime.modelConfig.dogClasses, labels.synsets);
-  const breedOf = new Map(names.map((b) => [b.synset!, b.name]));
+  const breedOf = breedNameBySynset(app);
   return {
     fake,
     app,

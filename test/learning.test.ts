@@ -18,10 +18,9 @@ import { embeddingsFor } from '../src/labels/embeddings.ts';
 import { listModelVersions, recordModelVersion } from '../src/labels/model-versions.ts';
 import { datasetFromStore, scheduleRetraining, startLearning, type Learning } from '../src/learning/index.ts';
 import { progressBar } from '../src/learning/progress-text.ts';
-import { breedNames } from '../src/model/breed-names.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
 import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { tempDirConfig } from './helpers/temp-app.ts';
+import { breedNameBySynset, tempDirConfig } from './helpers/temp-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 const SYNSETS = ['n02086240', 'n02093754', 'n02111889'];
@@ -75,9 +74,7 @@ describe('the learning loop over the services', { skip }, () => {
     });
     app = await createBreedbot(config);
     learning = startLearning(app, config);
-    const { labels } = app.model.runtime.backbone.classifier;
-    const names = breedNames(labels.synonyms, app.model.runtime.modelConfig.dogClasses, labels.synsets);
-    breedOf = new Map(names.map((b) => [b.synset!, b.name]));
+    breedOf = breedNameBySynset(app);
   });
   after(async () => {
     await learning?.close();

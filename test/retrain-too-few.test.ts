@@ -16,11 +16,10 @@ import type { Config } from '../src/config.ts';
 import { listModelVersions, recordModelVersion } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { resultText } from '../src/learning/progress-text.ts';
-import { breedNames } from '../src/model/breed-names.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
 import { tooFewLabels } from '../src/training/dataset.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { tempDirConfig } from './helpers/temp-app.ts';
+import { breedNameBySynset, tempDirConfig } from './helpers/temp-app.ts';
 
 test('tooFewLabels: a holdout needs 2 photos of a known breed (or the new-breed minimum)', () => {
   const known = ['Beagle', 'Samoyed', 'Pug'];
@@ -90,9 +89,7 @@ describe('retrain with too few or no new labels', { skip: skipWithoutTrainPhotos
     config = tempDirConfig(dir, { EMBED_ENGINE: 'inprocess' });
     app = await createBreedbot(config);
     learning = startLearning(app, config);
-    const { labels } = app.model.runtime.backbone.classifier;
-    const names = breedNames(labels.synonyms, app.model.runtime.modelConfig.dogClasses, labels.synsets);
-    breedOf = new Map(names.map((b) => [b.synset!, b.name]));
+    breedOf = breedNameBySynset(app);
   });
   after(async () => {
     await learning?.close();

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { loadCommands, type CommandSet } from '../../src/discord/command-loader.ts';
 import { deployCommands } from '../../src/discord/deploy.ts';
+import type { BreedbotApp } from '../../src/app/create.ts';
+import { breedNames } from '../../src/model/breed-names.ts';
 import type { FakeDiscord } from '../../src/sandbox/fake-discord/index.ts';
 import { sharedModelEnv } from './shared-data.ts';
 
@@ -28,4 +30,11 @@ export async function deployCommandsTo(
     await deployCommands({ token: fake.token, apiUrl: fake.apiUrl, commands: commands.json, guildId });
   }
   return commands;
+}
+
+/** The readable breed name of each ImageNet synset the app's backbone knows (e.g. n02099601 → Golden Retriever). */
+export function breedNameBySynset(app: BreedbotApp): Map<string, string> {
+  const { labels } = app.model.runtime.backbone.classifier;
+  const names = breedNames(labels.synonyms, app.model.runtime.modelConfig.dogClasses, labels.synsets);
+  return new Map(names.map((b) => [b.synset!, b.name]));
 }
