@@ -6,7 +6,12 @@ import {
 } from 'discord.js';
 import { UserFacingError } from '../src/app/errors.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
-import { classifyUrls, editInteractionWithItems, imageAttachments } from '../src/discord/classify-flow.ts';
+import {
+  classifyUrls,
+  editInteractionWithItems,
+  imageAttachments,
+  uploadedPhotos,
+} from '../src/discord/classify-flow.ts';
 
 /**
  * Message menu "Classify breed". Works without the MessageContent intent: Discord resolves the target message,
@@ -26,16 +31,12 @@ export async function execute(
   if (images.length === 0)
     throw new UserFacingError('bad-argument', 'That message has no photo I can look at.');
   await interaction.deferReply();
-  const classified = await classifyUrls(
-    ctx.app,
-    images.map((a) => a.url),
-    {
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      messageId: target.id,
-      interactionId: interaction.id,
-      userId: interaction.user.id,
-    },
-  );
+  const classified = await classifyUrls(ctx.app, uploadedPhotos(images), {
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    messageId: target.id,
+    interactionId: interaction.id,
+    userId: interaction.user.id,
+  });
   await editInteractionWithItems(interaction, ctx.app, classified);
 }

@@ -30,7 +30,10 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
     );
   }
   await interaction.deferReply();
-  const classified = await classifyUrls(ctx.app, [image?.url ?? url!], {
+  const photo = image
+    ? { url: image.url, origin: 'upload' as const }
+    : { url: url!, origin: 'link' as const };
+  const classified = await classifyUrls(ctx.app, [photo], {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     interactionId: interaction.id,

@@ -2,7 +2,7 @@
  * The application services: product rules between the adapters (Discord, the sandbox page, CLIs) and the domain.
  * No discord.js here. Every refusal is a UserFacingError with a message people can read.
  */
-import { ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
+import { asUploadRefusal, ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
 import { log } from '../log.ts';
 import { AmbiguousBreedError, UnknownBreedError, UserFacingError } from './errors.ts';
 import { NO_BREED_MATCH_VALUE } from '../labels/breed-search.ts';
@@ -25,6 +25,7 @@ import type {
   LabelCommandInput,
   LabelOutcome,
   ModelInfo,
+  PhotoOrigin,
   ReactionInput,
   ReplyItem,
   RetractOutcome,
@@ -144,7 +145,7 @@ export class BreedbotServices implements Breedbot {
     });
   }
 
-  classifyUrl(url: string, source: ImageSource): Promise<Classification> {
+  classifyUrl(url: string, source: ImageSource, origin: PhotoOrigin = 'link'): Promise<Classification> {
     return this.run(async () => {
       if (url.length > MAX_URL_LENGTH) {
         throw new UserFacingError(
@@ -155,7 +156,11 @@ export class BreedbotServices implements Breedbot {
       const replay = await this.findReplay(source);
       if (replay) return replay;
       await this.consume('classify', source.userId, source.guildId);
-      const bytes = await this.deps.fetcher.fetch(url, this.isTrustedLoopback(url));
+      const bytes = await this.deps.fetcher
+        .fetch(url, this.isTrustedLoopback(url))
+        .catch((error: unknown) => {
+          throw origin === 'upload' && error instanceof UrlRefusedError ? asUploadRefusal(error) : error;
+        });
       return this.classifyNew(bytes, source);
     });
   }

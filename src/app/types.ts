@@ -6,6 +6,9 @@ import type { ClassifyResult } from '../model/types.ts';
 import type { RateLimitName } from './rate-limits.ts';
 
 /** Where an image came from. Predictions are idempotent per (message or interaction, attachment index). */
+/** How a photo reached the bot: a file someone uploaded, or a link (posted, unfurled or given to /classify url:). */
+export type PhotoOrigin = 'upload' | 'link';
+
 export interface ImageSource {
   guildId: string | null;
   channelId: string;
@@ -238,8 +241,11 @@ export interface Breedbot {
   /** Which tfjs backend serves the model ("wasm", "tensorflow", ...). */
   readonly backend: string;
   classifyImageBytes(bytes: Uint8Array, source: ImageSource): Promise<Classification>;
-  /** Fetches through the SSRF-safe intake; a replayed source returns its stored prediction without fetching. */
-  classifyUrl(url: string, source: ImageSource): Promise<Classification>;
+  /**
+   * Fetches through the SSRF-safe intake; a replayed source returns its stored prediction without fetching.
+   * `origin` words the refusals: an uploaded file that is no image is "that file", a link is "the link".
+   */
+  classifyUrl(url: string, source: ImageSource, origin?: PhotoOrigin): Promise<Classification>;
   /** The bot reply already sent for a source message (a replayed MESSAGE_CREATE must not reply twice). */
   replyForSourceMessage(messageId: string): Promise<string | null>;
   /** Links a bot reply to the predictions it shows; reactions on that reply then label those images. */

@@ -4,7 +4,7 @@
  */
 import type { Attachment, Message, RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../app/errors.ts';
-import type { Breedbot, Classification, ImageSource, ReplyItem } from '../app/types.ts';
+import type { Breedbot, Classification, ImageSource, PhotoOrigin, ReplyItem } from '../app/types.ts';
 import { log } from '../log.ts';
 import {
   MAX_PHOTOS_PER_REPLY,
@@ -15,6 +15,15 @@ import {
 } from './render.ts';
 
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|tiff?|bmp|heic)$/i;
+
+/** One photo to classify: where to fetch it, and whether the person uploaded it or gave a link (wording). */
+export interface PhotoRef {
+  url: string;
+  origin: PhotoOrigin;
+}
+
+export const uploadedPhotos = (attachments: Attachment[]): PhotoRef[] =>
+  attachments.map((a) => ({ url: a.url, origin: 'upload' }));
 
 /** Attachments worth classifying: declared images, or files with an image name when no type is declared. */
 export function imageAttachments(attachments: Iterable<Attachment>): Attachment[] {
@@ -49,17 +58,17 @@ export interface ClassifiedItems {
   predictionIds: string[];
 }
 
-/** Classifies each URL in turn (keeps batches small so the event loop stays responsive). */
+/** Classifies each photo in turn (keeps batches small so the event loop stays responsive). */
 export async function classifyUrls(
   app: Breedbot,
-  urls: string[],
+  photos: PhotoRef[],
   source: ImageSource,
 ): Promise<ClassifiedItems> {
   const items: RenderItem[] = [];
   const predictionIds: string[] = [];
-  for (const [index, url] of urls.slice(0, MAX_PHOTOS_PER_REPLY).entries()) {
+  for (const [index, photo] of photos.slice(0, MAX_PHOTOS_PER_REPLY).entries()) {
     try {
-      const c = await app.classifyUrl(url, { ...source, attachmentIndex: index });
+      const c = await app.classifyUrl(photo.url, { ...source, attachmentIndex: index }, photo.origin);
       items.push(toReplyItem(c));
       predictionIds.push(c.predictionId);
     } catch (error) {
@@ -67,7 +76,7 @@ export async function classifyUrls(
     }
   }
   // Photos beyond the limit still count in the note under the reply.
-  for (let i = MAX_PHOTOS_PER_REPLY; i < urls.length; i++) items.push({ error: 'not shown' });
+  for (let i = MAX_PHOTOS_PER_REPLY; i < photos.length; i++) items.push({ error: 'not shown' });
   return { items, predictionIds };
 }
 

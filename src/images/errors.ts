@@ -79,7 +79,21 @@ export interface UrlRefusalDetails {
   status?: number;
   limit?: number;
   reason?: string;
+  /** The bytes were a file someone uploaded (fetched from Discord's CDN), not a link they gave. */
+  upload?: boolean;
 }
+
+const UPLOAD_DOWNLOAD_FAILED = "I couldn't download that file from Discord. Please try sending it again.";
+
+/** Transport failures while fetching an upload, worded for a person who sent a file (no "link" in sight). */
+const uploadMessages: Partial<Record<UrlRefusalCode, (d: UrlRefusalDetails) => string>> = {
+  timeout: () => UPLOAD_DOWNLOAD_FAILED,
+  dns_failed: () => UPLOAD_DOWNLOAD_FAILED,
+  unreachable: () => UPLOAD_DOWNLOAD_FAILED,
+  too_many_redirects: () => UPLOAD_DOWNLOAD_FAILED,
+  http_status: (d) =>
+    `I couldn't download that file from Discord${d.status ? ` (HTTP ${d.status})` : ''}. Please try sending it again.`,
+};
 
 const urlMessages: Record<UrlRefusalCode, (d: UrlRefusalDetails) => string> = {
   bad_url: (d) => `That doesn't look like a valid link${d.url ? `: \`${excerpt(d.url)}\`` : ''}.`,
@@ -102,11 +116,24 @@ export class UrlRefusedError extends Error {
     readonly details: UrlRefusalDetails = {},
     options?: { cause?: unknown },
   ) {
-    const userMessage = urlMessages[code](details);
+    const userMessage = ((details.upload && uploadMessages[code]) || urlMessages[code])(details);
     super(details.reason ? `${userMessage} (${details.reason})` : userMessage, options);
     this.name = 'UrlRefusedError';
     this.userMessage = userMessage;
   }
+}
+
+/**
+ * A refusal from fetching an uploaded file, as the person who uploaded it should read it: what is wrong with
+ * the file itself says "file" (the wording the CLI gives for a local file), a download failure says so.
+ */
+export function asUploadRefusal(error: UrlRefusedError): ImageRejectedError | UrlRefusedError {
+  if (error.code === 'not_an_image' && error.cause instanceof ImageRejectedError) return error.cause;
+  if (error.code === 'too_many_bytes')
+    return new ImageRejectedError('too_many_bytes', { limit: error.details.limit ?? 0 }, { cause: error });
+  if (error.code in uploadMessages)
+    return new UrlRefusedError(error.code, { ...error.details, upload: true }, { cause: error });
+  return error;
 }
 
 export const isImageIntakeError = (e: unknown): e is ImageRejectedError | UrlRefusedError =>

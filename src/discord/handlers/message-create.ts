@@ -2,7 +2,7 @@
 import type { Message } from 'discord.js';
 import type { Breedbot } from '../../app/types.ts';
 import { log } from '../../log.ts';
-import { addVoteReactions, classifyUrls, imageAttachments } from '../classify-flow.ts';
+import { addVoteReactions, classifyUrls, imageAttachments, uploadedPhotos } from '../classify-flow.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
 import { NO_MENTIONS, renderReply } from '../render.ts';
 
@@ -30,16 +30,12 @@ export async function handleMessageCreate(
   if (await app.replyForSourceMessage(message.id)) return;
 
   await message.channel.sendTyping().catch(() => undefined);
-  const { items, predictionIds } = await classifyUrls(
-    app,
-    images.map((a) => a.url),
-    {
-      guildId: message.guildId,
-      channelId: message.channelId,
-      messageId: message.id,
-      userId: message.author.id,
-    },
-  );
+  const { items, predictionIds } = await classifyUrls(app, uploadedPhotos(images), {
+    guildId: message.guildId,
+    channelId: message.channelId,
+    messageId: message.id,
+    userId: message.author.id,
+  });
   const rendered = renderReply(items);
   const reply = await message.reply({
     ...(rendered.content ? { content: rendered.content } : {}),
