@@ -6,16 +6,13 @@ import {
 } from 'discord.js';
 import { UserFacingError } from '../src/app/errors.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
-import {
-  classifyUrls,
-  editInteractionWithItems,
-  imageAttachments,
-  uploadedPhotos,
-} from '../src/discord/classify-flow.ts';
+import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
+import { photosOfMessage } from '../src/discord/message-photos.ts';
 
 /**
  * Message menu "Classify breed". Works without the MessageContent intent: Discord resolves the target message,
- * attachments included, inside the interaction itself.
+ * attachments, text and embeds included, inside the interaction itself. Image links and unfurled embeds count
+ * as photos, as they do for auto-classify.
  */
 export const data = new ContextMenuCommandBuilder()
   .setName('Classify breed')
@@ -27,11 +24,11 @@ export async function execute(
   ctx: CommandContext,
 ): Promise<void> {
   const target = interaction.targetMessage;
-  const images = imageAttachments(target.attachments.values());
-  if (images.length === 0)
+  const photos = photosOfMessage(target);
+  if (photos.length === 0)
     throw new UserFacingError('bad-argument', 'That message has no photo I can look at.');
   await interaction.deferReply();
-  const classified = await classifyUrls(ctx.app, uploadedPhotos(images), {
+  const classified = await classifyUrls(ctx.app, photos, {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     messageId: target.id,

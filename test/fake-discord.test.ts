@@ -379,16 +379,25 @@ test('without MESSAGE_CONTENT, guild messages arrive empty unless they mention t
   }
 });
 
-test('image links unfurl; pings follow allowed_mentions; ephemeral replies stay out of the channel', async () => {
+test('image links unfurl in a MESSAGE_UPDATE after the create; pings follow allowed_mentions; ephemeral replies stay out of the channel', async () => {
+  const updated = new Promise<{ id: string; embeds: string[] }>((resolve) =>
+    client.once(Events.MessageUpdate, (_old, m) =>
+      resolve({ id: m.id, embeds: m.embeds.map((e) => e.thumbnail?.url ?? '') }),
+    ),
+  );
   const link = await fake.postMessage({
     channelId: channelId(),
     userId: 'alice',
     content: 'look https://example.org/dog.jpg',
   });
+  assert.deepEqual(link.embeds, [], 'like Discord, the create carries no embed yet');
+  assert.deepEqual(await updated, { id: link.id, embeds: ['https://example.org/dog.jpg'] });
+  const unfurled = fake.message(link.id)!;
   assert.deepEqual(
-    link.embeds.map((e) => [e.type, e.url]),
+    unfurled.embeds.map((e) => [e.type, e.url]),
     [['image', 'https://example.org/dog.jpg']],
   );
+  assert.equal(unfurled.edited_timestamp, null, 'an unfurl is not an edit');
 
   const loud = (await client.rest.post(Routes.channelMessages(channelId()), {
     body: { content: `@everyone <@${fake.users.bob.id}> Beagle` },

@@ -11,7 +11,7 @@ import { loadCommands, type CommandSet } from './command-loader.ts';
 import { createDiscordClient } from './client.ts';
 import { EventDeduper } from './event-dedupe.ts';
 import { handleInteraction } from './handlers/interactions.ts';
-import { handleMessageCreate } from './handlers/message-create.ts';
+import { handleMessageCreate, handleMessageUpdate } from './handlers/message-create.ts';
 import { handleReactionAdd, handleReactionRemove } from './handlers/reactions.ts';
 
 export interface BotOptions {
@@ -54,6 +54,9 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
 
   client.on(Events.MessageCreate, (m) =>
     track('messageCreate', () => handleMessageCreate(m, { app, dedupe, autoClassify })),
+  );
+  client.on(Events.MessageUpdate, (_old, m) =>
+    track('messageUpdate', () => handleMessageUpdate(m, { app, dedupe, autoClassify })),
   );
   client.on(Events.MessageReactionAdd, (r, u) =>
     track('reactionAdd', () => handleReactionAdd(r, u, { app, dedupe, botUserId: botUserId() })),

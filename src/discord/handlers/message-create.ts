@@ -1,9 +1,14 @@
-/** Auto-classify: image attachments posted in an enabled channel get one reply covering each photo. */
-import type { Message } from 'discord.js';
+/**
+ * Auto-classify: photos posted in an enabled channel (attachments, image links, the embeds Discord adds when it
+ * unfurls a link) get one reply covering each photo. Each message is answered once: Discord often sends the
+ * embeds in a MESSAGE_UPDATE after the create, and that update must neither be missed nor answered again.
+ */
+import type { Message, PartialMessage } from 'discord.js';
 import type { Breedbot } from '../../app/types.ts';
 import { log } from '../../log.ts';
-import { addVoteReactions, classifyUrls, imageAttachments, uploadedPhotos } from '../classify-flow.ts';
+import { addVoteReactions, classifyUrls } from '../classify-flow.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
+import { photosOfMessage } from '../message-photos.ts';
 import { NO_MENTIONS, renderReply } from '../render.ts';
 
 export interface MessageHandlerDeps {
@@ -13,13 +18,22 @@ export interface MessageHandlerDeps {
   autoClassify: boolean;
 }
 
-export async function handleMessageCreate(
-  message: Message,
-  { app, dedupe, autoClassify }: MessageHandlerDeps,
-) {
+export async function handleMessageCreate(message: Message, deps: MessageHandlerDeps) {
+  await classifyPostedPhotos(message, deps);
+}
+
+/** An edit, or Discord adding the unfurled embeds: answered only if the message was not answered already. */
+export async function handleMessageUpdate(message: Message | PartialMessage, deps: MessageHandlerDeps) {
+  if (!deps.autoClassify || !message.inGuild()) return;
+  const full = message.partial ? await message.fetch().catch(() => null) : message;
+  if (full) await classifyPostedPhotos(full, deps);
+}
+
+async function classifyPostedPhotos(message: Message, { app, dedupe, autoClassify }: MessageHandlerDeps) {
   if (!autoClassify || !message.inGuild() || message.author.bot || message.webhookId) return;
-  const images = imageAttachments(message.attachments.values());
-  if (images.length === 0) return;
+  const photos = photosOfMessage(message);
+  // Not marked as handled yet: an embed added later may still bring a photo.
+  if (photos.length === 0) return;
   if (!dedupe.firstTime(`message:${message.id}`)) return;
 
   const settings = await app.guildSettings(message.guildId);
@@ -30,7 +44,7 @@ export async function handleMessageCreate(
   if (await app.replyForSourceMessage(message.id)) return;
 
   await message.channel.sendTyping().catch(() => undefined);
-  const { items, predictionIds } = await classifyUrls(app, uploadedPhotos(images), {
+  const { items, predictionIds } = await classifyUrls(app, photos, {
     guildId: message.guildId,
     channelId: message.channelId,
     messageId: message.id,
@@ -44,5 +58,5 @@ export async function handleMessageCreate(
   });
   if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
   if (rendered.wantsReactions) await addVoteReactions(reply);
-  log.debug({ messageId: message.id, replyId: reply.id, photos: images.length }, 'auto-classified');
+  log.debug({ messageId: message.id, replyId: reply.id, photos: photos.length }, 'auto-classified');
 }

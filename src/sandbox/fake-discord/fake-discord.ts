@@ -66,6 +66,11 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Discord rejects an interaction callback after 3 s with 10062 Unknown interaction. */
   interactionAckTimeoutMs?: number;
+  /**
+   * Like Discord, a posted image link arrives without embeds; the unfurled embed follows in a MESSAGE_UPDATE
+   * this long after the create.
+   */
+  unfurlDelayMs?: number;
 }
 
 export interface RecordedFile {
@@ -187,6 +192,7 @@ export class FakeDiscord extends EventEmitter<{
   private readonly routes: Route[];
   private readonly httpHandlers: HttpHandler[] = [];
   private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
+  private readonly pendingUnfurls = new Set<NodeJS.Timeout>();
 
   constructor(options: FakeDiscordOptions = {}) {
     super();
@@ -198,6 +204,7 @@ export class FakeDiscord extends EventEmitter<{
       shards: options.shards ?? 1,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       interactionAckTimeoutMs: options.interactionAckTimeoutMs ?? 3_000,
+      unfurlDelayMs: options.unfurlDelayMs ?? 50,
     };
     this.token = this.options.token;
     this.users = createUsers();
@@ -315,7 +322,10 @@ export class FakeDiscord extends EventEmitter<{
 
   // ---- what people do -------------------------------------------------------------------------------
 
-  /** A person posts a message (with files uploaded to the fake CDN); the bot gets MESSAGE_CREATE. */
+  /**
+   * A person posts a message (with files uploaded to the fake CDN); the bot gets MESSAGE_CREATE. Image links in
+   * the text are unfurled as Discord does: MESSAGE_UPDATE with the embeds `unfurlDelayMs` later.
+   */
   async postMessage(input: PostMessageInput): Promise<FakeMessage> {
     const author = this.user(input.userId);
     const { guild, channel } = this.requireChannel(input.channelId);
@@ -325,16 +335,32 @@ export class FakeDiscord extends EventEmitter<{
     const reference = input.replyTo
       ? { message_id: input.replyTo, channel_id: channel.id, guild_id: guild.guild.id }
       : undefined;
-    return this.messages.create({
+    const message = this.messages.create({
       channelId: channel.id,
       guildId: guild.guild.id,
       author,
       content,
       attachments,
-      embeds: unfurlImageLinks(content),
       mentions: this.mentionsFor(guild, author.id, content, undefined, reference?.message_id),
       ...(reference ? { reference } : {}),
     });
+    const embeds = unfurlImageLinks(content);
+    if (embeds.length > 0) {
+      const timer = setTimeout(() => {
+        this.pendingUnfurls.delete(timer);
+        this.unfurl(message.id, embeds);
+      }, this.options.unfurlDelayMs);
+      this.pendingUnfurls.add(timer);
+    }
+    return message;
+  }
+
+  /**
+   * Discord adds link previews to a posted message (an image link's `image`/`thumbnail`): the embeds are set
+   * without marking the message edited, and the bot gets MESSAGE_UPDATE. False when the message is gone.
+   */
+  unfurl(messageId: string, embeds: APIEmbed[]): boolean {
+    return this.messages.addEmbeds(messageId, embeds) !== undefined;
   }
 
   addReaction(input: ReactionInput): boolean {
@@ -484,6 +510,8 @@ export class FakeDiscord extends EventEmitter<{
   }
 
   async close(): Promise<void> {
+    for (const timer of this.pendingUnfurls) clearTimeout(timer);
+    this.pendingUnfurls.clear();
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -174,6 +174,15 @@ export class MessageStore extends EventEmitter<{ change: [MessageChange] }> {
     return this.view(stored);
   }
 
+  /** Link previews Discord adds after the create: embeds appended, the message is not marked edited. */
+  addEmbeds(id: string, embeds: APIEmbed[]): FakeMessage | undefined {
+    const stored = this.messages.get(id);
+    if (!stored) return undefined;
+    stored.data.embeds = normalizeEmbeds([...stored.data.embeds, ...embeds]);
+    this.emit('change', { type: 'update', message: this.view(stored), ephemeral: !!stored.ephemeralFor });
+    return this.view(stored);
+  }
+
   delete(id: string): boolean {
     const stored = this.messages.get(id);
     if (!stored) return false;
