@@ -1,25 +1,42 @@
 /**
  * Converts the frozen part of a Keras (tfjs layers) CNN, from its input up to the embedding layer, into an
- * ONNX graph. Only the layer kinds of MobileNet-v1-style backbones are supported; anything else is refused
- * with OnnxConversionError so the caller keeps the tfjs backbone.
+ * ONNX graph. The graph may branch and merge (residual Add blocks, as in MobileNet v2 / EdgeTPU); only the
+ * layer kinds listed in SUPPORTED_LAYERS are converted, anything else is refused with OnnxConversionError so
+ * the caller keeps the tfjs backbone.
  *
  * Layout: the graph takes NHWC input like tfjs (one Transpose to NCHW up front, as ONNX Conv is NCHW) and
  * returns [batch, features]. Batch norm is folded into the preceding convolution's weights and bias.
  */
 import {
-  OnnxConversionError,
-  type KerasLayer,
-  type LayersModelFiles,
-  type WeightTensor,
-} from './layers-model.ts';
+  activationOf,
+  checkChannelsLast,
+  pair,
+  str,
+  subgraphTo,
+  weightOf,
+  zeroPaddingOf,
+  type KerasSubgraph,
+} from './keras-graph.ts';
+import { OnnxConversionError, type KerasLayer, type LayersModelFiles } from './layers-model.ts';
 import { OnnxGraphBuilder } from './onnx-graph.ts';
+
+// The graph reader moved to keras-graph.ts; these stay importable from here for existing callers.
+export {
+  activationOf,
+  chainTo,
+  checkChannelsLast,
+  pair,
+  str,
+  weightOf,
+  zeroPaddingOf,
+} from './keras-graph.ts';
 
 export const SUPPORTED_LAYERS =
   'InputLayer, Conv2D, DepthwiseConv2D, BatchNormalization, Activation/ReLU (relu, relu6, linear), ' +
-  'ZeroPadding2D, GlobalAveragePooling2D';
+  'ZeroPadding2D, Add, AveragePooling2D, GlobalAveragePooling2D, Reshape/Flatten (to [batch, features])';
 
 /** Bump when the emitted graph changes, so cached .onnx files from an older converter are not reused. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 
 export interface ConvertOptions {
   /** The layer whose output is the embedding, e.g. 'global_average_pooling2d_1'. */
@@ -41,8 +58,13 @@ interface Value {
   channels: number;
   height: number;
   width: number;
-  /** False once global pooling has reduced it to [batch, channels]. */
+  /** False once global pooling or a reshape has reduced it to [batch, channels]. */
   spatial: boolean;
+  /**
+   * Set on a ZeroPadding2D's output, which is not emitted: `name` is still the unpadded tensor and the
+   * convolution reading it adds these pads [top, left, bottom, right] to its own.
+   */
+  zeroPads?: [number, number, number, number];
 }
 
 /** A convolution not yet emitted, so a following BatchNormalization can be folded into it. */
@@ -59,57 +81,6 @@ interface PendingConv {
   pads: [number, number, number, number];
   output: { channels: number; height: number; width: number };
   activation: string;
-}
-
-export const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-export const pair = (v: unknown, fallback: [number, number]): [number, number] =>
-  Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x)) ? [v[0], v[1]] : fallback;
-
-function inboundNames(layer: KerasLayer): string[] {
-  const nodes = layer.inbound_nodes as unknown[][][];
-  if (!Array.isArray(nodes) || nodes.length === 0) return [];
-  if (nodes.length > 1) {
-    throw new OnnxConversionError(
-      `layer '${layer.name}' is shared (called ${nodes.length} times); not supported`,
-    );
-  }
-  return (nodes[0] ?? []).map((entry) => String(entry[0]));
-}
-
-/** The layers from the input to `outputLayer`, in order; the network must be a single chain there. */
-export function chainTo(layers: KerasLayer[], outputLayer: string): KerasLayer[] {
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  const chain: KerasLayer[] = [];
-  let current = byName.get(outputLayer);
-  if (!current) throw new OnnxConversionError(`layer '${outputLayer}' is not in the model`);
-  while (current) {
-    chain.push(current);
-    const inbound = inboundNames(current);
-    if (inbound.length === 0) break;
-    if (inbound.length > 1) {
-      throw new OnnxConversionError(
-        `layer '${current.name}' (${current.class_name}) has ${inbound.length} inputs; ` +
-          'only single-chain backbones are supported',
-      );
-    }
-    const previous = byName.get(inbound[0]!);
-    if (!previous)
-      throw new OnnxConversionError(`layer '${current.name}' reads unknown layer '${inbound[0]}'`);
-    current = previous;
-  }
-  return chain.reverse();
-}
-
-export function weightOf(files: LayersModelFiles, layer: KerasLayer, param: string, rank?: number): WeightTensor {
-  const w = files.weights.get(`${layer.name}/${param}`);
-  if (!w)
-    throw new OnnxConversionError(`weight '${layer.name}/${param}' is missing from the weights manifest`);
-  if (rank !== undefined && w.shape.length !== rank) {
-    throw new OnnxConversionError(
-      `weight '${layer.name}/${param}' has shape [${w.shape}], expected rank ${rank}`,
-    );
-  }
-  return w;
 }
 
 /** TensorFlow's 'same'/'valid' padding as explicit ONNX pads [top, left, bottom, right] (extra pixel at the end). */
@@ -136,37 +107,6 @@ function tfPadding(
     pads: [before[0]!, before[1]!, total[0]! - before[0]!, total[1]! - before[1]!],
     output: [out[0]!, out[1]!],
   };
-}
-
-export function checkChannelsLast(layer: KerasLayer) {
-  const format = str(layer.config.data_format);
-  if (format !== undefined && format !== 'channels_last') {
-    throw new OnnxConversionError(
-      `layer '${layer.name}' uses data_format '${format}'; only channels_last is supported`,
-    );
-  }
-}
-
-export function activationOf(layer: KerasLayer): string {
-  if (layer.class_name === 'ReLU') {
-    const max = layer.config.max_value;
-    const slope = layer.config.negative_slope ?? 0;
-    const threshold = layer.config.threshold ?? 0;
-    if (slope !== 0 || threshold !== 0)
-      throw new OnnxConversionError(`layer '${layer.name}': leaky/thresholded ReLU`);
-    if (max === null || max === undefined) return 'relu';
-    if (max === 6) return 'relu6';
-    throw new OnnxConversionError(
-      `layer '${layer.name}': ReLU with max_value ${String(max)} is not supported`,
-    );
-  }
-  const activation = str(layer.config.activation) ?? 'linear';
-  if (!['linear', 'relu', 'relu6'].includes(activation)) {
-    throw new OnnxConversionError(
-      `layer '${layer.name}' uses activation '${activation}'; the ONNX converter supports relu, relu6 and linear`,
-    );
-  }
-  return activation;
 }
 
 function convFrom(layer: KerasLayer, files: LayersModelFiles, input: Value): PendingConv {
@@ -227,26 +167,6 @@ function convFrom(layer: KerasLayer, files: LayersModelFiles, input: Value): Pen
   };
 }
 
-/** Keras ZeroPadding2D's `padding` (int, [h, w] or [[top, bottom], [left, right]]) as [top, bottom, left, right]. */
-export function zeroPaddingOf(layer: KerasLayer): [number, number, number, number] {
-  const p = layer.config.padding;
-  const isInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
-  if (isInt(p)) return [p, p, p, p];
-  if (Array.isArray(p) && p.length === 2 && p.every(isInt)) {
-    const [h, w] = p as [number, number];
-    return [h, h, w, w];
-  }
-  if (
-    Array.isArray(p) &&
-    p.length === 2 &&
-    p.every((q) => Array.isArray(q) && q.length === 2 && q.every(isInt))
-  ) {
-    const [[top, bottom], [left, right]] = p as [[number, number], [number, number]];
-    return [top, bottom, left, right];
-  }
-  throw new OnnxConversionError(`layer '${layer.name}' has padding ${JSON.stringify(p)}`);
-}
-
 function foldBatchNorm(conv: PendingConv, bn: KerasLayer, files: LayersModelFiles) {
   const axis = bn.config.axis;
   if (
@@ -300,12 +220,139 @@ function emitConv(graph: OnnxGraphBuilder, conv: PendingConv): Value {
   };
 }
 
-/** Builds the ONNX graph of `files` cut at `options.outputLayer`. */
-export function convertLayersBackbone(files: LayersModelFiles, options: ConvertOptions): ConvertedBackbone {
-  const chain = chainTo(files.layers, options.outputLayer);
-  const inputLayer = chain[0]!;
-  if (inputLayer.class_name !== 'InputLayer') {
-    throw new OnnxConversionError(`the chain to '${options.outputLayer}' does not start at an InputLayer`);
+const isActivationLayer = (layer: KerasLayer | undefined) =>
+  layer?.class_name === 'Activation' || layer?.class_name === 'ReLU';
+
+/** The one layer reading `layerName`, when exactly one does: only then can it be fused into its producer. */
+function soleReader(graph: KerasSubgraph, layerName: string): KerasLayer | undefined {
+  const readers = graph.readersOf(layerName);
+  return readers.length === 1 ? readers[0] : undefined;
+}
+
+/**
+ * Emits a convolution together with the BatchNormalization and activation that follow it alone (each the only
+ * reader of the one before), and returns the names of the layers it stands for.
+ */
+function emitConvBlock(
+  graph: OnnxGraphBuilder,
+  keras: KerasSubgraph,
+  files: LayersModelFiles,
+  layer: KerasLayer,
+  input: Value,
+): { value: Value; layers: string[] } {
+  const conv = convFrom(layer, files, input);
+  if (input.zeroPads) {
+    const extra = input.zeroPads;
+    conv.input = { ...input, zeroPads: undefined };
+    conv.pads = conv.pads.map((pad, i) => pad + extra[i]!) as [number, number, number, number];
+  }
+  const layers = [layer.name];
+  const batchNorm = soleReader(keras, layer.name);
+  if (batchNorm?.class_name === 'BatchNormalization' && conv.activation === 'linear') {
+    foldBatchNorm(conv, batchNorm, files);
+    layers.push(batchNorm.name);
+  }
+  const activation = soleReader(keras, layers[layers.length - 1]!);
+  if (isActivationLayer(activation) && conv.activation === 'linear') {
+    conv.activation = activationOf(activation!);
+    layers.push(activation!.name);
+  }
+  return { value: emitConv(graph, conv), layers };
+}
+
+function emitAdd(graph: OnnxGraphBuilder, layer: KerasLayer, inputs: Value[]): Value {
+  const [first, ...rest] = inputs;
+  if (!first || rest.length === 0)
+    throw new OnnxConversionError(`layer '${layer.name}' (Add) has fewer than 2 inputs`);
+  const shape = (v: Value) => `${v.spatial ? `${v.height}x${v.width}x` : ''}${v.channels}`;
+  for (const other of rest) {
+    if (shape(other) !== shape(first) || other.spatial !== first.spatial) {
+      throw new OnnxConversionError(
+        `layer '${layer.name}' (Add) adds shapes ${inputs.map(shape).join(' and ')}; only equal shapes are supported`,
+      );
+    }
+  }
+  let sum = first.name;
+  for (const other of rest) sum = graph.node('Add', [sum, other.name], layer.name);
+  return { ...first, name: sum };
+}
+
+function emitAveragePooling(graph: OnnxGraphBuilder, layer: KerasLayer, input: Value): Value {
+  checkChannelsLast(layer);
+  if (!input.spatial) throw new OnnxConversionError(`layer '${layer.name}' follows global pooling`);
+  const pool = pair(layer.config.pool_size, [2, 2]);
+  // Keras: strides null means strides = pool_size.
+  const strides = pair(layer.config.strides, pool);
+  const { pads, output } = tfPadding(
+    str(layer.config.padding) ?? 'valid',
+    [input.height, input.width],
+    pool,
+    strides,
+    [1, 1],
+  );
+  // count_include_pad 0: TensorFlow averages 'same' windows over the real pixels only.
+  const name = graph.node('AveragePool', [input.name], layer.name, {
+    kernel_shape: pool,
+    strides,
+    pads,
+    count_include_pad: 0,
+  });
+  return { name, channels: input.channels, height: output[0], width: output[1], spatial: true };
+}
+
+/** [batch, features] in tfjs's order: NHWC flattened (a 1x1 map needs no transpose). */
+function flattenNhwc(graph: OnnxGraphBuilder, value: Value, base: string): string {
+  if (!value.spatial) return value.name;
+  const source =
+    value.height * value.width === 1
+      ? value.name
+      : graph.node('Transpose', [value.name], `${base}_nhwc`, { perm: [0, 2, 3, 1] });
+  return graph.node('Flatten', [source], `${base}_flat`, { axis: 1 });
+}
+
+/** Reshape or Flatten to one dimension of features; other target shapes are refused. */
+function emitFlatten(graph: OnnxGraphBuilder, layer: KerasLayer, input: Value): Value {
+  const features = input.spatial ? input.channels * input.height * input.width : input.channels;
+  if (layer.class_name === 'Reshape') {
+    const target = layer.config.target_shape;
+    const flat = Array.isArray(target) && target.length === 1 && (target[0] === features || target[0] === -1);
+    if (!flat) {
+      throw new OnnxConversionError(
+        `layer '${layer.name}' reshapes to ${JSON.stringify(target)}; the ONNX converter supports only [features] (${features})`,
+      );
+    }
+  }
+  return {
+    name: flattenNhwc(graph, input, layer.name),
+    channels: features,
+    height: 1,
+    width: 1,
+    spatial: false,
+  };
+}
+
+function emitGlobalAveragePooling(graph: OnnxGraphBuilder, layer: KerasLayer, input: Value): Value {
+  checkChannelsLast(layer);
+  if (layer.config.keepdims === true) throw new OnnxConversionError(`layer '${layer.name}' keeps dims`);
+  const pooled = graph.node('GlobalAveragePool', [input.name], layer.name);
+  return {
+    name: graph.node('Flatten', [pooled], `${layer.name}/flatten`, { axis: 1 }),
+    channels: input.channels,
+    height: 1,
+    width: 1,
+    spatial: false,
+  };
+}
+
+/** The model's fixed [H, W, C] input, from the one InputLayer the subgraph starts at. */
+function inputShapeOf(keras: KerasSubgraph, outputLayer: string): [number, number, number] {
+  const sources = keras.order.filter((l) => keras.inputsOf(l.name).length === 0);
+  const inputLayer = sources[0]!;
+  if (sources.length !== 1 || inputLayer.class_name !== 'InputLayer') {
+    throw new OnnxConversionError(
+      `the graph to '${outputLayer}' starts at ${sources.map((l) => `'${l.name}' (${l.class_name})`).join(', ')}; ` +
+        'it must start at exactly one InputLayer',
+    );
   }
   const shape = (inputLayer.config.batch_input_shape ?? inputLayer.config.batch_shape) as (number | null)[];
   const [, height, width, channels] = shape ?? [];
@@ -314,100 +361,97 @@ export function convertLayersBackbone(files: LayersModelFiles, options: ConvertO
       `input layer shape ${JSON.stringify(shape)} is not a fixed [batch, H, W, C]`,
     );
   }
+  return [height, width, channels];
+}
+
+/** Builds the ONNX graph of `files` cut at `options.outputLayer`. */
+export function convertLayersBackbone(files: LayersModelFiles, options: ConvertOptions): ConvertedBackbone {
+  const keras = subgraphTo(files.layers, options.outputLayer);
+  const [height, width, channels] = inputShapeOf(keras, options.outputLayer);
 
   const graph = new OnnxGraphBuilder();
   const inputName = graph.uniqueName('input');
-  let value: Value = {
+  const values = new Map<string, Value>();
+  values.set(keras.order[0]!.name, {
     name: graph.node('Transpose', [inputName], 'input_nchw', { perm: [0, 3, 1, 2] }),
     channels,
     height,
     width,
     spatial: true,
-  };
-  let pending: PendingConv | undefined;
-  /** A ZeroPadding2D waiting to be merged into the convolution that follows it. */
-  let padding: { pads: [number, number, number, number]; unpadded: Value } | undefined;
-  const flush = () => {
-    if (pending) value = emitConv(graph, pending);
-    pending = undefined;
-  };
+  });
 
-  for (const layer of chain.slice(1)) {
-    if (padding && !['Conv2D', 'DepthwiseConv2D'].includes(layer.class_name)) {
+  for (const layer of keras.order) {
+    if (values.has(layer.name)) continue; // the input, or fused into the convolution before it
+    const inputs = keras.inputsOf(layer.name).map((name) => values.get(name)!);
+    const isConv = layer.class_name === 'Conv2D' || layer.class_name === 'DepthwiseConv2D';
+    if (!isConv && inputs.some((v) => v.zeroPads)) {
       throw new OnnxConversionError(
         `ZeroPadding2D before '${layer.name}' (${layer.class_name}) is not supported`,
       );
     }
+    const single = (): Value => {
+      if (inputs.length !== 1) {
+        throw new OnnxConversionError(
+          `layer '${layer.name}' (${layer.class_name}) has ${inputs.length} inputs`,
+        );
+      }
+      return inputs[0]!;
+    };
+    const set = (value: Value) => values.set(layer.name, value);
     switch (layer.class_name) {
       case 'ZeroPadding2D': {
-        flush();
         checkChannelsLast(layer);
+        const input = single();
         const [top, bottom, left, right] = zeroPaddingOf(layer);
-        padding = { pads: [top, left, bottom, right], unpadded: value };
-        value = { ...value, height: value.height + top + bottom, width: value.width + left + right };
+        const before = input.zeroPads ?? [0, 0, 0, 0];
+        set({
+          ...input,
+          height: input.height + top + bottom,
+          width: input.width + left + right,
+          zeroPads: [before[0] + top, before[1] + left, before[2] + bottom, before[3] + right],
+        });
         break;
       }
       case 'Conv2D':
       case 'DepthwiseConv2D': {
-        flush();
-        pending = convFrom(layer, files, value);
-        if (padding) {
-          const extra = padding.pads;
-          pending.input = padding.unpadded;
-          pending.pads = pending.pads.map((pad, i) => pad + extra[i]!) as [number, number, number, number];
-          padding = undefined;
-        }
+        const block = emitConvBlock(graph, keras, files, layer, single());
+        for (const name of block.layers) values.set(name, block.value);
         break;
       }
       case 'BatchNormalization':
-        if (!pending || pending.activation !== 'linear') {
-          throw new OnnxConversionError(
-            `layer '${layer.name}': BatchNormalization is supported only directly after a linear convolution`,
-          );
-        }
-        foldBatchNorm(pending, layer, files);
-        break;
+        throw new OnnxConversionError(
+          `layer '${layer.name}': BatchNormalization is supported only directly after a linear convolution`,
+        );
       case 'Activation':
       case 'ReLU': {
-        const activation = activationOf(layer);
-        if (pending && pending.activation === 'linear') {
-          pending.activation = activation;
-          flush();
-        } else {
-          flush();
-          value = { ...value, name: emitActivation(graph, value.name, activation, layer.name) };
-        }
+        const input = single();
+        set({ ...input, name: emitActivation(graph, input.name, activationOf(layer), layer.name) });
         break;
       }
-      case 'GlobalAveragePooling2D': {
-        flush();
-        checkChannelsLast(layer);
-        if (layer.config.keepdims === true) throw new OnnxConversionError(`layer '${layer.name}' keeps dims`);
-        const pooled = graph.node('GlobalAveragePool', [value.name], layer.name);
-        value = {
-          name: graph.node('Flatten', [pooled], `${layer.name}/flatten`, { axis: 1 }),
-          channels: value.channels,
-          height: 1,
-          width: 1,
-          spatial: false,
-        };
+      case 'Add':
+        set(emitAdd(graph, layer, inputs));
         break;
-      }
+      case 'AveragePooling2D':
+        set(emitAveragePooling(graph, layer, single()));
+        break;
+      case 'GlobalAveragePooling2D':
+        set(emitGlobalAveragePooling(graph, layer, single()));
+        break;
+      case 'Reshape':
+      case 'Flatten':
+        set(emitFlatten(graph, layer, single()));
+        break;
       default:
         throw new OnnxConversionError(
           `layer '${layer.name}' is a ${layer.class_name}; the ONNX converter supports ${SUPPORTED_LAYERS}`,
         );
     }
   }
-  flush();
-  if (padding) throw new OnnxConversionError('the model ends in ZeroPadding2D');
+  const value = values.get(options.outputLayer)!;
+  if (value.zeroPads) throw new OnnxConversionError('the model ends in ZeroPadding2D');
 
   // A cut inside the convolutional part returns tfjs's NHWC order, flattened, like the tfjs backbone does.
-  let outputValue = value.name;
-  if (value.spatial) {
-    const nhwc = graph.node('Transpose', [value.name], 'output_nhwc', { perm: [0, 2, 3, 1] });
-    outputValue = graph.node('Flatten', [nhwc], 'output_flat', { axis: 1 });
-  }
+  const outputValue = flattenNhwc(graph, value, 'output');
   const embeddingDim = value.spatial ? value.channels * value.height * value.width : value.channels;
   const outputName = graph.node('Identity', [outputValue], 'embedding');
   return {
