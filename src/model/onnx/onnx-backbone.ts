@@ -46,7 +46,7 @@ export interface OnnxBackbone {
 export const defaultOnnxCacheDir = () => path.join(projectRoot, 'models', 'cache', 'onnx');
 
 /**
- * Loads the backbone of a tfjs layers model (cut at `modelConfig.embeddingLayer`) into ONNX Runtime,
+ * Loads the backbone of a tfjs layers model folder (cut at `modelConfig.embeddingLayer`) into ONNX Runtime,
  * converting it to ONNX on first use. Throws OnnxConversionError when the model has layers the converter
  * does not support, and a plain Error when onnxruntime-node is not installed: callers fall back to tfjs.
  */
@@ -55,7 +55,9 @@ export async function loadOnnxBackbone(
   modelConfig: ModelConfig,
   options: OnnxBackboneOptions = {},
 ): Promise<OnnxBackbone> {
-  if (modelConfig.format !== 'layers') {
+  // Any entry whose resolved folder is a layers model converts (a 'tflite' entry resolves to one); a graph
+  // model has no Keras topology, and an entry without an embedding layer (an ensemble) is several networks.
+  if (modelConfig.format === 'graph' || !('embeddingLayer' in modelConfig)) {
     throw new Error(
       `the ONNX backbone converts tfjs layers models; ${modelConfig.id} is a ${modelConfig.format} model`,
     );
