@@ -288,28 +288,48 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.deepEqual(listedBreeds(menuReply), listedBreeds(await h.replyTo(posted.id)));
   });
 
-  test('❌ explains /label once, mentioning nobody', async () => {
+  test('❌ explains /label in a DM to whoever clicked it, once per person and photo, never in the channel', async () => {
     const posted = await h.fake.postMessage({
       channelId: h.channelId,
       userId: 'alice',
       files: [jpeg(BEAGLE, 'x.jpg')],
     });
     const reply = await h.replyTo(posted.id, 6);
+    const link = `https://discord.com/channels/${h.fake.guild.guild.id}/${h.channelId}/${reply.id}`;
+    // bob clicks ❌, takes it back and clicks again; carol clicks once; dave does not take DMs.
+    h.fake.addReaction({ messageId: reply.id, userId: 'bob', emoji: '❌' });
+    await h.fake.waitUntil(() => (h.fake.dmsTo('bob').length ? true : undefined), 15_000, "bob's DM");
+    h.fake.removeReaction({ messageId: reply.id, userId: 'bob', emoji: '❌' });
     h.fake.addReaction({ messageId: reply.id, userId: 'bob', emoji: '❌' });
     h.fake.addReaction({ messageId: reply.id, userId: 'carol', emoji: '❌' });
-    const help = await h.fake.waitForMessage((m) => m.message_reference?.message_id === reply.id);
-    assert.match(help.content, /`\/label breed:`/);
-    assert.deepEqual(help.mentions, []);
+    const dave = h.fake.addPerson('dave');
+    h.fake.refuseDms(dave.id);
+    h.fake.addReaction({ messageId: reply.id, userId: dave.id, emoji: '❌' });
+    await h.fake.waitUntil(() => (h.fake.dmsTo('carol').length ? true : undefined), 15_000, "carol's DM");
+    await h.fake.waitForRequest(
+      (r) => r.method === 'POST' && r.status === 403 && r.path.startsWith('/channels/'),
+      15_000,
+    );
+    // Events are handled concurrently: once a later post is answered, the clicks above were handled too.
     const marker = await h.fake.postMessage({
       channelId: h.channelId,
       userId: 'alice',
       files: [jpeg(CAT, 'cat.jpg')],
     });
     await h.replyTo(marker.id);
-    assert.equal(
-      h.fake.channelMessages(h.channelId).filter((m) => m.message_reference?.message_id === reply.id).length,
-      1,
-    );
+
+    for (const who of ['bob', 'carol']) {
+      const dms = h.fake.dmsTo(who);
+      assert.equal(dms.length, 1, `${who} got ${dms.length} DMs`);
+      assert.match(dms[0]!.content, /`\/label breed:`/);
+      assert.ok(dms[0]!.content.includes(link), 'the DM links to the photo it is about');
+      assert.deepEqual(dms[0]!.mentions, []);
+    }
+    assert.deepEqual(h.fake.dmsTo(dave.id), []);
+    const inChannel = h.fake
+      .channelMessages(h.channelId)
+      .filter((m) => m.author.id === h.fake.users.bot.id && /\/label breed:/.test(m.content));
+    assert.deepEqual(inChannel, [], 'no help message in the channel');
   });
 
   test('a moderator may name a new breed with /label; members may not; /stats counts labels', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EmbedType } from 'discord-api-types/v10';
 import type { FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
@@ -128,12 +129,14 @@ describe('photo sources', { skip: skipWithoutPhotos }, () => {
       await settle();
       assert.equal(botRepliesTo(posted.id).length, 0, 'a link that names no image file is not fetched');
 
-      const preview = { type: 'image' as const, url, thumbnail: { url, proxy_url: url } };
+      const preview = { type: EmbedType.Image, url, thumbnail: { url, proxy_url: url } };
       assert.ok(h.fake.unfurl(posted.id, [preview]));
       const reply = await h.replyTo(posted.id, 6);
       assert.ok(listedBreeds(reply).includes('Beagle'));
       // A later update (another embed, an edit) gets no second reply.
-      h.fake.unfurl(posted.id, [{ type: 'image', url: `${url}?again`, thumbnail: { url: `${url}?again` } }]);
+      h.fake.unfurl(posted.id, [
+        { type: EmbedType.Image, url: `${url}?again`, thumbnail: { url: `${url}?again` } },
+      ]);
       await settle();
       assert.equal(botRepliesTo(posted.id).length, 1);
     });

@@ -476,6 +476,28 @@ test('the fake answers 404 JSON for unknown routes and 401 without the token', a
   assert.equal((tooLong as { code?: number }).code, 50035);
 });
 
+test('the bot can DM a person (POST /users/@me/channels, then the DM channel); a person who refuses DMs gets 50007', async () => {
+  const sent = await client.users.send(fake.users.bob.id, {
+    content: 'just for you',
+    allowedMentions: { parse: [] },
+  });
+  assert.equal(sent.channel.isDMBased(), true);
+  const again = await client.users.createDM(fake.users.bob.id, { force: true });
+  assert.equal(again.id, sent.channelId, 'Discord returns the same DM channel every time');
+  assert.deepEqual(
+    fake.dmsTo('bob').map((m) => m.content),
+    ['just for you'],
+  );
+  assert.deepEqual(
+    fake.channelMessages(channelId()).filter((m) => m.content === 'just for you'),
+    [],
+  );
+  fake.refuseDms('carol');
+  const refused = await client.users.send(fake.users.carol.id, 'hello?').catch((e: { code?: number }) => e);
+  assert.equal((refused as { code?: number }).code, 50007);
+  assert.deepEqual(fake.dmsTo('carol'), []);
+});
+
 test(
   "every REST call discord.js made matches Discord's OpenAPI description",
   { skip: existsSync(SPEC) ? false : 'needs ../shared/specs/discord-openapi.json (absent)' },
@@ -491,6 +513,7 @@ test(
       'PATCH /webhooks/:app/:token/messages/:message',
       'POST /interactions/:interaction/:token/callback',
       'PUT /applications/:app/guilds/:guild/commands',
+      'POST /users/@me/channels',
     ])
       assert.ok(operations.has(op), `${op} was exercised and validated`);
     assert.ok(checker.validatedResponses >= 8, `validated ${checker.validatedResponses} responses`);

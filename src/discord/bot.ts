@@ -13,6 +13,7 @@ import { EventDeduper } from './event-dedupe.ts';
 import { handleInteraction } from './handlers/interactions.ts';
 import { handleMessageCreate, handleMessageUpdate } from './handlers/message-create.ts';
 import { handleReactionAdd, handleReactionRemove } from './handlers/reactions.ts';
+import { NoneHelpRecord } from './none-help.ts';
 
 export interface BotOptions {
   app: Breedbot;
@@ -35,6 +36,7 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const commands = options.commands ?? (await loadCommands());
   const client = createDiscordClient({ autoClassify, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
   const dedupe = new EventDeduper();
+  const noneHelp = new NoneHelpRecord();
   const inFlight = new Set<Promise<unknown>>();
   let accepting = true;
 
@@ -59,10 +61,10 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     track('messageUpdate', () => handleMessageUpdate(m, { app, dedupe, autoClassify })),
   );
   client.on(Events.MessageReactionAdd, (r, u) =>
-    track('reactionAdd', () => handleReactionAdd(r, u, { app, dedupe, botUserId: botUserId() })),
+    track('reactionAdd', () => handleReactionAdd(r, u, { app, noneHelp, botUserId: botUserId() })),
   );
   client.on(Events.MessageReactionRemove, (r, u) =>
-    track('reactionRemove', () => handleReactionRemove(r, u, { app, dedupe, botUserId: botUserId() })),
+    track('reactionRemove', () => handleReactionRemove(r, u, { app, noneHelp, botUserId: botUserId() })),
   );
   client.on(Events.InteractionCreate, (i) =>
     track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })),

@@ -6,6 +6,10 @@ const LINK = /^<?https?:\/\/[^/\s]+\/channels\/(\d{1,20}|@me)\/(\d{1,20})\/(\d{1
 const BARE_ID = /^\d{1,20}$/;
 export const MAX_MESSAGE_REF_LENGTH = 200;
 
+/** Discord's link to a message, as "Copy Message Link" gives it. */
+export const messageLink = (m: { guildId: string; channelId: string; messageId: string }): string =>
+  `https://discord.com/channels/${m.guildId}/${m.channelId}/${m.messageId}`;
+
 /** Parses a message link or a bare message id. Refuses anything else with a message people understand. */
 export function parseMessageRef(text: string): MessageRef {
   const value = text.trim();

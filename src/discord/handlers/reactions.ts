@@ -1,22 +1,19 @@
 /**
  * Reactions on the bot's replies: 1️⃣–5️⃣ set that person's label (changing replaces, removing retracts),
- * ❌ explains /label. The reply is then re-rendered with the crowd's answer.
+ * ❌ explains /label to that person in a DM (none-help.ts). The reply is then re-rendered with the crowd's answer.
  */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import type { Breedbot } from '../../app/types.ts';
 import { log } from '../../log.ts';
-import type { EventDeduper } from '../event-dedupe.ts';
-import { NO_MENTIONS, NONE_EMOJI, NUMBER_EMOJIS, reactionPosition } from '../render.ts';
+import { sendNoneHelp, type NoneHelpRecord } from '../none-help.ts';
+import { NONE_EMOJI, NUMBER_EMOJIS, reactionPosition } from '../render.ts';
 import { rerenderReply } from '../reply-rerender.ts';
 
 export interface ReactionHandlerDeps {
   app: Breedbot;
-  dedupe: EventDeduper;
   botUserId: string;
+  noneHelp: NoneHelpRecord;
 }
-
-export const NONE_OF_THESE_HELP =
-  "None of these? Name the breed with `/label breed:` (it autocompletes; add `message:` with a link to the photo's reply to pick an older one). Moderators can add breeds I don't know yet.";
 
 type AnyReaction = MessageReaction | PartialMessageReaction;
 type AnyUser = User | PartialUser;
@@ -46,14 +43,15 @@ async function removeOtherVotes(reaction: AnyReaction, userId: string): Promise<
 }
 
 export async function handleReactionAdd(reaction: AnyReaction, user: AnyUser, deps: ReactionHandlerDeps) {
-  const { app, dedupe } = deps;
+  const { app } = deps;
   if (!(await isPerson(user, deps.botUserId))) return;
   const guildId = reaction.message.guildId ?? null;
 
   if (reaction.emoji.name === NONE_EMOJI) {
-    const items = await app.replyItems(reaction.message.id);
-    if (items.length === 0 || !dedupe.firstTime(`none-help:${reaction.message.id}`)) return;
-    await reaction.message.reply({ content: NONE_OF_THESE_HELP, allowedMentions: NO_MENTIONS });
+    const { id: messageId, channelId } = reaction.message;
+    if (!guildId || (await app.replyItems(messageId)).length === 0) return;
+    if (!deps.noneHelp.firstTime(user.id, messageId)) return;
+    await sendNoneHelp(reaction.client, user.id, { guildId, channelId, messageId });
     return;
   }
   const position = reactionPosition(reaction.emoji.name);

@@ -13,6 +13,7 @@ import {
   type APIAttachment,
   type APIEmbed,
   type APIGuildMember,
+  type APIMessage,
   type APIPartialEmoji,
   type APITextChannel,
   type APIUser,
@@ -21,6 +22,7 @@ import {
 } from 'discord-api-types/v10';
 import { log } from '../../log.ts';
 import { CommandStore } from './commands.ts';
+import { DirectMessageStore } from './direct-messages.ts';
 import { DiscordApiError, routeNotFound, unauthorized } from './errors.ts';
 import { FakeGateway } from './gateway.ts';
 import { parseBody, type ReceivedFile } from './http-body.ts';
@@ -183,6 +185,7 @@ export class FakeDiscord extends EventEmitter<{
     ApplicationFlags.GatewayMessageContentLimited | ApplicationFlags.ApplicationCommandBadge;
   /** @internal */ readonly messages: MessageStore;
   /** @internal */ readonly commandStore: CommandStore;
+  /** @internal */ readonly directMessages: DirectMessageStore;
   /** @internal */ readonly interactions = new Map<string, InteractionState>();
   /** @internal */ readonly hostedFiles = new Map<string, { bytes: Buffer; contentType: string }>();
   /** @internal */ readonly gateway: FakeGateway;
@@ -216,6 +219,7 @@ export class FakeDiscord extends EventEmitter<{
     this.messages = new MessageStore(() => this.baseUrl);
     this.messages.botId = this.users.bot.id;
     this.commandStore = new CommandStore(this.applicationId);
+    this.directMessages = new DirectMessageStore(this.users.bot);
     this.gateway = new FakeGateway(
       {
         token: this.token,
@@ -298,6 +302,16 @@ export class FakeDiscord extends EventEmitter<{
 
   message(id: string): FakeMessage | undefined {
     return this.messages.get(id);
+  }
+
+  /** The direct messages the bot sent this person (a user id or key), oldest first. */
+  dmsTo(idOrKey: string): APIMessage[] {
+    return this.directMessages.to(this.user(idOrKey).id);
+  }
+
+  /** This person refuses DMs from server members: the bot's DMs fail with 50007, as on Discord. */
+  refuseDms(idOrKey: string): void {
+    this.directMessages.close(this.user(idOrKey).id);
   }
 
   /** Serves bytes at GET /files/:name and returns the URL. */

@@ -378,6 +378,17 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
       flags_new: String(fake.applicationFlags),
     }) as APIApplication;
 
+  /** A DM from the bot: text and embeds only (the bot sends nothing else there). */
+  const sendDirect = (req: RouteRequest): RouteResult => {
+    const body = (req.body ?? {}) as Body;
+    checkContent(body.content);
+    checkEmbeds(body.embeds);
+    const content = typeof body.content === 'string' ? body.content : '';
+    const embeds = (body.embeds as APIEmbed[] | undefined) ?? [];
+    if (!content && !embeds.length) throw emptyMessage();
+    return ok(fake.directMessages.send(req.params.channel!, { content, embeds }));
+  };
+
   const M = '/channels/:channel/messages/:message';
   return [
     route('GET', '/gateway', () => ok({ url: fake.gatewayUrl })),
@@ -394,11 +405,19 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
       if (!u) throw unknownUser();
       return ok(u);
     }),
+    route('POST', '/users/@me/channels', (req) => {
+      const recipientId = String(((req.body ?? {}) as Body).recipient_id ?? '');
+      const recipient = Object.values(fake.users).find((u) => u.id === recipientId);
+      if (!recipient) throw unknownUser();
+      return ok(fake.directMessages.open(recipient));
+    }),
     route('GET', '/applications/@me', () => ok(application())),
     ...commandRoutes('/applications/:app/commands'),
     ...commandRoutes('/applications/:app/guilds/:guild/commands'),
 
-    route('GET', '/channels/:channel', (req) => ok(channelOf(req.params.channel!).channel)),
+    route('GET', '/channels/:channel', (req) =>
+      ok(fake.directMessages.channel(req.params.channel!) ?? channelOf(req.params.channel!).channel),
+    ),
     route('POST', '/channels/:channel/typing', (req) => (channelOf(req.params.channel!), noContent)),
     route('GET', '/channels/:channel/messages', (req) => {
       const { channel } = channelOf(req.params.channel!);
@@ -420,6 +439,7 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
       return ok(picked.slice(0, limit).map(restMessage));
     }),
     route('POST', '/channels/:channel/messages', async (req) => {
+      if (fake.directMessages.channel(req.params.channel!)) return sendDirect(req);
       const { guild, channel } = channelOf(req.params.channel!);
       const composed = await composeMessage(guild, channel.id, (req.body ?? {}) as Body, req.files);
       const message = fake.messages.create({
