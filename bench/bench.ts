@@ -269,13 +269,16 @@ async function measureAlternative(
 }
 
 async function measureReferenceStage(runtime: ClassifierRuntime, inputs: ModelInput[]) {
+  const modelConfig = runtime.modelConfig;
+  if (modelConfig.format === 'ensemble')
+    return { error: 'an ensemble is compared member by member in bench:backbones' };
   try {
     const { measureReference } = await import('./reference.ts');
     return await measureReference({
       images: inputs,
       tfjsBackbone: runtime.backbone,
       modelDir: runtime.backbone.source.dir,
-      modelConfig: runtime.modelConfig,
+      modelConfig,
     });
   } catch (err) {
     return { error: (err as Error).message };

@@ -50,12 +50,11 @@ async function measureHere(): Promise<WebGpuResult> {
   if (!registration.ok) return registration;
   const config = loadConfig();
   const modelConfig = loadModelConfig(config.baseModelConfigPath);
-  const source = path.resolve(projectRoot, config.BASE_MODEL_MIRROR);
   const images = await photos(8);
   const load = () =>
     loadBackbone({
       config: modelConfig,
-      source,
+      ...(config.BASE_MODEL ? { source: config.BASE_MODEL } : {}),
       cacheRoot: path.join(config.modelsDir, 'cache'),
       baseDir: projectRoot,
     });

@@ -13,14 +13,9 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig, projectRoot } from '../src/config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts';
-import {
-  imageSpecOf,
-  loadBackbone,
-  loadModelConfig,
-  selectBackend,
-  type BackendName,
-} from '../src/model/index.ts';
-import type { ModelConfig } from '../src/model/model-config.ts';
+import { imageSpecOf, loadBackbone, selectBackend, type BackendName } from '../src/model/index.ts';
+import { resolveBackboneFiles } from '../src/model/backbone.ts';
+import { loadNetworkConfig, type NetworkConfig } from '../src/model/model-config.ts';
 import { loadOnnxBackbone, ONNX_ENGINE } from '../src/model/onnx/onnx-backbone.ts';
 import type { ModelInput } from '../src/model/types.ts';
 
@@ -54,7 +49,7 @@ export interface MeasureReferenceOptions {
   /** A loaded tfjs backbone to compare with; loaded from `modelDir` on the current tfjs backend when absent. */
   tfjsBackbone?: Embedder;
   modelDir?: string;
-  modelConfig?: ModelConfig;
+  modelConfig?: NetworkConfig;
   batches?: number[];
   /** Timed runs per engine and batch size (after one warm-up). */
   rounds?: number;
@@ -82,18 +77,22 @@ async function msPerImage(embedder: Embedder, images: readonly ModelInput[], bat
   return median(samples);
 }
 
-export function defaultReferenceModel(): { modelDir: string; modelConfig: ModelConfig } {
+export async function defaultReferenceModel(): Promise<{ modelDir: string; modelConfig: NetworkConfig }> {
   const config = loadConfig();
-  return {
-    modelDir: path.resolve(projectRoot, config.BASE_MODEL_MIRROR),
-    modelConfig: loadModelConfig(config.baseModelConfigPath),
-  };
+  const modelConfig = loadNetworkConfig(config.baseModelConfigPath);
+  const files = await resolveBackboneFiles(modelConfig, {
+    ...(config.BASE_MODEL ? { source: config.BASE_MODEL } : {}),
+    ...(config.BASE_MODEL_MIRROR ? { mirror: config.BASE_MODEL_MIRROR } : {}),
+    cacheRoot: path.join(config.modelsDir, 'cache'),
+    baseDir: projectRoot,
+  });
+  return { modelDir: files.dir, modelConfig };
 }
 
 /** Times the ONNX Runtime backbone against the tfjs one on the same photos, and checks they agree. */
 export async function measureReference(options: MeasureReferenceOptions): Promise<ReferenceResult> {
   if (options.images.length === 0) throw new Error('measureReference needs at least one image');
-  const fallback = options.modelDir && options.modelConfig ? undefined : defaultReferenceModel();
+  const fallback = options.modelDir && options.modelConfig ? undefined : await defaultReferenceModel();
   const modelDir = options.modelDir ?? fallback!.modelDir;
   const modelConfig = options.modelConfig ?? fallback!.modelConfig;
   const batches = options.batches ?? [1, 8];
@@ -154,7 +153,7 @@ async function main() {
   }
   const config = loadConfig();
   await selectBackend((config.TF_BACKEND ?? 'wasm') as BackendName);
-  const { modelConfig, modelDir } = defaultReferenceModel();
+  const { modelConfig, modelDir } = await defaultReferenceModel();
   const spec = imageSpecOf(modelConfig);
   const files = readdirSync(photosDir)
     .sort()

@@ -5,9 +5,8 @@ import { z } from 'zod';
 /** The repository root, so defaults do not depend on the working directory. */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The official download location of the default backbone (the tfjs-models hosted MobileNet v1 0.75 224). */
-export const OFFICIAL_BASE_MODEL_URL =
-  'https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.75_224/model.json';
+/** The backbone entry used when BACKBONE is unset (chosen by `npm run bench:backbones`, see README). */
+export const DEFAULT_BACKBONE = 'mobilenet_v1_0.75_224';
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const flagFromEnv = (fallback: boolean) =>
@@ -30,12 +29,17 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('data'),
   MODELS_DIR: z.string().default('models'),
 
-  /** Backbone: a directory holding model.json, or an http(s) URL of a model.json. */
-  BASE_MODEL: z.string().default(OFFICIAL_BASE_MODEL_URL),
-  /** Used when BASE_MODEL is a URL that cannot be downloaded (offline machines). */
-  BASE_MODEL_MIRROR: z.string().default('../shared/models/mobilenet_v1_0.75_224'),
-  /** The per-model metadata file (input size, normalisation, layers, labels). */
-  BASE_MODEL_CONFIG: z.string().default('models/mobilenet_v1_0.75_224.model.json'),
+  /** The backbone: the id of an entry models/<id>.model.json (format, official URL, sha256, input, labels). */
+  BACKBONE: z
+    .string()
+    .regex(/^[\w.+-]+$/, 'the id of a models/<id>.model.json')
+    .default(DEFAULT_BACKBONE),
+  /** Another entry file instead of models/<BACKBONE>.model.json. */
+  BASE_MODEL_CONFIG: z.string().optional(),
+  /** Where the backbone's files come from instead of the entry's official URL: a folder, a file or a URL. */
+  BASE_MODEL: z.string().optional(),
+  /** Used instead of the entry's mirror when the official URL cannot be downloaded (offline machines). */
+  BASE_MODEL_MIRROR: z.string().optional(),
   TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgpu']).optional(),
   /** A photo is a dog when the pretrained classifier puts at least this share of probability on dog classes. */
   DOG_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.5),
@@ -118,6 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     dataDir: path.resolve(projectRoot, c.DATA_DIR),
     modelsDir: path.resolve(projectRoot, c.MODELS_DIR),
-    baseModelConfigPath: path.resolve(projectRoot, c.BASE_MODEL_CONFIG),
+    baseModelConfigPath: path.resolve(projectRoot, c.BASE_MODEL_CONFIG ?? `models/${c.BACKBONE}.model.json`),
   };
 }

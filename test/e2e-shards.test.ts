@@ -137,6 +137,7 @@ describe('2 shards + PostgreSQL + Redis + trainer process', { skip }, () => {
       SHARD_COUNT: '2',
       // Only the broadcast may bring a new model to a shard in this test.
       MODEL_SYNC_INTERVAL_S: '0',
+      BACKBONE: 'mobilenet_v1_0.75_224',
       BASE_MODEL: sharedModelDir,
       EMBED_ENGINE: 'inprocess',
       RATE_CLASSIFY_PER_USER: '10000',

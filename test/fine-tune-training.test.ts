@@ -13,7 +13,7 @@ import { prepareModelInput } from '../src/images/decode.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { loadBackbone, type Backbone } from '../src/model/backbone.ts';
 import { baseHeadOf } from '../src/model/classifier.ts';
-import { loadModelConfig, type ModelConfig } from '../src/model/model-config.ts';
+import { loadNetworkConfig, type NetworkConfig } from '../src/model/model-config.ts';
 import { readLayersModel } from '../src/model/onnx/layers-model.ts';
 import { listVersions } from '../src/model/registry.ts';
 import type { BreedHead } from '../src/model/types.ts';
@@ -28,7 +28,7 @@ const CONFIG_PATH = path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.j
 const photos = (synset: string, count: number) => trainPhotos(synset, 0, count);
 
 describe('fine-tuning the backbone (second stage)', { skip }, () => {
-  let config: ModelConfig;
+  let config: NetworkConfig;
   let base: Backbone;
   let head: BreedHead;
   const tmp: string[] = [];
@@ -50,7 +50,7 @@ describe('fine-tuning the backbone (second stage)', { skip }, () => {
 
   before(async () => {
     await selectBackend('wasm');
-    config = loadModelConfig(CONFIG_PATH);
+    config = loadNetworkConfig(CONFIG_PATH);
     base = await loadBackbone({
       config,
       source: sharedModelDir,

@@ -13,10 +13,10 @@ import {
   resolveBaseModel,
   type BaseModelSourceOptions,
 } from '../src/model/base-model-source.ts';
-import { loadModelConfig } from '../src/model/model-config.ts';
+import { loadNetworkConfig } from '../src/model/model-config.ts';
 import { sharedModelDir, skipWithoutSharedModel } from './helpers/shared-data.ts';
 
-const modelConfig = loadModelConfig(path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json'));
+const modelConfig = loadNetworkConfig(path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json'));
 
 /** Serves files of `root` over http on 127.0.0.1, counting requests. */
 async function serveFolder(root: string) {

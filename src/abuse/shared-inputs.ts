@@ -31,4 +31,9 @@ export function dogPhotos(count: number): string[] {
 }
 
 /** Environment that runs breedbot on ../shared's model, offline, quietly. */
-export const sharedModelEnv = { BASE_MODEL: sharedModelDir, LOG_LEVEL: 'warn' } as const;
+/** Pinned to MobileNet v1 (the fastest backbone), whatever the default, so these tests stay quick and stable. */
+export const sharedModelEnv = {
+  BACKBONE: 'mobilenet_v1_0.75_224',
+  BASE_MODEL: sharedModelDir,
+  LOG_LEVEL: 'warn',
+} as const;

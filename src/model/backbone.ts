@@ -1,10 +1,21 @@
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.ts';
 import { resolveBaseModel, type ResolvedBaseModel } from './base-model-source.ts';
+import { withFlipAverage, type EmbedFn } from './embedding-transforms.ts';
+import { averagedClassifier, concatenatedEmbed } from './ensemble.ts';
 import { loadClassLabels, type ClassLabels } from './imagenet-labels.ts';
 import { embedInChunks } from './input-batch.ts';
-import type { ModelConfig } from './model-config.ts';
+import {
+  embeddingIdOf,
+  loadEnsembleMembers,
+  type EnsembleConfig,
+  type ModelConfig,
+  type NetworkConfig,
+} from './model-config.ts';
 import { fileModelHandler } from './model-files.ts';
+import { resolveTfliteModel } from './tflite-source.ts';
+import { tfliteSourceOf } from './tflite/index.ts';
 import type { ModelInput } from './types.ts';
 
 /** The dense classifier that follows the embedding in the pretrained model (ImageNet's, for MobileNet). */
@@ -18,12 +29,15 @@ export interface PretrainedClassifier {
 
 /** The frozen feature extractor: images in, embeddings out. Loaded once, shared by every head version. */
 export interface Backbone {
-  /** Model id from its config; embeddings are only comparable within one backbone id. */
+  /** The embedding's id (the config's id, `+flip` with flip averaging); embeddings are only comparable within one id. */
   id: string;
   config: ModelConfig;
   embeddingDim: number;
   classifier: PretrainedClassifier;
+  /** Where the network's files are; for an ensemble, the folder of its entry (see `members`). */
   source: ResolvedBaseModel;
+  /** An ensemble's member networks, in embedding order. */
+  members?: readonly Backbone[];
   /** Embeddings of preprocessed images, batched (at most `maxBatch` per backbone call). */
   embed(inputs: readonly ModelInput[]): Promise<Float32Array[]>;
   dispose(): void;
@@ -31,9 +45,9 @@ export interface Backbone {
 
 export interface LoadBackboneOptions {
   config: ModelConfig;
-  /** BASE_MODEL */
-  source: string;
-  /** BASE_MODEL_MIRROR */
+  /** BASE_MODEL: default the entry's official URL. */
+  source?: string;
+  /** BASE_MODEL_MIRROR: default the entry's mirror. */
   mirror?: string;
   /** models/cache */
   cacheRoot: string;
@@ -51,7 +65,7 @@ interface LoadedNet {
   dispose(): void;
 }
 
-async function loadLayersNet(dir: string, config: ModelConfig): Promise<LoadedNet> {
+async function loadLayersNet(dir: string, config: NetworkConfig): Promise<LoadedNet> {
   const model = await tf.loadLayersModel(fileModelHandler(dir));
   const layerNames = () => model.layers.map((l) => l.name).join(', ');
   let embeddingLayer: tf.layers.Layer;
@@ -89,7 +103,7 @@ async function loadLayersNet(dir: string, config: ModelConfig): Promise<LoadedNe
   };
 }
 
-async function loadGraphNet(dir: string, config: ModelConfig): Promise<LoadedNet> {
+async function loadGraphNet(dir: string, config: NetworkConfig): Promise<LoadedNet> {
   const model = await tf.loadGraphModel(fileModelHandler(dir));
   if (!('kernelWeight' in config.classifier)) {
     throw new Error(
@@ -112,28 +126,46 @@ async function loadGraphNet(dir: string, config: ModelConfig): Promise<LoadedNet
   };
 }
 
-/**
- * Loads the pretrained model named by BASE_MODEL (folder, or URL downloaded into the cache), cuts it at
- * the configured embedding layer, and reads its classifier weights so the 1000 ImageNet logits can be
- * computed from an embedding without running the network twice.
- */
-export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbone> {
-  const { config } = options;
-  const source = await resolveBaseModel({
-    source: options.source,
-    ...(options.mirror ? { mirror: options.mirror } : {}),
-    officialUrl: config.url,
-    modelId: config.id,
+/** BASE_MODEL (or the entry's official URL) as a local folder of tfjs model files, downloading or converting once. */
+export async function resolveBackboneFiles(
+  config: NetworkConfig,
+  options: Omit<LoadBackboneOptions, 'config' | 'maxBatch'>,
+): Promise<ResolvedBaseModel> {
+  const source = options.source ?? config.url;
+  const mirror = options.mirror ?? config.mirror;
+  const common = {
+    source,
     cacheRoot: options.cacheRoot,
     baseDir: options.baseDir,
-  });
+    ...(mirror ? { mirror } : {}),
+  };
+  if (config.format === 'tflite') return resolveTfliteModel({ ...common, config });
+  return resolveBaseModel({ ...common, officialUrl: config.url, modelId: config.id });
+}
 
+/** A TFLite file's input quantization fixes the normalisation; an entry that disagrees would feed it wrong values. */
+function checkTfliteNormalisation(dir: string, config: NetworkConfig): void {
+  const input = tfliteSourceOf(dir)?.input;
+  if (!input) return;
+  const expected = { scale: input.scale, offset: -input.zeroPoint * input.scale };
+  const { scale, offset } = config.normalisation;
+  if (Math.abs(scale - expected.scale) > 1e-6 || Math.abs(offset - expected.offset) > 1e-5) {
+    throw new Error(
+      `the file's input quantization means normalisation { "scale": ${expected.scale}, "offset": ${expected.offset} }, ` +
+        `the config says { "scale": ${scale}, "offset": ${offset} }`,
+    );
+  }
+}
+
+async function loadNetworkBackbone(config: NetworkConfig, options: LoadBackboneOptions): Promise<Backbone> {
+  const source = await resolveBackboneFiles(config, options);
   let net: LoadedNet;
   try {
+    if (config.format === 'tflite') checkTfliteNormalisation(source.dir, config);
     net =
-      config.format === 'layers'
-        ? await loadLayersNet(source.dir, config)
-        : await loadGraphNet(source.dir, config);
+      config.format === 'graph'
+        ? await loadGraphNet(source.dir, config)
+        : await loadLayersNet(source.dir, config);
   } catch (err) {
     throw new Error(
       `The base model in ${source.dir} does not fit its config ${config.configPath}: ${(err as Error).message}`,
@@ -172,18 +204,73 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
       out.dispose();
     }
   }
+  const embed: EmbedFn = (inputs) => embedInChunks(inputs, { size, dim: embeddingDim, maxBatch }, embedFlat);
 
   log.info(
     { backbone: config.id, origin: source.origin, dir: source.dir, embeddingDim, classes },
     'backbone loaded',
   );
   return {
-    id: config.id,
+    id: embeddingIdOf(config),
     config,
     embeddingDim,
     classifier: { kernel, bias, classes, labels },
     source,
-    embed: (inputs) => embedInChunks(inputs, { size, dim: embeddingDim, maxBatch }, embedFlat),
+    embed: config.flipAverage ? withFlipAverage(embed) : embed,
     dispose: () => net.dispose(),
   };
+}
+
+async function loadEnsembleBackbone(config: EnsembleConfig, options: LoadBackboneOptions): Promise<Backbone> {
+  const memberConfigs = loadEnsembleMembers(config);
+  const members: Backbone[] = [];
+  try {
+    for (const member of memberConfigs) {
+      // Members embed unflipped: the ensemble flips (or not) as a whole.
+      const { source: _source, mirror: _mirror, ...shared } = options;
+      members.push(await loadNetworkBackbone({ ...member, flipAverage: false }, shared));
+    }
+  } catch (err) {
+    members.forEach((m) => m.dispose());
+    throw err;
+  }
+  const ids = members.map((m) => m.config.id);
+  const classifier = averagedClassifier(
+    members.map((m) => m.classifier),
+    ids,
+  );
+  const embeddingDim = members.reduce((sum, m) => sum + m.embeddingDim, 0);
+  const labels = loadClassLabels(path.dirname(config.configPath), config, classifier.classes);
+  const embed = concatenatedEmbed(
+    members.map((m) => ({
+      id: m.id,
+      embeddingDim: m.embeddingDim,
+      normalisation: m.config.normalisation,
+      embed: m.embed,
+    })),
+    config.normalisation,
+  );
+  log.info({ backbone: config.id, members: ids, embeddingDim }, 'ensemble backbone loaded');
+  return {
+    id: embeddingIdOf(config),
+    config,
+    embeddingDim,
+    classifier: { ...classifier, labels },
+    source: { dir: path.dirname(config.configPath), origin: 'local', source: ids.join('+') },
+    members,
+    embed: config.flipAverage ? withFlipAverage(embed) : embed,
+    dispose: () => members.forEach((m) => m.dispose()),
+  };
+}
+
+/**
+ * Loads the backbone an entry describes (BASE_MODEL overrides where a single network's files come from), cuts
+ * it at the configured embedding layer, and reads its classifier weights so the 1000 ImageNet logits can be
+ * computed from an embedding without running the network twice. An ensemble loads each member.
+ */
+export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbone> {
+  const { config } = options;
+  return config.format === 'ensemble'
+    ? loadEnsembleBackbone(config, options)
+    : loadNetworkBackbone(config, options);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -72,5 +72,31 @@ export async function downloadModel(modelJsonUrl: string, destDir: string, optio
     log.info({ dest: destDir }, 'base model downloaded and verified');
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Downloads one file (a .tflite model) to `dest` and checks its sha256 before it is renamed into place, so a
+ * wrong or partial download never sits where a model is expected.
+ */
+export async function downloadFile(
+  url: string,
+  dest: string,
+  expectedSha256: string,
+  options: DownloadOptions = {},
+): Promise<void> {
+  const bytes = await fetchBytes(url, options.timeoutMs ?? 60_000, options.attempts ?? 2);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== expectedSha256) {
+    throw new Error(`${url} has sha256 ${sha256}, the model entry expects ${expectedSha256}`);
+  }
+  await mkdir(path.dirname(dest), { recursive: true });
+  const tmp = `${dest}.download-${randomBytes(4).toString('hex')}`;
+  try {
+    log.info({ url, dest }, 'downloading base model file');
+    await writeFile(tmp, bytes);
+    await rename(tmp, dest);
+  } finally {
+    await rm(tmp, { force: true });
   }
 }

@@ -8,8 +8,10 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectRoot } from '../../config.ts';
 import { selectBackend } from '../backend.ts';
-import { loadBackbone } from '../backbone.ts';
-import { loadModelConfig } from '../model-config.ts';
+import { loadBackbone, resolveBackboneFiles } from '../backbone.ts';
+import { withFlipAverage, type EmbedFn } from '../embedding-transforms.ts';
+import { concatenatedEmbed, type EnsembleMember } from '../ensemble.ts';
+import { loadEnsembleMembers, loadModelConfig, type ModelConfig } from '../model-config.ts';
 import { pretrainedSummary } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
 import type { EmbedWorkerSetup, FromWorker, ToWorker } from './worker-protocol.ts';
@@ -17,6 +19,7 @@ import type { EmbedWorkerSetup, FromWorker, ToWorker } from './worker-protocol.t
 if (!parentPort) throw new Error('embed-worker.ts must run as a worker thread (see worker-engine.ts)');
 const port = parentPort;
 const setup = workerData as EmbedWorkerSetup;
+const cacheRoot = path.join(projectRoot, 'models', 'cache');
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 interface LoadedEmbedder {
@@ -27,26 +30,48 @@ interface LoadedEmbedder {
   tensors(): Promise<{ numTensors: number; numBytes: number } | null>;
 }
 
+/** ONNX Runtime sessions for the entry: one network, or each member of an ensemble with its embeddings concatenated. */
+async function loadOnnx(config: ModelConfig): Promise<LoadedEmbedder> {
+  const { loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
+  const threads = setup.onnxThreads ? { threads: setup.onnxThreads } : {};
+  let embed: EmbedFn;
+  let embeddingDim: number;
+  if (config.format === 'ensemble') {
+    const members: EnsembleMember[] = [];
+    for (const member of loadEnsembleMembers(config)) {
+      const files = await resolveBackboneFiles(member, { cacheRoot, baseDir: projectRoot });
+      const onnx = await loadOnnxBackbone(files.dir, member, threads);
+      members.push({
+        id: member.id,
+        embeddingDim: onnx.embeddingDim,
+        normalisation: member.normalisation,
+        embed: onnx.embed,
+      });
+    }
+    embed = concatenatedEmbed(members, config.normalisation);
+    embeddingDim = members.reduce((sum, m) => sum + m.embeddingDim, 0);
+  } else {
+    const onnx = await loadOnnxBackbone(setup.modelDir, config, threads);
+    embed = onnx.embed;
+    embeddingDim = onnx.embeddingDim;
+  }
+  return {
+    backendName: ONNX_ENGINE,
+    embeddingDim,
+    inputSize: config.inputSize,
+    embed: config.flipAverage ? withFlipAverage(embed) : embed,
+    tensors: async () => null,
+  };
+}
+
 async function load(): Promise<LoadedEmbedder> {
   const config = loadModelConfig(setup.modelConfigPath);
-  if (setup.kind === 'onnx') {
-    const { loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
-    const onnx = await loadOnnxBackbone(setup.modelDir, config, {
-      ...(setup.onnxThreads ? { threads: setup.onnxThreads } : {}),
-    });
-    return {
-      backendName: ONNX_ENGINE,
-      embeddingDim: onnx.embeddingDim,
-      inputSize: onnx.inputSize,
-      embed: (inputs) => onnx.embed(inputs),
-      tensors: async () => null,
-    };
-  }
+  if (setup.kind === 'onnx') return loadOnnx(config);
   const backend = await selectBackend(setup.backend);
   const backbone = await loadBackbone({
     config,
     source: setup.modelDir,
-    cacheRoot: path.join(projectRoot, 'models', 'cache'),
+    cacheRoot,
     baseDir: projectRoot,
   });
   const tf = await import('@tensorflow/tfjs');

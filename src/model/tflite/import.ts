@@ -68,8 +68,10 @@ async function writeModelFolder(dir: string, converted: ConvertedModel, source: 
   await rename(tmp, dir);
 }
 
-/** Imports `file` into `cacheDir` (converting only when the cache is missing or stale) and loads it. */
-export async function importTflite(options: TfliteImportOptions): Promise<TfliteImport> {
+export type TfliteFolder = Omit<TfliteImport, 'model'>;
+
+/** Converts `file` into a tfjs layers-model folder at `cacheDir`, unless a cache of the same file and converter is there. */
+export async function prepareTfliteFolder(options: TfliteImportOptions): Promise<TfliteFolder> {
   const { file, cacheDir } = options;
   if (!existsSync(file)) throw new TfliteImportError(file, 'file does not exist');
   const bytes = new Uint8Array(await readFile(file));
@@ -78,29 +80,36 @@ export async function importTflite(options: TfliteImportOptions): Promise<Tflite
     throw new TfliteImportError(file, `sha256 is ${sha256}, expected ${options.expectedSha256}`);
   }
   const cached = readCachedSource(cacheDir);
-  let source: TfliteSource;
-  let reused = false;
   if (
     cached?.sha256 === sha256 &&
     cached.converterVersion === converterVersion &&
     existsSync(path.join(cacheDir, 'model.json'))
   ) {
-    source = cached;
-    reused = true;
-  } else {
-    const converted = convertTflite(readTflite(bytes, file));
-    source = {
-      file: path.basename(file),
-      sha256,
-      converterVersion,
-      embeddingLayer: embeddingLayerName,
-      embeddingDim: converted.embeddingDim,
-      logitsLayer: logitsLayerName,
-      input: converted.input,
-      ...(converted.background ? { background: converted.background } : {}),
-    };
-    await writeModelFolder(cacheDir, converted, source);
+    return { dir: cacheDir, source: cached, reused: true };
   }
-  const model = await tf.loadLayersModel(fileModelHandler(cacheDir));
-  return { dir: cacheDir, model, source, reused };
+  const converted = convertTflite(readTflite(bytes, file));
+  const source: TfliteSource = {
+    file: path.basename(file),
+    sha256,
+    converterVersion,
+    embeddingLayer: embeddingLayerName,
+    embeddingDim: converted.embeddingDim,
+    logitsLayer: logitsLayerName,
+    input: converted.input,
+    ...(converted.background ? { background: converted.background } : {}),
+  };
+  await writeModelFolder(cacheDir, converted, source);
+  return { dir: cacheDir, source, reused: false };
+}
+
+/** Imports `file` into `cacheDir` (converting only when the cache is missing or stale) and loads it. */
+export async function importTflite(options: TfliteImportOptions): Promise<TfliteImport> {
+  const folder = await prepareTfliteFolder(options);
+  const model = await tf.loadLayersModel(fileModelHandler(folder.dir));
+  return { ...folder, model };
+}
+
+/** The recorded conversion of a prepared folder, or undefined when `dir` is not one. */
+export function tfliteSourceOf(dir: string): TfliteSource | undefined {
+  return readCachedSource(dir);
 }

@@ -4,6 +4,9 @@ export { dequantize } from './dequantize.ts';
 export { convertTflite, embeddingLayerName, logitsLayerName, type ConvertedModel } from './convert.ts';
 export {
   importTflite,
+  prepareTfliteFolder,
+  tfliteSourceOf,
+  type TfliteFolder,
   converterVersion,
   type TfliteImport,
   type TfliteImportOptions,

@@ -21,6 +21,7 @@ import {
   type FineTuneOptions,
   type PixelExample,
 } from './backbone-fine-tuner.ts';
+import { UnsupportedBackboneError } from './trainable-top.ts';
 
 /** Backends that train convolutions fast enough: tfjs-node-gpu (CUDA) and WebGPU. */
 export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'webgpu'];
@@ -117,6 +118,18 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
     };
   }
 
+  const modelConfig = input.modelConfig;
+  if (modelConfig.format === 'ensemble') {
+    return {
+      report: {
+        ...base,
+        reason:
+          `skipped: ${modelConfig.id} is an ensemble (${modelConfig.members.join(' + ')}); the second stage ` +
+          'fine-tunes one network, so only the head is trained on an ensemble',
+      },
+    };
+  }
+
   let undecodable = 0;
   const decode = async (bytes: Uint8Array | undefined): Promise<Uint8Array | null> => {
     if (!bytes) return null;
@@ -158,7 +171,19 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
     };
   }
 
-  const tuner = await BackboneFineTuner.open(input.modelDir, input.modelConfig, options.blocks);
+  let tuner: BackboneFineTuner;
+  try {
+    tuner = await BackboneFineTuner.open(input.modelDir, modelConfig, options.blocks);
+  } catch (err) {
+    if (!(err instanceof UnsupportedBackboneError)) throw err;
+    return {
+      report: {
+        ...base,
+        photos,
+        reason: `skipped: the backbone ${modelConfig.id} cannot be fine-tuned: ${err.message}`,
+      },
+    };
+  }
   let keep = false;
   try {
     const toPixelExample = (e: (typeof train)[number]): PixelExample => ({
@@ -198,14 +223,14 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
       tunedReferences,
     );
 
-    const classifier = input.modelConfig.classifier;
+    const classifier = modelConfig.classifier;
     if (!('layer' in classifier)) throw new Error('fine-tuning needs a layers model with a classifier layer');
     const { kernel, bias } = tuner.classifierWeights(classifier.layer);
     const weights = {
       kernel,
       bias,
       embeddingDim: run.activeHead.inputDim,
-      dogClasses: input.modelConfig.dogClasses,
+      dogClasses: modelConfig.dogClasses,
     };
     const dogRate = (embeddings: Float32Array[]) =>
       embeddings.filter((e) => pretrainedSummary(e, weights).dogProbability >= DEFAULT_DOG_THRESHOLD).length /
