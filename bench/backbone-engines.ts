@@ -13,6 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../src/config.ts';
 import { prepareModelInput } from '../src/images/index.ts';
@@ -139,17 +140,20 @@ async function timeEngines(engines: Record<string, EmbedFn>, images: ModelInput[
   );
 }
 
-async function main() {
+export interface BackboneEngineTiming {
+  backbone: string;
+  batch: number;
+  /** Median ms per image by engine: onnx1, onnx2 (intra-op threads) and tfjs-<backend>. */
+  msPerImage: Record<string, number>;
+}
+
+/** What `npm run bench` could call for a per-backbone engine section; undefined without ../shared. */
+export async function measureBackboneEngines(): Promise<BackboneEngineTiming[] | undefined> {
   const needed = [photosDir, path.join(shared, 'models/mobilenet_v1_0.75_224/model.json')];
-  if (!needed.every((p) => existsSync(p))) {
-    console.log(
-      `backbone-engines: skipped, it needs ${path.relative(projectRoot, shared)}/ (models and imagewoof/val)`,
-    );
-    return;
-  }
+  if (!needed.every((p) => existsSync(p))) return undefined;
   const backend = await selectBackend('wasm');
   const cacheDir = path.join(projectRoot, 'models/cache/onnx');
-  const results: { backbone: string; batch: number; msPerImage: Record<string, number> }[] = [];
+  const results: BackboneEngineTiming[] = [];
   for (const b of await backbones()) {
     const images = await photos(b);
     const tfjs = await tfjsEmbedder(b);
@@ -171,6 +175,17 @@ async function main() {
       tfjs.dispose();
     }
   }
+  return results;
+}
+
+async function main() {
+  const results = await measureBackboneEngines();
+  if (!results) {
+    console.log(
+      `backbone-engines: skipped, it needs ${path.relative(projectRoot, shared)}/ (models and imagewoof/val)`,
+    );
+    return;
+  }
   const load = os.loadavg().map((l) => l.toFixed(1));
   console.log(
     `median ms per image over ${ROUNDS} interleaved rounds; ${os.availableParallelism()} cores, load average ${load.join(' ')}`,
@@ -183,4 +198,6 @@ async function main() {
   if (process.argv.includes('--json')) console.log(JSON.stringify({ rounds: ROUNDS, load, results }));
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
+}
