@@ -71,7 +71,6 @@ async function openSession(): Promise<Session> {
   const config = loadConfig({
     ...process.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    BASE_MODEL: process.env.BASE_MODEL ?? path.resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224'),
     DATABASE_URL: `file:${path.join(dir, 'breedbot.db')}`,
     DATA_DIR: path.join(dir, 'data'),
     // Simulated people label faster than real ones.
