@@ -5,18 +5,23 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { UserFacingError } from '../src/app/errors.ts';
+import { NotADogConfirmationError, UserFacingError } from '../src/app/errors.ts';
+import type { LabelCommandInput } from '../src/app/types.ts';
 import type { CommandContext } from '../src/discord/command-types.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
 import { isModerator } from '../src/discord/permissions.ts';
 import { NO_BREED_MATCH_VALUE } from '../src/labels/breed-search.ts';
-import { crowdLine, NO_MENTIONS, renderReply, safeText } from '../src/discord/render.ts';
+import { labelAnswer, rerenderLabelledReply, type LabelCommandOutcome } from '../src/discord/label-answer.ts';
+import { askToConfirm } from '../src/discord/label-confirmation.ts';
+import { NO_MENTIONS } from '../src/discord/render.ts';
 
 export const MAX_BREED_LENGTH = 100;
 
 export const data = new SlashCommandBuilder()
   .setName('label')
-  .setDescription('Say which breed a photo shows (by default the latest photo I looked at in this channel)')
+  .setDescription(
+    'Say which breed a photo shows (by default the newest dog photo I answered in this channel)',
+  )
   .setContexts(InteractionContextType.Guild)
   .addStringOption((o) =>
     o
@@ -73,7 +78,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const settings = await ctx.app.guildSettings(interaction.guildId);
 
-  const outcome = await ctx.app.labelByCommand({
+  const input: LabelCommandInput = {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     userId: interaction.user.id,
@@ -81,27 +86,18 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
     ...(messageRef ? { messageRef } : {}),
     ...(photo ? { photo } : {}),
     isModerator: isModerator(interaction, settings.moderatorRoleId),
-  });
-
-  const lines = [
-    ...(outcome.readAs ? [`I read that as **${safeText(outcome.readAs)}**.`] : []),
-    outcome.changed
-      ? `Thanks! You labelled that photo **${safeText(outcome.breed)}**.`
-      : `You had already labelled that photo **${safeText(outcome.breed)}**.`,
-  ];
-  if (outcome.createdBreed)
-    lines.push(`(**${safeText(outcome.breed)}** is a new breed: it will be learnt at the next training.)`);
-  if (outcome.crowd) lines.push(crowdLine(outcome.crowd));
-  await interaction.editReply({ content: lines.join('\n'), allowedMentions: NO_MENTIONS });
-
-  if (outcome.changed && outcome.reply) {
-    const channel = await interaction.client.channels.fetch(outcome.reply.channelId).catch(() => null);
-    if (channel?.isTextBased()) {
-      const items = await ctx.app.replyItems(outcome.reply.messageId);
-      const { content, embeds } = renderReply(items);
-      await channel.messages
-        .edit(outcome.reply.messageId, { content: content ?? null, embeds, allowedMentions: NO_MENTIONS })
-        .catch((err: unknown) => ctx.log.debug({ err }, 'could not update the reply with the new label'));
-    }
+  };
+  let outcome: LabelCommandOutcome;
+  try {
+    outcome = await ctx.app.labelByCommand(input);
+  } catch (error) {
+    if (!(error instanceof NotADogConfirmationError)) throw error;
+    await interaction.editReply({ ...askToConfirm(input, error), allowedMentions: NO_MENTIONS });
+    return;
   }
+  await interaction.editReply({
+    content: labelAnswer(outcome, interaction.guildId),
+    allowedMentions: NO_MENTIONS,
+  });
+  await rerenderLabelledReply(interaction.client, ctx.app, outcome);
 }

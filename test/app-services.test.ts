@@ -89,8 +89,11 @@ describe('application services', { skip: skipWithoutPhotos }, () => {
     );
   });
 
-  test('/label: latest photo by default; a single typo match is taken; unknown breeds refused with five nearest; moderators may add one', async () => {
+  test('/label: the newest answered dog photo by default; a single typo match is taken; unknown breeds refused with five nearest; moderators may add one', async () => {
     const base = { guildId: GUILD, channelId: CHANNEL, userId: '300000000000000002', isModerator: false };
+    // Without `message:`, /label looks at photos the bot answered (people saw the reply).
+    const shown = await app.classifyImageBytes(BEAGLE, source('400000000000000010'));
+    await app.recordReply([shown.predictionId], '400000000000000011');
     const ok = await app.labelByCommand({ ...base, breed: 'beagle' });
     assert.equal(ok.breed, 'Beagle');
     assert.equal(ok.changed, true);

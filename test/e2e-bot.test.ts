@@ -13,6 +13,7 @@ import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared
 
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 const SAMOYED_DIR = path.join(imagewoofValDir, 'n02111889');
+const SAMOYED_FOR_NEW_BREED = 'n02111889_10170.jpg';
 const CAT = path.join(notDogsDir, 'n02123045_tabby.jpg');
 const jpeg = (file: string, filename = 'dog.jpg') => ({
   filename,
@@ -333,18 +334,25 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
   });
 
   test('a moderator may name a new breed with /label; members may not; /stats counts labels', async () => {
+    // A photo of its own, named with message: (the beagle is the newest dog photo and keeps its labels).
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(path.join(SAMOYED_DIR, SAMOYED_FOR_NEW_BREED))],
+    });
+    const message = (await h.replyTo(posted.id)).id;
     const member = await h.fake.runCommand({
       name: 'label',
       userId: 'newbie',
       channelId: h.channelId,
-      options: { breed: 'Cavapoo' },
+      options: { breed: 'Cavapoo', message },
     });
     assert.match((await member.reply()).content, /I don't know a breed called "Cavapoo"/);
     const mod = await h.fake.runCommand({
       name: 'label',
       userId: 'moderator',
       channelId: h.channelId,
-      options: { breed: 'Cavapoo' },
+      options: { breed: 'Cavapoo', message },
     });
     const content = (await mod.reply()).content;
     assert.match(content, /\*\*Cavapoo\*\* is a new breed/);
@@ -353,7 +361,7 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
       name: 'label',
       userId: 'moderator',
       channelId: h.channelId,
-      options: { breed: '@everyone' },
+      options: { breed: '@everyone', message },
     });
     assert.match((await bad.reply()).content, /can't be a breed name/);
 

@@ -14,7 +14,8 @@ export type RefusalCode =
   | 'rate-limited'
   | 'not-available'
   | 'not-found'
-  | 'busy';
+  | 'busy'
+  | 'needs-confirmation';
 
 export class UserFacingError extends Error {
   constructor(
@@ -61,6 +62,25 @@ export class AmbiguousBreedError extends UserFacingError {
         'Pick it from the list as you type, or type its full name.',
     );
     this.name = 'AmbiguousBreedError';
+  }
+}
+
+/**
+ * `/label` without `message:` found only a photo that was not a dog: nothing is stored until the person confirms
+ * (the Discord adapter offers a button) or names the photo with `message:`.
+ */
+export class NotADogConfirmationError extends UserFacingError {
+  constructor(
+    readonly predictionId: string,
+    readonly breed: string,
+    readonly reply: { channelId: string; messageId: string } | null,
+  ) {
+    super(
+      'needs-confirmation',
+      "The newest photo I answered here doesn't look like a dog to me, so I haven't labelled it. " +
+        'Confirm to label it anyway, or say which photo with `message:` (a link to it or to my reply).',
+    );
+    this.name = 'NotADogConfirmationError';
   }
 }
 

@@ -94,8 +94,10 @@ export function createPrismaStore(db: Database): Store {
     setReplyMessage: (ids, replyMessageId) => predictions.setReplyMessage(db, ids, replyMessageId),
     predictionsForReply: async (id) => (await predictions.predictionsForReply(db, id)).map(toStored),
     predictionsForMessage: async (id) => (await predictions.predictionsForMessage(db, id)).map(toStored),
-    async latestPredictionInChannel(guildId, channelId) {
-      const p = await predictions.latestPredictionInChannel(db, guildId, channelId);
+    recentRepliedPredictionsInChannel: async (guildId, channelId, limit) =>
+      (await predictions.recentRepliedPredictionsInChannel(db, guildId, channelId, limit)).map(toStored),
+    async predictionById(id) {
+      const p = await predictions.predictionById(db, id);
       return p ? toStored(p) : null;
     },
 

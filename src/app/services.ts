@@ -4,7 +4,12 @@
  */
 import { asUploadRefusal, ImageRejectedError, UrlRefusedError } from '../images/errors.ts';
 import { log } from '../log.ts';
-import { AmbiguousBreedError, UnknownBreedError, UserFacingError } from './errors.ts';
+import {
+  AmbiguousBreedError,
+  NotADogConfirmationError,
+  UnknownBreedError,
+  UserFacingError,
+} from './errors.ts';
 import { NO_BREED_MATCH_VALUE } from '../labels/breed-search.ts';
 import type { ModelGateway, UrlFetcher } from './ports.ts';
 import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
@@ -48,6 +53,41 @@ const DEFAULT_SETTINGS: GuildSettingsView = {
 };
 
 const SNOWFLAKE = /^\d{1,20}$/;
+
+/** How many of a channel's newest answered photos `/label` without `message:` looks through for a dog. */
+export const LABEL_LOOKBACK = 50;
+
+/**
+ * One photo of a reply (or message): the one `photo:` names, else the only dog, else the only photo. A reply
+ * with several photos and no single dog needs `photo:`.
+ */
+function pickPhoto(candidates: StoredPrediction[], photo: number | undefined): StoredPrediction {
+  // One entry per photo, in the order the reply shows them.
+  const photos = [
+    ...new Map(
+      [...candidates]
+        .sort((a, b) => a.attachmentIndex - b.attachmentIndex)
+        .map((p) => [p.attachmentIndex, p]),
+    ).values(),
+  ];
+  if (photo !== undefined) {
+    const chosen = photos[photo - 1];
+    if (!chosen)
+      throw new UserFacingError(
+        'bad-argument',
+        `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`,
+      );
+    return chosen;
+  }
+  const dogs = photos.filter((p) => p.isDog);
+  if (photos.length > 1 && dogs.length !== 1) {
+    throw new UserFacingError(
+      'bad-argument',
+      `That reply covers ${photos.length} photos: say which with \`photo:\`.`,
+    );
+  }
+  return dogs[0] ?? photos[0]!;
+}
 
 function checkSettingsChange(change: GuildSettingsChange): void {
   for (const [name, value] of Object.entries(change.rateLimits ?? {})) {
@@ -345,34 +385,35 @@ export class BreedbotServices implements Breedbot {
     input: LabelCommandInput,
   ): Promise<LabelOutcome & { readAs?: string; reply: { channelId: string; messageId: string } | null }> {
     return this.run(async () => {
-      const target = await this.labelTarget(input);
+      const { target, needsConfirmation } = await this.labelTarget(input);
+      const resolved = await this.resolveBreedText(input.breed, input.isModerator);
+      const reply = target.replyMessageId
+        ? { channelId: target.channelId, messageId: target.replyMessageId }
+        : null;
+      // Asked before anything is spent or created: a moderator's new breed waits for the confirmation too.
+      if (needsConfirmation) throw new NotADogConfirmationError(target.id, resolved.breed, reply);
       await this.consume('label', input.userId, input.guildId);
-      const { breed, created, readAs } = await this.resolveOrCreateBreed(
-        input.breed,
-        input.isModerator,
-        input.userId,
-      );
+      const breed = resolved.isNew
+        ? await this.deps.store.createBreed(resolved.breed, input.userId)
+        : resolved.breed;
       const outcome = await this.saveLabel(target, {
         userId: input.userId,
         breed,
         source: input.isModerator ? 'moderator' : 'command',
-        createdBreed: created,
+        createdBreed: resolved.isNew,
       });
-      return {
-        ...outcome,
-        ...(readAs ? { readAs: breed } : {}),
-        reply: target.replyMessageId
-          ? { channelId: target.channelId, messageId: target.replyMessageId }
-          : null,
-      };
+      return { ...outcome, ...(resolved.readAs ? { readAs: breed } : {}), reply };
     });
   }
 
-  private async resolveOrCreateBreed(
+  /**
+   * A typed breed as a known breed name. `isNew`: no breed matches and the moderator may create it (the store
+   * validates the name, no markup or mentions, when it is created).
+   */
+  private async resolveBreedText(
     text: string,
     isModerator: boolean,
-    userId: string,
-  ): Promise<{ breed: string; created: boolean; readAs?: boolean }> {
+  ): Promise<{ breed: string; isNew: boolean; readAs?: boolean }> {
     const name = text.replace(/\s+/g, ' ').trim();
     if (!name) throw new UserFacingError('bad-argument', 'Tell me the breed.');
     if (name.length > MAX_BREED_LENGTH) {
@@ -389,20 +430,31 @@ export class BreedbotServices implements Breedbot {
       );
     }
     const known = await this.deps.store.resolveBreed(name);
-    if (known) return { breed: known, created: false };
+    if (known) return { breed: known, isNew: false };
     // Typed out rather than picked from the list: a typo that matches exactly one breed is that breed (the
     // reply says how it was read); several matches are listed for the person to choose.
     const matches = await this.deps.store.searchBreeds(name, 6);
-    if (matches.length === 1) return { breed: matches[0]!, created: false, readAs: true };
+    if (matches.length === 1) return { breed: matches[0]!, isNew: false, readAs: true };
     if (matches.length > 1) throw new AmbiguousBreedError(name, matches.slice(0, 5));
     if (!isModerator) throw new UnknownBreedError(name, await this.deps.store.nearestBreeds(name, 5));
-    // The store validates the name (no markup, no mentions) and refuses a bad one with a UserFacingError.
-    return { breed: await this.deps.store.createBreed(name, userId), created: true };
+    return { breed: name, isNew: true };
   }
 
-  /** The prediction /label points at: the given message (its photo or the bot's reply), or the channel's latest. */
-  private async labelTarget(input: LabelCommandInput): Promise<StoredPrediction> {
-    let candidates: StoredPrediction[];
+  /**
+   * The prediction /label points at: a confirmed one, the given message (its photo or the bot's reply), or the
+   * newest dog photo the bot answered in the channel. Only the last kind can need a confirmation: when no
+   * answered photo in reach was a dog, the newest one is offered instead.
+   */
+  private async labelTarget(
+    input: LabelCommandInput,
+  ): Promise<{ target: StoredPrediction; needsConfirmation: boolean }> {
+    if (input.confirmedPredictionId) {
+      const confirmed = await this.deps.store.predictionById(input.confirmedPredictionId);
+      if (!confirmed || confirmed.guildId !== input.guildId) {
+        throw new UserFacingError('not-found', 'That photo is no longer stored: run `/label` again.');
+      }
+      return { target: confirmed, needsConfirmation: false };
+    }
     if (input.messageRef) {
       const all = await this.deps.store.predictionsForMessage(input.messageRef.messageId);
       if (all.some((p) => p.guildId !== input.guildId)) {
@@ -411,48 +463,28 @@ export class BreedbotServices implements Breedbot {
           'That message is in another server; I can only label photos from this one.',
         );
       }
-      candidates = all;
-      if (candidates.length === 0) {
+      if (all.length === 0) {
         throw new UserFacingError(
           'nothing-to-label',
           'I haven\'t looked at a photo in that message. Use `/classify` or the "Classify breed" menu first.',
         );
       }
-    } else {
-      const latest = await this.deps.store.latestPredictionInChannel(input.guildId, input.channelId);
-      if (!latest) {
-        throw new UserFacingError(
-          'nothing-to-label',
-          'There is no photo to label in this channel yet: post one, or give `message:` with a link.',
-        );
-      }
-      candidates = latest.replyMessageId
-        ? await this.deps.store.predictionsForReply(latest.replyMessageId)
-        : [latest];
+      return { target: pickPhoto(all, input.photo), needsConfirmation: false };
     }
-    // One entry per photo, in the order the reply shows them.
-    const photos = [
-      ...new Map(
-        candidates.sort((a, b) => a.attachmentIndex - b.attachmentIndex).map((p) => [p.attachmentIndex, p]),
-      ).values(),
-    ];
-    if (input.photo !== undefined) {
-      const chosen = photos[input.photo - 1];
-      if (!chosen)
-        throw new UserFacingError(
-          'bad-argument',
-          `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`,
-        );
-      return chosen;
-    }
-    const dogs = photos.filter((p) => p.isDog);
-    if (photos.length > 1 && dogs.length !== 1) {
+    const recent = await this.deps.store.recentRepliedPredictionsInChannel(
+      input.guildId,
+      input.channelId,
+      LABEL_LOOKBACK,
+    );
+    const newest = recent.find((p) => p.isDog) ?? recent[0];
+    if (!newest) {
       throw new UserFacingError(
-        'bad-argument',
-        `That reply covers ${photos.length} photos: say which with \`photo:\`.`,
+        'nothing-to-label',
+        'There is no photo to label in this channel yet: post one, or give `message:` with a link.',
       );
     }
-    return dogs[0] ?? photos[0]!;
+    const target = pickPhoto(await this.deps.store.predictionsForReply(newest.replyMessageId!), input.photo);
+    return { target, needsConfirmation: !target.isDog };
   }
 
   crowdAnswer(imageId: string): Promise<CrowdAnswer | null> {

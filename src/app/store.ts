@@ -69,7 +69,13 @@ export interface Store {
   predictionsForReply(replyMessageId: string): Promise<StoredPrediction[]>;
   /** Predictions whose source message or reply is `messageId`. */
   predictionsForMessage(messageId: string): Promise<StoredPrediction[]>;
-  latestPredictionInChannel(guildId: string | null, channelId: string): Promise<StoredPrediction | null>;
+  /** The newest predictions in a channel that have a bot reply (people saw them), newest first. */
+  recentRepliedPredictionsInChannel(
+    guildId: string | null,
+    channelId: string,
+    limit: number,
+  ): Promise<StoredPrediction[]>;
+  predictionById(id: string): Promise<StoredPrediction | null>;
 
   /** One label per person per image; `changed` is false when it was already exactly this. */
   setLabel(label: {

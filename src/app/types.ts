@@ -185,10 +185,18 @@ export interface LabelCommandInput {
   channelId: string;
   userId: string;
   breed: string;
-  /** Default: the latest prediction in the channel. */
+  /**
+   * Default: the newest dog photo the bot answered in the channel (a not-a-dog photo only after a confirmation,
+   * see NotADogConfirmationError).
+   */
   messageRef?: MessageRef;
   /** 1-based photo of a reply covering several; default 1 (or the only dog). */
   photo?: number;
+  /**
+   * Exactly this prediction, which the person confirmed after a NotADogConfirmationError (it must be in their
+   * server); `messageRef` and `photo` are then ignored.
+   */
+  confirmedPredictionId?: string;
   isModerator: boolean;
 }
 

@@ -161,6 +161,26 @@ export async function predictionForMessage(
   return (await predictionsForMessage(db, messageId))[0] ?? null;
 }
 
+/** The newest predictions in a channel that the bot answered with a reply (people saw them), newest first. */
+export async function recentRepliedPredictionsInChannel(
+  db: Database,
+  guildId: string | null,
+  channelId: string,
+  limit: number,
+): Promise<PredictionRecord[]> {
+  const rows = await db.prisma.prediction.findMany({
+    where: { guildId, channelId, replyMessageId: { not: null } },
+    orderBy: [{ createdAt: 'desc' }, { attachmentIndex: 'asc' }],
+    take: limit,
+  });
+  return rows.map(toRecord);
+}
+
+export async function predictionById(db: Database, id: string): Promise<PredictionRecord | null> {
+  const row = await db.prisma.prediction.findUnique({ where: { id } });
+  return row ? toRecord(row) : null;
+}
+
 export async function latestPredictionInChannel(
   db: Database,
   guildId: string | null,

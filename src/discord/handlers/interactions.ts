@@ -5,6 +5,7 @@ import { log } from '../../log.ts';
 import type { CommandSet } from '../command-loader.ts';
 import type { CommandContext } from '../command-types.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
+import { handleLabelConfirmation, isLabelConfirmationButton } from '../label-confirmation.ts';
 import { NO_MENTIONS, safeText } from '../render.ts';
 
 export interface InteractionHandlerDeps {
@@ -63,6 +64,16 @@ export async function handleInteraction(
       return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
     try {
       await command.execute(interaction, ctx);
+    } catch (error) {
+      await answerWithError(interaction, error);
+    }
+    return;
+  }
+
+  if (interaction.isButton()) {
+    if (!isLabelConfirmationButton(interaction.customId)) return;
+    try {
+      await handleLabelConfirmation(interaction, ctx);
     } catch (error) {
       await answerWithError(interaction, error);
     }

@@ -29,6 +29,7 @@ import { parseBody, type ReceivedFile } from './http-body.ts';
 import {
   autocompleteInteraction,
   buildOptions,
+  buttonInteraction,
   chatInputInteraction,
   messageCommandInteraction,
   type GuildInteraction,
@@ -159,6 +160,13 @@ export interface MessageCommandInput {
   userId: string;
   channelId: string;
   targetMessageId: string;
+}
+
+export interface ButtonClickInput {
+  messageId: string;
+  /** The button's custom_id. */
+  customId: string;
+  userId: string;
 }
 
 type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
@@ -424,6 +432,28 @@ export class FakeDiscord extends EventEmitter<{
     return this.sendInteraction(messageCommandInteraction(ctx, command, restMessage(target)));
   }
 
+  /**
+   * A person clicks a button on a message. Like the Discord client, only a button the message shows (and not
+   * disabled) can be clicked, and an ephemeral message only by the person it was for. The interaction's
+   * `@original` is that message.
+   */
+  clickButton(input: ButtonClickInput): InteractionHandle {
+    const user = this.user(input.userId);
+    const message = this.messages.get(input.messageId);
+    if (!message) throw new Error(`no message ${input.messageId}`);
+    if (this.messages.isEphemeral(message.id) && message.interaction_metadata?.user.id !== user.id)
+      throw new Error(`${user.username} cannot see the ephemeral message ${message.id}`);
+    const button = (message.components ?? [])
+      .flatMap((row) => ('components' in row ? (row.components as object[]) : []))
+      .map((c) => c as { custom_id?: string; disabled?: boolean })
+      .find((c) => c.custom_id === input.customId);
+    if (!button || button.disabled)
+      throw new Error(`message ${message.id} has no clickable button "${input.customId}"`);
+    const { guild, channel } = this.requireChannel(message.channel_id);
+    const ctx = { guild, channel, user, applicationId: this.applicationId, botId: this.users.bot.id };
+    return this.sendInteraction(buttonInteraction(ctx, restMessage(message), input.customId), message.id);
+  }
+
   // ---- waiting ---------------------------------------------------------------------------------------
 
   /** Resolves with the first recorded REST call (past or future) matching the predicate. */
@@ -612,8 +642,9 @@ export class FakeDiscord extends EventEmitter<{
     return { ctx, command, path };
   }
 
-  private sendInteraction(payload: GuildInteraction): InteractionHandle {
+  private sendInteraction(payload: GuildInteraction, originalId?: string): InteractionHandle {
     const state: InteractionState = { payload, createdAt: Date.now(), followUpIds: [] };
+    if (originalId) state.originalId = originalId;
     this.interactions.set(payload.id, state);
     this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload, payload.guild_id);
     const original = () => (state.originalId ? this.messages.get(state.originalId) : undefined);

@@ -2,6 +2,7 @@ import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationIntegrationType,
+  ComponentType,
   InteractionContextType,
   InteractionType,
   Locale,
@@ -15,6 +16,7 @@ import {
   type APIInteractionGuildMember,
   type APIMessage,
   type APIMessageApplicationCommandGuildInteraction,
+  type APIMessageComponentGuildInteraction,
   type APITextChannel,
   type APIUser,
 } from 'discord-api-types/v10';
@@ -36,7 +38,8 @@ export interface InteractionContext {
 export type GuildInteraction =
   | APIChatInputApplicationCommandGuildInteraction
   | APIApplicationCommandAutocompleteGuildInteraction
-  | APIMessageApplicationCommandGuildInteraction;
+  | APIMessageApplicationCommandGuildInteraction
+  | APIMessageComponentGuildInteraction;
 
 function interactionMember(ctx: InteractionContext, userId: string): APIInteractionGuildMember {
   const m = ctx.guild.members.get(userId);
@@ -260,4 +263,18 @@ export function messageCommandInteraction(
       resolved: { messages: { [target.id]: target } },
     },
   };
+}
+
+/** A click on a button of `message`. */
+export function buttonInteraction(
+  ctx: InteractionContext,
+  message: APIMessage,
+  customId: string,
+): APIMessageComponentGuildInteraction {
+  return {
+    ...base(ctx),
+    type: InteractionType.MessageComponent,
+    message,
+    data: { custom_id: customId, component_type: ComponentType.Button },
+  } as APIMessageComponentGuildInteraction;
 }

@@ -248,9 +248,18 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
         state.callback = { type: body.type, data };
         break;
       }
+      case T.UpdateMessage: {
+        // A button's answer that edits the message carrying the button.
+        const original = state.originalId ? fake.messages.get(state.originalId) : undefined;
+        if (!original || state.payload.type !== InteractionType.MessageComponent)
+          throw invalidFormBody('type', 'INTERACTION_RESPONSE_TYPE_INVALID', 'No message to update.');
+        const { guild } = channelOf(original.channel_id);
+        message = fake.messages.edit(original.id, await composeEdit(guild, original, data, req.files))!;
+        state.callback = { type: body.type, data };
+        break;
+      }
       case T.Modal:
       case T.DeferredMessageUpdate:
-      case T.UpdateMessage:
         state.callback = { type: body.type, data };
         break;
       default:
