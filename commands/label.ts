@@ -1,6 +1,7 @@
 import {
   InteractionContextType,
   MessageFlags,
+  PermissionFlagsBits,
   SlashCommandBuilder,
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
@@ -59,6 +60,13 @@ export async function autocomplete(interaction: AutocompleteInteraction, ctx: Co
   );
 }
 
+/** Whether the link's channel is one of this server's channels that the bot may read. */
+function botCanRead(interaction: ChatInputCommandInteraction, channelId: string): boolean {
+  const channel = interaction.guild?.channels.cache.get(channelId);
+  const me = interaction.client.user;
+  return !!channel && !!me && !!channel.permissionsFor(me)?.has(PermissionFlagsBits.ViewChannel);
+}
+
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const breed = interaction.options.getString('breed', true).trim();
   if (breed.length > MAX_BREED_LENGTH) {
@@ -71,6 +79,12 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
     throw new UserFacingError(
       'foreign-guild',
       'That message is in another server; I can only label photos from this one.',
+    );
+  }
+  if (messageRef?.channelId && !botCanRead(interaction, messageRef.channelId)) {
+    throw new UserFacingError(
+      'not-found',
+      "That link points to a channel I can't see in this server: copy the link of my reply in a channel I'm in.",
     );
   }
   const photo = interaction.options.getInteger('photo') ?? undefined;

@@ -1,12 +1,15 @@
 /**
  * Which photo `/label` without `message:` labels (issue 14 §3), through the fake Discord: the newest photo the
  * bot answered that was a dog, said with a link to the reply showing it; a channel whose answered photos are
- * all not dogs gets a question with buttons, and only the confirmation stores the label.
+ * all not dogs gets a question with buttons, and only the confirmation stores the label. `message:` takes the
+ * link the sandbox page's "Copy message link" gives (Discord's form), and refuses links it cannot follow (§6).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { attachSandboxPage } from '../src/sandbox/index.ts';
+import type { FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
@@ -130,6 +133,78 @@ describe('/label without message:', { skip: skipWithoutPhotos }, () => {
       });
       assert.match((await run.reply()).content, /Thanks! You labelled that photo \*\*Beagle\*\*/);
       assert.equal((await labelsBy(boat.imageId, 'alice')).length, 1);
+    });
+  });
+
+  describe('message: with a message link (issue 14 §6)', () => {
+    let page: { baseUrl: string };
+    before(() => {
+      attachSandboxPage(h.fake);
+      page = { baseUrl: h.fake.baseUrl };
+    });
+    /** The messages of a channel as the sandbox page gets them, each with its "Copy message link" link. */
+    const pageMessages = async (channelId: string, viewer: string) =>
+      (await (
+        await fetch(`${page.baseUrl}/sandbox/api/messages?channelId=${channelId}&userId=${viewer}`)
+      ).json()) as (FakeMessage & { link: string })[];
+    const label = async (userKey: string, message: string) =>
+      (
+        await (
+          await h.fake.runCommand({
+            name: 'label',
+            userId: userKey,
+            channelId: h.channelId,
+            options: { breed: 'Beagle', message },
+          })
+        ).reply()
+      ).content;
+
+    test('the link the page copies for my reply labels that photo', async () => {
+      const dog = await post(h.channelId, BEAGLE);
+      const shown = (await pageMessages(h.channelId, h.fake.users.alice.id)).find(
+        (m) => m.id === dog.reply.id,
+      )!;
+      assert.equal(shown.link, linkTo(h.channelId, dog.reply.id));
+      const content = await label('moderator', shown.link);
+      assert.match(content, /Thanks! You labelled that photo \*\*Beagle\*\*/);
+      assert.equal((await labelsBy(dog.imageId, 'moderator')).length, 1);
+    });
+
+    test("the page's buttons answer the bot's question (a click through the page API)", async () => {
+      const channelId = h.fake.channel('general').id;
+      const run = await h.fake.runCommand({
+        name: 'label',
+        userId: 'moderator',
+        channelId,
+        options: { breed: 'Pug' },
+      });
+      const question = await run.reply();
+      const row = question.components![0] as { components: { custom_id: string }[] };
+      const response = await fetch(`${page.baseUrl}/sandbox/api/buttons`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          messageId: question.id,
+          customId: row.components[0]!.custom_id,
+          userId: h.fake.users.moderator.id,
+        }),
+      });
+      assert.equal(response.status, 200);
+      await h.fake.waitForMessage(
+        (m) => m.id === question.id && /labelled that photo \*\*Pug\*\*/.test(m.content),
+      );
+    });
+
+    test('links it cannot follow are refused clearly and label nothing', async () => {
+      const before = (await h.app.store.counts()).labels;
+      const guildId = h.fake.guild.guild.id;
+      const unknownChannel = `https://discord.com/channels/${guildId}/123456789012345678/123456789012345679`;
+      assert.match(await label('alice', unknownChannel), /a channel I can't see in this server/);
+      const other = h.fake.guilds[1]!;
+      const foreign = `https://discord.com/channels/${other.guild.id}/${other.channels[0]!.id}/123456789012345679`;
+      assert.match(await label('alice', foreign), /in another server/);
+      assert.match(await label('alice', 'https://example.com/not-a-message'), /Copy Message Link/);
+      assert.equal((await h.app.store.counts()).labels, before);
     });
   });
 });

@@ -7,7 +7,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { ApplicationCommandOptionType, type Client, EmbedBuilder, Events, Routes } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ApplicationCommandOptionType,
+  ButtonBuilder,
+  ButtonStyle,
+  type Client,
+  EmbedBuilder,
+  Events,
+  Routes,
+  type TextChannel,
+} from 'discord.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
 import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
 import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
@@ -45,6 +55,8 @@ before(async () => {
           .filter((b) => b.toLowerCase().includes(typed))
           .map((b) => ({ name: b, value: b })),
       );
+    } else if (interaction.isButton()) {
+      await interaction.update({ content: `clicked ${interaction.customId}`, components: [] });
     } else if (interaction.isChatInputCommand()) {
       await interaction.deferReply();
       await interaction.editReply(`labelled **${interaction.options.getString('breed', true)}**`);
@@ -163,3 +175,35 @@ test('the page and its icon load without a 404', { skip }, async () => {
   await fresh.close();
   assert.deepEqual(failed, []);
 });
+
+test(
+  'every message has "Copy message link" (Discord\'s link form), and a message\'s buttons can be clicked',
+  { skip },
+  async () => {
+    const { fake } = sandbox;
+    const channelId = fake.channel('dog-photos').id;
+    const channel = (await client.channels.fetch(channelId)) as TextChannel;
+    const sent = await channel.send({
+      content: 'pick one',
+      components: [
+        new ActionRowBuilder<ButtonBuilder>().addComponents(
+          new ButtonBuilder().setCustomId('yes').setLabel('Yes').setStyle(ButtonStyle.Primary),
+        ),
+      ],
+    });
+    const message = page.locator(`[data-testid="message"][data-message-id="${sent.id}"]`);
+    await message.waitFor();
+    const link = `https://discord.com/channels/${fake.guild.guild.id}/${channelId}/${sent.id}`;
+    assert.equal(await message.getByTestId('copy-link').getAttribute('data-link'), link);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(sandbox.pageUrl).origin,
+    });
+    await message.getByTestId('copy-link').click();
+    await message.getByTestId('copy-link').filter({ hasText: 'Copied!' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+
+    await message.getByTestId('component-button').filter({ hasText: 'Yes' }).click();
+    await message.getByTestId('message-content').filter({ hasText: 'clicked yes' }).waitFor();
+    assert.equal(await message.getByTestId('component-button').count(), 0);
+  },
+);

@@ -65,9 +65,14 @@ export function attachSandboxPage(fake: FakeDiscord): { pageUrl: string } {
   return { pageUrl: `${fake.baseUrl}/` };
 }
 
+/** A message as the page shows it: with its link in Discord's form, for "Copy message link". */
+export function pageMessage(m: FakeMessage): FakeMessage & { link: string } {
+  return { ...m, link: `https://discord.com/channels/${m.guild_id}/${m.channel_id}/${m.id}` };
+}
+
 function pageEvent(change: MessageChange) {
   if (change.type === 'delete') return { type: 'delete', id: change.id, channelId: change.channelId };
-  return { type: change.type, message: change.message };
+  return { type: change.type, message: pageMessage(change.message) };
 }
 
 async function handleApi(fake: FakeDiscord, req: IncomingMessage, url: URL): Promise<unknown> {
@@ -80,7 +85,8 @@ async function handleApi(fake: FakeDiscord, req: IncomingMessage, url: URL): Pro
       const viewer = url.searchParams.get('userId') ?? '';
       return fake
         .channelMessages(channelId, { includeEphemeral: true })
-        .filter((m) => !isHiddenFrom(m, viewer));
+        .filter((m) => !isHiddenFrom(m, viewer))
+        .map(pageMessage);
     }
     case 'POST /messages': {
       const form = await readForm(req);
@@ -144,6 +150,17 @@ async function handleApi(fake: FakeDiscord, req: IncomingMessage, url: URL): Pro
         ),
       );
       return { choices };
+    }
+    case 'POST /buttons': {
+      const body = await readJson(req);
+      const handle = await asBadRequest(async () =>
+        fake.clickButton({
+          messageId: String(body.messageId),
+          customId: String(body.customId),
+          userId: String(body.userId),
+        }),
+      );
+      return { interactionId: handle.interaction.id };
     }
     case 'POST /commands/message': {
       const body = await readJson(req);

@@ -40,13 +40,21 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** Escapes text, then renders the little markdown the bot uses: **bold**, `code`, <@mentions>. */
+/**
+ * Escapes text, then renders the little markdown the bot uses: **bold**, `code`, <@mentions>, and masked links
+ * [text](https://…); a link to a message on this page jumps to it.
+ */
 function markdown(text) {
   const escaped = text.replace(
     /[&<>"]/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
   );
   return escaped
+    .replace(
+      /\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g,
+      (_, label, url) =>
+        `<a href="${url}" target="_blank" rel="noopener" data-testid="message-link">${label}</a>`,
+    )
     .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
     .replace(/`([^`]+)`/g, '<code>$1</code>')
     .replace(/&lt;@!?(\d+)&gt;/g, (_, id) => `<strong>@${userName(id)}</strong>`);
@@ -143,6 +151,7 @@ function renderMessage(m) {
     ),
   );
   li.querySelector('.embeds').replaceChildren(...m.embeds.map(renderEmbed));
+  li.querySelector('.components').replaceChildren(...renderComponents(m));
   li.querySelector('.reactions').replaceChildren(...renderReactions(m));
   const messageCommands = (currentGuild()?.commands ?? []).filter((c) => c.type === 3);
   li.querySelector('.apps').replaceChildren(
@@ -153,8 +162,50 @@ function renderMessage(m) {
         `Apps ▸ ${c.name}`,
       ),
     ),
+    copyLinkButton(m),
   );
   return li;
+}
+
+/** "Copy message link", as in Discord's message menu: the link `/label message:` accepts. */
+function copyLinkButton(m) {
+  const button = el(
+    'button',
+    { type: 'button', 'data-testid': 'copy-link', 'data-link': m.link, title: m.link },
+    'Copy message link',
+  );
+  button.onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(m.link);
+      button.textContent = 'Copied!';
+    } catch {
+      // No clipboard access (an insecure origin, a denied permission): show it to copy by hand.
+      window.prompt('Copy the message link:', m.link);
+    }
+    setTimeout(() => (button.textContent = 'Copy message link'), 1500);
+  };
+  return button;
+}
+
+/** The message's buttons (e.g. /label's "Label it …" / "Cancel"); a click is an interaction for the bot. */
+function renderComponents(m) {
+  const buttons = (m.components ?? []).flatMap((row) => row.components ?? []).filter((c) => c.type === 2);
+  return buttons.map((b) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        class: b.style === 1 ? 'primary' : '',
+        'data-testid': 'component-button',
+        disabled: b.disabled ? '' : undefined,
+        onclick: () =>
+          postJson('/buttons', { messageId: m.id, customId: b.custom_id, userId: state.userId }).catch(
+            showError('composer-error'),
+          ),
+      },
+      b.label ?? '',
+    ),
+  );
 }
 
 function renderEmbed(e) {
@@ -477,7 +528,20 @@ function connectLive(delay = 500) {
   };
 }
 
+/** A click on a link to a message that is on the page scrolls to it instead of opening discord.com. */
+function jumpToLinkedMessage(event) {
+  const link = event.target.closest?.('a[data-testid="message-link"]');
+  const id = link && /\/channels\/\d+\/\d+\/(\d+)$/.exec(link.getAttribute('href'))?.[1];
+  const target = id && $('messages').querySelector(`[data-message-id="${id}"]`);
+  if (!target) return;
+  event.preventDefault();
+  target.scrollIntoView({ block: 'center' });
+  target.classList.add('highlight');
+  setTimeout(() => target.classList.remove('highlight'), 1500);
+}
+
 async function start() {
+  $('messages').addEventListener('click', jumpToLinkedMessage);
   $('composer').addEventListener('submit', sendMessage);
   $('command-form').addEventListener('submit', runCommand);
   $('command-select').addEventListener('change', renderOptions);
