@@ -11,6 +11,8 @@ import {
   BusyError,
   breedNames,
   classifierForVersion,
+  entryOfActiveVersion,
+  imageSpecOf,
   loadClassifierRuntime,
   type ClassifierRuntime,
 } from '../model/index.ts';
@@ -41,7 +43,11 @@ export async function loadModelGateway(
   config: ModelConfigSubset,
   activeVersion: string | null,
 ): Promise<LoadedModel> {
-  const runtime = await loadClassifierRuntime(config);
+  // The active version's backbone decides what this process loads, whatever BACKBONE says (a backbone switch).
+  const entry = await entryOfActiveVersion(config, activeVersion);
+  if (entry) log.info({ entry, activeVersion }, 'loading the backbone the active version was trained on');
+  const { BASE_MODEL: _source, BASE_MODEL_MIRROR: _mirror, ...ownFiles } = config;
+  const runtime = await loadClassifierRuntime(entry ? { ...ownFiles, baseModelConfigPath: entry } : config);
   let initial = runtime.classifier;
   if (activeVersion) {
     try {
@@ -78,9 +84,13 @@ export async function loadModelGateway(
       }));
     },
     async classifyBytes(bytes) {
-      const prepared = await prepareModelInput(bytes, runtime.imageSpec, limits);
+      let prepared: Awaited<ReturnType<typeof prepareModelInput>> | undefined;
       const result = await holder
-        .use((classifier) => classifier.classify(prepared.input))
+        .use(async (classifier) => {
+          // Each backbone has its own input normalisation (the serving one may come from a backbone switch).
+          prepared = await prepareModelInput(bytes, imageSpecOf(classifier.backbone.config), limits);
+          return classifier.classify(prepared.input);
+        })
         .catch((err: unknown) => {
           if (err instanceof BusyError)
             throw new UserFacingError(
@@ -90,7 +100,7 @@ export async function loadModelGateway(
             );
           throw err;
         });
-      const { sha256, width, height, format } = prepared;
+      const { sha256, width, height, format } = prepared!;
       return { result, image: { sha256, width, height, format } };
     },
     async dispose() {

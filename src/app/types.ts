@@ -148,6 +148,10 @@ export interface TrainingProgress {
   loss?: number;
   holdoutAccuracy?: number;
   etaSeconds?: number;
+  /** A backbone switch: re-embedding the stored photos (`done` of `total`), then training. */
+  stage?: 'embedding' | 'training';
+  done?: number;
+  total?: number;
 }
 
 export interface TrainingOutcome {

@@ -10,6 +10,7 @@
  * - the database is updated before the swap, so a crash in between restarts on the promoted version;
  * - in-flight requests finish on the model they started with (ModelHolder leases).
  */
+import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { LoadedModel } from '../app/model-gateway.ts';
 import { UserFacingError } from '../app/errors.ts';
@@ -29,7 +30,15 @@ import {
 import { log } from '../log.ts';
 import type { BackendName } from '../model/backend.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
-import { classifierForVersion } from '../model/index.ts';
+import {
+  baseHeadOf,
+  baseVersionOf,
+  classifierForVersion,
+  ownedClassifier,
+  startEntryBackbone,
+} from '../model/index.ts';
+import { embeddingIdOf, imageSpecOf, loadModelConfig, modelConfigPathFor } from '../model/model-config.ts';
+import type { BreedHead } from '../model/types.ts';
 import { isBaseVersion } from '../model/registry.ts';
 import type { TrainingInput, TrainingResult } from '../training/pipeline.ts';
 import { tooFewLabels } from '../training/dataset.ts';
@@ -37,6 +46,7 @@ import { runTraining } from '../training/run-training.ts';
 import type { TrainingProgress as EpochProgress } from '../training/types.ts';
 import type { FineTuneOptions } from '../training/fine-tune/backbone-fine-tuner.ts';
 import { secondStageRunsOn, type SecondStageInput } from '../training/fine-tune/second-stage.ts';
+import { backboneEntryIds, switchTrainingInput } from './backbone-switch.ts';
 import { countNewLabels, datasetFromStore, photosForFineTuning } from './dataset-from-store.ts';
 
 export type RetrainTrigger = 'schedule' | 'moderator' | 'cli';
@@ -45,6 +55,14 @@ export interface RetrainRequest {
   requestedBy: string;
   reason?: RetrainTrigger;
   guildId?: string | null;
+  onProgress?: (p: TrainingProgress) => void;
+}
+
+export interface SwitchRequest {
+  /** A models/<id>.model.json entry id, e.g. mobilenet_edgetpu_224_1.0. */
+  backboneId: string;
+  requestedBy: string;
+  reason?: RetrainTrigger;
   onProgress?: (p: TrainingProgress) => void;
 }
 
@@ -136,6 +154,51 @@ export class LearningLoop {
     request: RetrainRequest,
     onProgress: ((p: TrainingProgress) => void) | undefined = request.onProgress,
   ): Promise<RetrainResult> {
+    const reason = request.reason ?? 'moderator';
+    return this.#exclusive(request.requestedBy, reason, onProgress, (report) =>
+      this.#train(request.requestedBy, reason, report),
+    );
+  }
+
+  /**
+   * Switches the serving backbone to another models/<id>.model.json entry, keeping what people taught: every
+   * stored photo is re-embedded with it (serving stays on the current backbone meanwhile), a head is trained from
+   * its base head on all stored labels (user-created breeds included), judged against the serving version on the
+   * same held-out photos (each head on its own backbone's embeddings), recorded and swapped in when it passed.
+   * Throws for an unknown entry; never throws for a run that fails (the result says `failed`, nothing changed).
+   */
+  switchBackbone(
+    request: SwitchRequest,
+    onProgress: ((p: TrainingProgress) => void) | undefined = request.onProgress,
+  ): Promise<RetrainResult> {
+    const target = request.backboneId.trim();
+    const entries = backboneEntryIds(this.#entriesDir());
+    if (!entries.includes(target)) {
+      return Promise.reject(
+        new UserFacingError(
+          'not-found',
+          `There is no backbone entry ${target}. Entries: ${entries.join(', ') || 'none'}.`,
+        ),
+      );
+    }
+    const reason = request.reason ?? 'moderator';
+    return this.#exclusive(request.requestedBy, reason, onProgress, (report) =>
+      this.#switch(target, request.requestedBy, reason, report),
+    );
+  }
+
+  /** Where the backbone entries are: beside the runtime's own entry file. */
+  #entriesDir(): string {
+    return path.dirname(this.options.model.runtime.modelConfig.configPath);
+  }
+
+  /** One training or switch at a time; a second request is told how far the running one is. */
+  #exclusive(
+    requestedBy: string,
+    reason: RetrainTrigger,
+    onProgress: ((p: TrainingProgress) => void) | undefined,
+    job: (report: (p: TrainingProgress) => void) => Promise<RetrainResult>,
+  ): Promise<RetrainResult> {
     if (this.#closed)
       return Promise.reject(new UserFacingError('not-available', 'breedbot is shutting down.'));
     if (this.#running) {
@@ -147,8 +210,7 @@ export class LearningLoop {
         reason: `already training, ${percent}% done`,
       });
     }
-    const reason = request.reason ?? 'moderator';
-    this.#progress = { fraction: 0, requestedBy: request.requestedBy, reason, startedAt: new Date() };
+    this.#progress = { fraction: 0, requestedBy, reason, startedAt: new Date() };
     const report = (p: TrainingProgress) => {
       if (this.#progress) this.#progress = { ...this.#progress, ...p };
       try {
@@ -157,7 +219,7 @@ export class LearningLoop {
         log.warn({ err }, 'a training progress listener failed');
       }
     };
-    const run = this.#train(request.requestedBy, reason, report).finally(() => {
+    const run = job(report).finally(() => {
       this.#running = null;
       this.#progress = null;
       this.#abort = null;
@@ -173,7 +235,7 @@ export class LearningLoop {
   ): Promise<RetrainResult> {
     const began = performance.now();
     const { db, model } = this.options;
-    const { holder, runtime } = model;
+    const { holder } = model;
     // The head and version training starts from; a rollback during training is refused, so they stay current.
     const active = holder.model;
     const activeVersion = holder.version;
@@ -195,7 +257,7 @@ export class LearningLoop {
         db,
         backboneId: active.backbone.id,
         embed: (inputs) => active.embed(inputs),
-        imageSpec: runtime.imageSpec,
+        imageSpec: imageSpecOf(active.backbone.config),
         ...(this.options.limits ? { limits: this.options.limits } : {}),
       },
       {
@@ -247,6 +309,94 @@ export class LearningLoop {
     return this.#conclude(result, activeVersion, requestedBy, trigger, began);
   }
 
+  async #switch(
+    entryId: string,
+    requestedBy: string,
+    trigger: RetrainTrigger,
+    report: (p: TrainingProgress) => void,
+  ): Promise<RetrainResult> {
+    const began = performance.now();
+    const { db, model, modelsDir } = this.options;
+    const { holder, runtime } = model;
+    const active = holder.model;
+    const activeVersion = holder.version;
+    const failed = (why: string): RetrainResult => ({
+      status: 'failed',
+      reason: `${why}. The current model keeps serving.`,
+      seconds: (performance.now() - began) / 1000,
+    });
+    report({ fraction: 0.01, stage: 'embedding' });
+    let loaded: Awaited<ReturnType<typeof startEntryBackbone>>;
+    try {
+      const config = loadModelConfig(modelConfigPathFor(this.#entriesDir(), entryId));
+      if (embeddingIdOf(config) === active.backbone.id) {
+        return { status: 'skipped', reason: `the bot already serves on backbone ${active.backbone.id}` };
+      }
+      loaded = await startEntryBackbone(runtime, embeddingIdOf(config), modelsDir);
+    } catch (err) {
+      log.error(
+        { err, entryId },
+        'the backbone to switch to cannot be loaded; the active model is unchanged',
+      );
+      return failed(`backbone ${entryId} cannot be loaded: ${(err as Error).message}`);
+    }
+    // Owns the new backbone and its engine until the promoted classifier (made with withHead) shares them.
+    const base = ownedClassifier(
+      runtime,
+      loaded,
+      baseHeadOf(loaded.backbone),
+      baseVersionOf(loaded.backbone),
+    );
+    this.#abort = new AbortController();
+    try {
+      const input = await switchTrainingInput(
+        {
+          db,
+          serving: active,
+          target: base,
+          ...(this.options.limits ? { limits: this.options.limits } : {}),
+          ...(this.options.consensus ? { consensus: this.options.consensus } : {}),
+          ...(this.options.training?.split ? { split: this.options.training.split } : {}),
+          signal: this.#abort.signal,
+        },
+        (done, total) =>
+          report({ fraction: 0.01 + 0.49 * (total ? done / total : 1), stage: 'embedding', done, total }),
+      );
+      if ('skipped' in input) return { status: 'skipped', reason: input.skipped, labels: input.labels };
+      report({ fraction: 0.5, stage: 'training' });
+      let result: TrainingResult;
+      try {
+        result = await runTraining(
+          { ...input.training, activeVersion, modelsDir, ...this.options.training },
+          {
+            signal: this.#abort.signal,
+            onProgress: (p) => {
+              const epoch = epochProgress(p);
+              report({ ...epoch, fraction: 0.5 + 0.45 * ((epoch.fraction - 0.1) / 0.85), stage: 'training' });
+            },
+            ...(this.options.backend ? { backend: this.options.backend } : {}),
+            ...(this.options.onWorker ? { onWorker: this.options.onWorker } : {}),
+          },
+        );
+      } catch (err) {
+        log.error(
+          { err, requestedBy, entryId },
+          'backbone switch training failed; the active model is unchanged',
+        );
+        return { ...failed((err as Error).message), labels: input.training.labels.length };
+      }
+      report({ fraction: 0.97, stage: 'training' });
+      return await this.#conclude(result, activeVersion, requestedBy, trigger, began, (head, version) =>
+        base.withHead(head, version),
+      );
+    } catch (err) {
+      log.error({ err, requestedBy, entryId }, 'backbone switch failed; the active model is unchanged');
+      return failed(`the switch to ${entryId} failed: ${(err as Error).message}`);
+    } finally {
+      await base.release();
+    }
+  }
+
   /**
    * The second stage's photos, read only when it will run: a backend that is not a GPU one gets the request
    * without photos, and the trainer reports why it skipped.
@@ -280,6 +430,8 @@ export class LearningLoop {
     requestedBy: string,
     trigger: RetrainTrigger,
     began: number,
+    /** Makes the promoted classifier (a backbone switch already loaded the candidate's backbone). */
+    load?: (head: BreedHead, version: string) => BreedClassifier,
   ): Promise<RetrainResult> {
     const { db, model } = this.options;
     const { metrics, decision } = result;
@@ -332,12 +484,14 @@ export class LearningLoop {
       (metrics.newBreeds.length ? `; new: ${metrics.newBreeds.join(', ')}` : '') +
       (metrics.fineTune?.kept
         ? `; with the backbone's last ${metrics.fineTune.blocks} blocks fine-tuned`
-        : '');
+        : '') +
+      (load ? `; backbone ${model.holder.model.backbone.id} → ${result.backboneId}` : '');
     const current = model.holder.model;
     let classifier: BreedClassifier;
     try {
-      classifier =
-        result.backboneId === current.backbone.id
+      classifier = load
+        ? load(result.head, version)
+        : result.backboneId === current.backbone.id
           ? current.withHead(result.head, version)
           : await classifierForVersion(model.runtime, version, this.options.modelsDir, current);
     } catch (err) {

@@ -17,9 +17,17 @@ import {
   type EmbedEngineSetting,
   type EngineSelection,
 } from './inference/select-engine.ts';
-import { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
+import {
+  embeddingIdOf,
+  imageSpecOf,
+  loadModelConfig,
+  modelConfigPathFor,
+  type ImageSpec,
+  type ModelConfig,
+} from './model-config.ts';
 import { verifyModelDir } from './model-files.ts';
-import { loadHeadVersion, VERSION_BACKBONE_FOLDER } from './registry.ts';
+import { log } from '../log.ts';
+import { isBaseVersion, loadHeadVersion, VERSION_BACKBONE_FOLDER } from './registry.ts';
 import type { BreedHead } from './types.ts';
 
 export { selectBackend, type BackendChoice, type BackendName } from './backend.ts';
@@ -165,7 +173,10 @@ export async function loadClassifierRuntime(
     engine,
     engineSelection,
     servingBackend: engine.backendName,
-    startEngine: async (other) => (await startServingEngine(other, engineSettings)).engine,
+    // Each backbone's workers read its own entry (another entry after a backbone switch).
+    startEngine: async (other) =>
+      (await startServingEngine(other, { ...engineSettings, modelConfigPath: other.config.configPath }))
+        .engine,
     dispose: () => {
       if (closed) return;
       closed = true;
@@ -182,7 +193,9 @@ export async function loadClassifierRuntime(
  *   - a head trained on the runtime's base backbone runs on it (nothing is loaded);
  *   - a head trained on `current`'s backbone (the serving classifier's, e.g. a fine-tuned one) shares it;
  *   - a head trained on a fine-tuned backbone of the base loads that backbone from its version folder and starts
- *     an engine for it: the classifier returned owns both, and its `release()` frees them.
+ *     an engine for it: the classifier returned owns both, and its `release()` frees them;
+ *   - a head trained on another backbone entry (a backbone switch) loads that entry from beside the runtime's
+ *     own models/<id>.model.json and starts an engine for it, owned the same way.
  */
 export async function classifierForVersion(
   runtime: ClassifierRuntime,
@@ -197,7 +210,17 @@ export async function classifierForVersion(
   if (current && loaded.backboneId === current.backbone.id)
     return current.withHead(loaded.head, loaded.version);
   const fineTuned = fineTunedVersionOf(loaded.backboneId);
-  if (fineTuned === null || fineTuned.baseId !== runtime.backbone.id) {
+  if (fineTuned === null) {
+    const other = await startEntryBackbone(runtime, loaded.backboneId, modelsDir).catch((err: unknown) => {
+      throw new Error(
+        `Model version ${loaded.version} was trained on backbone ${loaded.backboneId}, which cannot be loaded: ` +
+          (err as Error).message,
+        { cause: err },
+      );
+    });
+    return ownedClassifier(runtime, other, loaded.head, loaded.version);
+  }
+  if (fineTuned.baseId !== runtime.backbone.id) {
     throw new Error(
       `Model version ${loaded.version} was trained on backbone ${loaded.backboneId}, ` +
         `but the loaded backbone is ${runtime.backbone.id}.`,
@@ -220,7 +243,17 @@ export async function classifierForVersion(
       { cause: err },
     );
   });
-  return new BreedClassifier(backbone, loaded.head, loaded.version, {
+  return ownedClassifier(runtime, { backbone, engine }, loaded.head, loaded.version);
+}
+
+/** A classifier that owns `backbone` and its engine: the last classifier sharing them frees both. */
+export function ownedClassifier(
+  runtime: ClassifierRuntime,
+  { backbone, engine }: { backbone: Backbone; engine: BatchedEngine },
+  head: BreedHead,
+  version: string,
+): BreedClassifier {
+  return new BreedClassifier(backbone, head, version, {
     dogThreshold: runtime.classifier.dogThreshold,
     engine,
     ownership: new SharedOwnership(async () => {
@@ -228,6 +261,66 @@ export async function classifierForVersion(
       backbone.dispose();
     }),
   });
+}
+
+/**
+ * The entry file a restart must load so that the active version serves on its own backbone (after a backbone
+ * switch it differs from BACKBONE's), or null when BACKBONE's entry is the right one or the version cannot be read
+ * (the caller then serves what it can and logs why).
+ */
+export async function entryOfActiveVersion(
+  config: Pick<Config, 'modelsDir' | 'baseModelConfigPath'>,
+  activeVersion: string | null,
+): Promise<string | null> {
+  if (activeVersion === null || activeVersion === 'base' || isBaseVersion(activeVersion)) return null;
+  try {
+    const { backboneId } = await loadHeadVersion(config.modelsDir, activeVersion);
+    const entry = backboneEntryPath(config.baseModelConfigPath, backboneId);
+    return path.resolve(entry) === path.resolve(config.baseModelConfigPath) ? null : entry;
+  } catch (err) {
+    log.warn({ err, activeVersion }, 'could not tell which backbone the active version needs');
+    return null;
+  }
+}
+
+const FLIP_SUFFIX = '+flip';
+
+/** The models/<id>.model.json entry a backbone id comes from (a fine-tuned backbone's base, without "+flip"). */
+export function backboneEntryId(backboneId: string): string {
+  const { baseId } = parseBackboneId(backboneId);
+  return baseId.endsWith(FLIP_SUFFIX) ? baseId.slice(0, -FLIP_SUFFIX.length) : baseId;
+}
+
+/**
+ * The entry file of `backboneId`, beside `entryPath` (the runtime's own entry). Throws when there is none, or
+ * when it makes embeddings under another id (e.g. its flipAverage setting changed since).
+ */
+export function backboneEntryPath(entryPath: string, backboneId: string): string {
+  const file = modelConfigPathFor(path.dirname(entryPath), backboneEntryId(backboneId));
+  const made = embeddingIdOf(loadModelConfig(file));
+  const { baseId } = parseBackboneId(backboneId);
+  if (made !== baseId) throw new Error(`${file} now makes embeddings of backbone ${made}, not ${baseId}`);
+  return file;
+}
+
+/** Loads another backbone entry (its files downloaded or converted once, like any BACKBONE) and its engine. */
+export async function startEntryBackbone(
+  runtime: ClassifierRuntime,
+  backboneId: string,
+  modelsDir: string,
+): Promise<{ backbone: Backbone; engine: BatchedEngine }> {
+  const config = loadModelConfig(backboneEntryPath(runtime.modelConfig.configPath, backboneId));
+  const backbone = await loadBackbone({
+    config,
+    cacheRoot: path.join(modelsDir, 'cache'),
+    baseDir: projectRoot,
+  });
+  try {
+    return { backbone, engine: await runtime.startEngine(backbone) };
+  } catch (err) {
+    backbone.dispose();
+    throw err;
+  }
 }
 
 /** The base id and version of a fine-tuned backbone id; null for any other id (a malformed one included). */

@@ -64,6 +64,18 @@ export interface TrainingInput {
   policy?: Partial<PromotionPolicy>;
   /** The optional second stage (FINE_TUNE_BACKBONE=on): fine-tune the backbone's last blocks on stored photos. */
   fineTune?: SecondStageInput;
+  /**
+   * A backbone switch: `activeHead` is then the new backbone's base head (training starts from it, the forgetting
+   * guard compares with it), while the holdout comparison is against the serving version on its own backbone's
+   * embeddings of the same photos (by image id).
+   */
+  compareWith?: ActiveOnOtherBackbone;
+}
+
+export interface ActiveOnOtherBackbone {
+  head: BreedHead;
+  /** The serving backbone's embedding of each labelled image, by image id. */
+  embeddings: Record<string, Float32Array>;
 }
 
 export interface TrainingMetrics {
@@ -159,7 +171,13 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     ...evaluateHead(result.head, holdout),
     trainFit: evaluateHead(result.head, trainPoints).top1,
   };
-  const active = evaluateHead(activeHead, holdout);
+  const active = input.compareWith
+    ? evaluateOnOwnBackbone(
+        input.compareWith,
+        holdout,
+        dataset.holdout.map((e) => e.imageId),
+      )
+    : evaluateHead(activeHead, holdout);
   const guard = forgettingGuard(
     result.head,
     activeHead,
@@ -261,6 +279,20 @@ async function concludeCandidate(
     decision,
     metrics,
   };
+}
+
+/** The serving head on the serving backbone's embeddings of the holdout photos (a backbone switch). */
+function evaluateOnOwnBackbone(
+  active: ActiveOnOtherBackbone,
+  holdout: LabelledPoint[],
+  ids: string[],
+): HeadMetrics {
+  const points = holdout.map((p, i) => {
+    const embedding = active.embeddings[ids[i]!];
+    if (!embedding) throw new Error(`held-out image ${ids[i]} has no embedding by the serving backbone`);
+    return { embedding, breed: p.breed };
+  });
+  return evaluateHead(active.head, points);
 }
 
 /**
