@@ -52,4 +52,19 @@ describe('the sandbox page with the real bot', { skip }, () => {
       .filter({ hasText: /1 person says/ })
       .waitFor();
   });
+
+  test('❌ sends its help as a DM, shown in the page\'s "Direct messages" list, not in the channel', async () => {
+    const reply = page.locator('[data-testid="message"][data-author="bot"]').last();
+    const messagesBefore = await page.getByTestId('message').count();
+    await reply.locator('[data-emoji="❌"]').click();
+    const dm = page.getByTestId('dm').filter({ hasText: '/label breed:' });
+    await dm.waitFor();
+    assert.equal(await dm.count(), 1);
+    const replyId = (await reply.getAttribute('data-message-id'))!;
+    assert.match(
+      (await dm.getByTestId('message-link').getAttribute('href')) ?? '',
+      new RegExp(`/${replyId}$`),
+    );
+    assert.equal(await page.getByTestId('message').count(), messagesBefore, 'no message in the channel');
+  });
 });

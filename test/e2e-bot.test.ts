@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
 import { recordModelVersion } from '../src/labels/model-versions.ts';
+import { attachSandboxPage } from '../src/sandbox/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
@@ -327,6 +328,15 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
       assert.deepEqual(dms[0]!.mentions, []);
     }
     assert.deepEqual(h.fake.dmsTo(dave.id), []);
+    // The sandbox page lists a person's DMs.
+    attachSandboxPage(h.fake);
+    const listed = (await (
+      await fetch(`${h.fake.baseUrl}/sandbox/api/dms?userId=${h.fake.users.bob.id}`)
+    ).json()) as { content: string }[];
+    assert.deepEqual(
+      listed.map((m) => m.content),
+      h.fake.dmsTo('bob').map((m) => m.content),
+    );
     const inChannel = h.fake
       .channelMessages(h.channelId)
       .filter((m) => m.author.id === h.fake.users.bot.id && /\/label breed:/.test(m.content));

@@ -26,7 +26,7 @@ export interface HelpedReply {
 
 /** The DM: which photo it is about (a link to the reply), then the help. */
 export function noneHelpText(reply: HelpedReply): string {
-  return `About this photo: ${messageLink(reply)}\n${NONE_OF_THESE_HELP}`;
+  return `About [this photo](${messageLink(reply)}): ${NONE_OF_THESE_HELP}`;
 }
 
 export class NoneHelpRecord {

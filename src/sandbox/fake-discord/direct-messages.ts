@@ -27,7 +27,11 @@ export class DirectMessageStore {
   private readonly messages = new Map<string, APIMessage[]>();
   private readonly closedTo = new Set<string>();
 
-  constructor(private readonly bot: APIUser) {}
+  constructor(
+    private readonly bot: APIUser,
+    /** Told about every DM sent (the sandbox page shows them to their recipient). */
+    private readonly onSend: (recipientId: string, message: APIMessage) => void = () => {},
+  ) {}
 
   /** The DM channel with this person, created on first use (Discord returns the same one every time). */
   open(recipient: APIUser): APIDMChannel {
@@ -76,6 +80,7 @@ export class DirectMessageStore {
     };
     this.messages.get(channel.id)!.push(message);
     channel.last_message_id = message.id;
+    this.onSend(recipient.id, message);
     return message;
   }
 

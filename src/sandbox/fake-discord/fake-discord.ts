@@ -183,6 +183,7 @@ export class FakeDiscord extends EventEmitter<{
   request: [RecordedRequest];
   change: [MessageChange];
   commands: [];
+  dm: [{ recipientId: string; message: APIMessage }];
 }> {
   readonly token: string;
   readonly users: Record<UserKey, APIUser>;
@@ -227,7 +228,9 @@ export class FakeDiscord extends EventEmitter<{
     this.messages = new MessageStore(() => this.baseUrl);
     this.messages.botId = this.users.bot.id;
     this.commandStore = new CommandStore(this.applicationId);
-    this.directMessages = new DirectMessageStore(this.users.bot);
+    this.directMessages = new DirectMessageStore(this.users.bot, (recipientId, message) =>
+      this.emit('dm', { recipientId, message }),
+    );
     this.gateway = new FakeGateway(
       {
         token: this.token,

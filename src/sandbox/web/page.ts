@@ -40,6 +40,7 @@ export function attachSandboxPage(fake: FakeDiscord): { pageUrl: string } {
   };
   fake.on('change', (change: MessageChange) => broadcast(pageEvent(change)));
   fake.on('commands', () => broadcast({ type: 'commands' }));
+  fake.on('dm', ({ recipientId, message }) => broadcast({ type: 'dm', recipientId, message }));
   fake.server.on('close', () => wss.close());
 
   fake.addHttpHandler(async (req, res, url) => {
@@ -150,6 +151,10 @@ async function handleApi(fake: FakeDiscord, req: IncomingMessage, url: URL): Pro
         ),
       );
       return { choices };
+    }
+    case 'GET /dms': {
+      const userId = url.searchParams.get('userId') ?? '';
+      return asBadRequest(async () => fake.dmsTo(userId));
     }
     case 'POST /buttons': {
       const body = await readJson(req);

@@ -503,6 +503,26 @@ function runMessageCommand(name, targetMessageId) {
   }).catch(showError('command-error'));
 }
 
+// ---- direct messages (e.g. the ❌ help goes to the person who clicked it) -----------------------------------
+
+function renderDm(m) {
+  const li = el('li', { class: 'dm', 'data-testid': 'dm', 'data-message-id': m.id });
+  li.innerHTML = markdown(m.content ?? '');
+  return li;
+}
+
+async function loadDms() {
+  const list = await api(`/dms?userId=${state.userId}`);
+  $('dm-list').replaceChildren(
+    ...(list.length ? list.map(renderDm) : [el('li', { class: 'hint' }, 'None yet.')]),
+  );
+}
+
+function addDm(m) {
+  $('dm-list').querySelector('.hint')?.remove();
+  $('dm-list').append(renderDm(m));
+}
+
 // ---- live updates ------------------------------------------------------------------------------------------
 
 function connectLive(delay = 500) {
@@ -516,7 +536,9 @@ function connectLive(delay = 500) {
   ws.onmessage = (event) => {
     const e = JSON.parse(event.data);
     if (e.type === 'commands') loadState();
-    else if (e.type === 'delete') {
+    else if (e.type === 'dm') {
+      if (e.recipientId === state.userId) addDm(e.message);
+    } else if (e.type === 'delete') {
       state.messages.delete(e.id);
       $('messages').querySelector(`[data-message-id="${e.id}"]`)?.remove();
     } else if (e.message) upsertMessage(e.message);
@@ -548,9 +570,11 @@ async function start() {
   $('user-select').addEventListener('change', async (e) => {
     state.userId = e.target.value;
     await loadMessages();
+    await loadDms();
   });
   await loadState();
   await loadMessages();
+  await loadDms();
   connectLive();
   setInterval(() => loadState().catch(() => {}), 5000);
 }
