@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.ts';
-import { registerWebGpu } from './webgpu-backend.ts';
+import { agreementWithCpu, CPU_AGREEMENT_TOLERANCE } from './backend-agreement.ts';
+import { describeAdapter, registerWebGpu, type WebGpuAdapterInfo } from './webgpu-backend.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
@@ -13,6 +14,23 @@ export interface BackendChoice {
   tfBackend: string;
   /** The engines tried first and why each could not be used. */
   skipped: { name: BackendName; reason: string }[];
+  /** For webgpu: the adapter it runs on. */
+  adapter?: WebGpuAdapterInfo;
+  /** For webgpu chosen automatically: the largest |webgpu - cpu| of the start-up check. */
+  cpuMaxAbsDiff?: number;
+}
+
+export interface SelectBackendOptions {
+  /**
+   * Let the automatic choice take a software (CPU) WebGPU adapter such as lavapipe. Only for tests that
+   * exercise the automatic WebGPU path on a machine without a GPU; a software adapter is slower than wasm.
+   */
+  acceptSoftwareWebGpu?: boolean;
+}
+
+/** What a candidate learns while it starts, reported in BackendChoice. */
+interface PreparedDetails {
+  adapter?: WebGpuAdapterInfo;
 }
 
 /**
@@ -25,7 +43,15 @@ export interface BackendCandidate {
   tfBackend: string;
   /** Tried automatically, in list order; false: only when TF_BACKEND names it. */
   auto: boolean;
-  prepare(): Promise<void>;
+  /** `automatic`: chosen by the ranking, not by TF_BACKEND (a candidate may then be pickier). */
+  prepare(context: PrepareContext): Promise<PreparedDetails | void>;
+  /** For the automatic choice only: runs once the backend is active; throws when its results cannot be trusted. */
+  verify?(): Promise<{ cpuMaxAbsDiff: number }>;
+}
+
+export interface PrepareContext {
+  automatic: boolean;
+  options: SelectBackendOptions;
 }
 
 const require = createRequire(import.meta.url);
@@ -43,6 +69,31 @@ async function importOptional(pkg: string): Promise<unknown> {
   }
 }
 
+/** Once a software adapter was refused for the automatic choice, later automatic choices skip the probe. */
+let automaticWebGpuRefusal: string | undefined;
+
+/**
+ * Dawn (the `webgpu` package) must provide navigator.gpu before the tfjs backend is imported. Chosen
+ * automatically, only a hardware adapter counts: a CPU/software one (lavapipe, SwiftShader) is refused.
+ */
+async function prepareWebGpu({ automatic, options }: PrepareContext): Promise<PreparedDetails> {
+  const hardwareOnly = automatic && !options.acceptSoftwareWebGpu;
+  if (hardwareOnly && automaticWebGpuRefusal) throw new Error(automaticWebGpuRefusal);
+  const gpu = await registerWebGpu({ hardwareOnly });
+  if (!gpu.ok) {
+    if (hardwareOnly) automaticWebGpuRefusal = gpu.reason;
+    if (gpu.adapterInfo) log.info({ adapter: gpu.adapterInfo, reason: gpu.reason }, 'WebGPU adapter refused');
+    throw new Error(gpu.reason);
+  }
+  const { adapterInfo } = gpu;
+  log.info({ adapter: adapterInfo }, `WebGPU adapter: ${describeAdapter(adapterInfo)}`);
+  return { adapter: adapterInfo };
+}
+
+/**
+ * The automatic ranking: tfjs-node-gpu (CUDA), a hardware WebGPU adapter, tfjs-node (libtensorflow on CPU),
+ * wasm, then the pure-JS cpu backend.
+ */
 export const backendCandidates: BackendCandidate[] = [
   {
     name: 'tensorflow-gpu',
@@ -50,6 +101,22 @@ export const backendCandidates: BackendCandidate[] = [
     auto: true,
     prepare: async () => {
       await importOptional('@tensorflow/tfjs-node-gpu');
+    },
+  },
+  {
+    name: 'webgpu',
+    tfBackend: 'webgpu',
+    auto: true,
+    prepare: prepareWebGpu,
+    verify: async () => {
+      const cpuMaxAbsDiff = await agreementWithCpu('webgpu');
+      if (!(cpuMaxAbsDiff <= CPU_AGREEMENT_TOLERANCE)) {
+        throw new Error(
+          `WebGPU disagrees with the cpu backend by ${cpuMaxAbsDiff.toExponential(2)} on the start-up check ` +
+            `(tolerance ${CPU_AGREEMENT_TOLERANCE})`,
+        );
+      }
+      return { cpuMaxAbsDiff };
     },
   },
   {
@@ -74,21 +141,16 @@ export const backendCandidates: BackendCandidate[] = [
     },
   },
   { name: 'cpu', tfBackend: 'cpu', auto: true, prepare: async () => {} },
-  {
-    name: 'webgpu',
-    tfBackend: 'webgpu',
-    auto: false,
-    prepare: async () => {
-      // Dawn (the `webgpu` package) must provide navigator.gpu before the tfjs backend is imported.
-      const gpu = await registerWebGpu();
-      if (!gpu.ok) throw new Error(gpu.reason);
-      log.info({ adapter: gpu.adapterInfo }, 'WebGPU adapter');
-    },
-  },
 ];
 
-async function tryCandidate(candidate: BackendCandidate): Promise<void> {
-  await candidate.prepare();
+/** The names the automatic choice tries, in order. */
+export const automaticOrder = (): BackendName[] => backendCandidates.filter((c) => c.auto).map((c) => c.name);
+
+async function tryCandidate(
+  candidate: BackendCandidate,
+  context: PrepareContext,
+): Promise<Omit<BackendChoice, 'name' | 'tfBackend' | 'skipped'>> {
+  const details = (await candidate.prepare(context)) ?? {};
   if (!tf.findBackendFactory(candidate.tfBackend)) {
     throw new Error(`the package loaded but registered no '${candidate.tfBackend}' backend with this tfjs`);
   }
@@ -96,13 +158,18 @@ async function tryCandidate(candidate: BackendCandidate): Promise<void> {
   const ok = await tf.setBackend(candidate.tfBackend);
   if (!ok) throw new Error(`tfjs could not initialise the '${candidate.tfBackend}' backend`);
   await tf.ready();
+  if (!context.automatic || !candidate.verify) return details;
+  return { ...details, ...(await candidate.verify()) };
 }
 
 /**
- * Picks the fastest engine that works: tfjs-node-gpu, tfjs-node, wasm, then the pure-JS cpu.
+ * Picks the fastest engine that works, in the order of backendCandidates (see automaticOrder).
  * `forced` (TF_BACKEND) selects one engine and fails loudly when it cannot run.
  */
-export async function selectBackend(forced?: BackendName): Promise<BackendChoice> {
+export async function selectBackend(
+  forced?: BackendName,
+  options: SelectBackendOptions = {},
+): Promise<BackendChoice> {
   const skipped: BackendChoice['skipped'] = [];
   const order = forced
     ? backendCandidates.filter((c) => c.name === forced)
@@ -115,11 +182,12 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
         skipped.push({ name: c.name, reason: 'TF_BACKEND selects another backend' });
     }
   }
+  const context: PrepareContext = { automatic: !forced, options };
   for (const candidate of order) {
     try {
-      await tryCandidate(candidate);
-      const choice: BackendChoice = { name: candidate.name, tfBackend: tf.getBackend(), skipped };
-      log.info({ backend: choice.name, skipped }, `tfjs backend: ${choice.name}`);
+      const details = await tryCandidate(candidate, context);
+      const choice: BackendChoice = { name: candidate.name, tfBackend: tf.getBackend(), skipped, ...details };
+      log.info({ backend: choice.name, skipped, ...details }, `tfjs backend: ${choice.name}`);
       return choice;
     } catch (err) {
       const reason = (err as Error).message;
@@ -129,7 +197,10 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
         );
       }
       skipped.push({ name: candidate.name, reason });
-      log.debug({ backend: candidate.name, reason }, 'tfjs backend skipped');
+      // A refused GPU is worth a line at the default level; a missing optional package is not.
+      if (candidate.name === 'webgpu' && !/not installed/.test(reason))
+        log.info({ backend: candidate.name, reason }, 'tfjs backend skipped');
+      else log.debug({ backend: candidate.name, reason }, 'tfjs backend skipped');
     }
   }
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);

@@ -15,12 +15,18 @@ export interface WebGpuAdapterInfo {
   architecture: string;
   device: string;
   description: string;
+  /** True for an adapter the implementation itself calls a fallback (a CPU implementation). */
+  isFallbackAdapter: boolean;
 }
 
-export type WebGpuRegistration = { ok: true; adapterInfo: WebGpuAdapterInfo } | { ok: false; reason: string };
+export type WebGpuRegistration =
+  | { ok: true; adapterInfo: WebGpuAdapterInfo }
+  | { ok: false; reason: string; adapterInfo?: WebGpuAdapterInfo };
 
 interface GpuAdapterLike {
   info?: Partial<WebGpuAdapterInfo>;
+  /** Older Dawn builds put the flag on the adapter rather than on its info. */
+  isFallbackAdapter?: boolean;
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
@@ -54,21 +60,75 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Names that CPU implementations of Vulkan/WebGPU give themselves in the adapter info. */
+const SOFTWARE_ADAPTER_NAMES = /llvmpipe|lavapipe|swiftshader|softpipe|software|\bcpu\b/i;
+
+/**
+ * Why this adapter is a CPU or software implementation rather than a GPU, or null when it looks like real
+ * hardware. Mesa's lavapipe reports { vendor: 'mesa', architecture: 'software', device: 'llvmpipe-…' }
+ * and isFallbackAdapter: true; SwiftShader names itself in vendor/description.
+ */
+export function softwareAdapterReason(info: WebGpuAdapterInfo): string | null {
+  const name = describeAdapter(info);
+  if (info.isFallbackAdapter) return `the adapter (${name}) is a fallback (CPU) adapter`;
+  const fields = [info.vendor, info.architecture, info.device, info.description];
+  const match = fields.map((f) => SOFTWARE_ADAPTER_NAMES.exec(f)?.[0]).find(Boolean);
+  if (match) return `the adapter (${name}) is a software rasteriser ('${match}' in its adapter info)`;
+  return null;
+}
+
+/** "vendor description" (or device), e.g. "mesa llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)", for logs and reports. */
+export function describeAdapter(info: WebGpuAdapterInfo): string {
+  return (
+    [info.vendor, info.description || info.device || info.architecture].filter(Boolean).join(' ') ||
+    'unnamed adapter'
+  );
+}
+
+export interface RegisterWebGpuOptions {
+  timeoutMs?: number;
+  /** Refuse CPU/software adapters (see softwareAdapterReason), leaving no GPU handle behind. */
+  hardwareOnly?: boolean;
+  /**
+   * Imports tfjs's WebGPU backend; it registers itself on import. A bundle passes a literal import here so the
+   * backend is bundled with (and registers into) the same tfjs-core as the caller.
+   */
+  loadBackend?: () => Promise<unknown>;
+}
+
 let registration: Promise<WebGpuRegistration> | undefined;
 
 /**
  * Makes tfjs's 'webgpu' backend available (then `tf.setBackend('webgpu')`), or says why it cannot be.
- * Safe to call more than once. Never throws.
+ * Safe to call more than once: a success is kept, a refusal is not (a later call may ask differently).
+ * Never throws.
  */
-export function registerWebGpu(options: { timeoutMs?: number } = {}): Promise<WebGpuRegistration> {
-  registration ??= register(options.timeoutMs ?? 15_000).catch((err: Error) => {
-    registration = undefined;
-    return { ok: false, reason: err.message };
+export function registerWebGpu(options: RegisterWebGpuOptions = {}): Promise<WebGpuRegistration> {
+  const attempt = (registration ??= register(options).catch((err: Error) => ({
+    ok: false as const,
+    reason: err.message,
+  })));
+  return attempt.then((result) => {
+    if (!result.ok && registration === attempt) registration = undefined;
+    if (result.ok && options.hardwareOnly) {
+      const refusal = softwareAdapterReason(result.adapterInfo);
+      if (refusal) return { ok: false, reason: refusal, adapterInfo: result.adapterInfo };
+    }
+    return result;
   });
-  return registration;
 }
 
-async function register(timeoutMs: number): Promise<WebGpuRegistration> {
+class SoftwareAdapterRefused extends Error {
+  constructor(
+    reason: string,
+    readonly adapterInfo: WebGpuAdapterInfo,
+  ) {
+    super(reason);
+  }
+}
+
+async function register(options: RegisterWebGpuOptions): Promise<WebGpuRegistration> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
   if (tf.findBackendFactory('webgpu')) return { ok: true, adapterInfo: await probeAdapter(timeoutMs) };
 
   // Mesa looks for a runtime dir and warns without one; any private writable folder will do.
@@ -86,15 +146,20 @@ async function register(timeoutMs: number): Promise<WebGpuRegistration> {
   let adapterInfo: WebGpuAdapterInfo;
   try {
     adapterInfo = await probeAdapter(timeoutMs);
+    const refusal = options.hardwareOnly ? softwareAdapterReason(adapterInfo) : null;
+    if (refusal) throw new SoftwareAdapterRefused(refusal, adapterInfo);
   } catch (err) {
     // Leave no half-set-up GPU global behind: tfjs must not see a navigator.gpu that has no adapter.
     if (existing)
       Object.defineProperty(globalThis, 'navigator', { value: existing, configurable: true, writable: true });
     else delete (globalThis as { navigator?: unknown }).navigator;
+    if (err instanceof SoftwareAdapterRefused) {
+      return { ok: false, reason: err.message, adapterInfo: err.adapterInfo };
+    }
     throw err;
   }
   // The backend registers itself on import, and only when navigator.gpu exists.
-  await importOptional('@tensorflow/tfjs-backend-webgpu');
+  await (options.loadBackend ?? (() => importOptional('@tensorflow/tfjs-backend-webgpu')))();
   if (!tf.findBackendFactory('webgpu')) {
     throw new Error('@tensorflow/tfjs-backend-webgpu loaded but registered no backend with this tfjs');
   }
@@ -116,5 +181,6 @@ async function probeAdapter(timeoutMs: number): Promise<WebGpuAdapterInfo> {
     architecture: info.architecture ?? '',
     device: info.device ?? '',
     description: info.description ?? '',
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
   };
 }
