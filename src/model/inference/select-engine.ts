@@ -13,6 +13,7 @@ import type { BackendName } from '../backend.ts';
 import type { PretrainedWeights } from '../pretrained.ts';
 import type { ModelInput } from '../types.ts';
 import { inProcessEngine, type EmbeddingEngine } from './engine.ts';
+import { fastestEngine, type EngineTimer } from './engine-timing.ts';
 import { startWorkerEngine } from './worker-engine.ts';
 
 export const EMBED_ENGINE_SETTINGS = ['auto', 'worker', 'inprocess', 'onnx'] as const;
@@ -40,6 +41,8 @@ export interface EngineSelectionOptions {
   workers?: number;
   /** ONNX Runtime intra-op threads; default: one per core but one (see defaultOnnxThreads). */
   onnxThreads?: number;
+  /** How auto times ONNX Runtime against WebGPU when the backend is webgpu (default: batchTimer()). */
+  timer?: EngineTimer;
 }
 
 export interface EngineSelection {
@@ -49,6 +52,40 @@ export interface EngineSelection {
   fallbackReason?: string;
   /** For onnx: the largest difference from tfjs found by the start-up check. */
   onnxMaxAbsDiff?: number;
+  /** auto on webgpu: ms per image each engine took at start-up, by backend name. */
+  measuredMsPerImage?: Record<string, number>;
+}
+
+/** Images per timed batch when auto measures ONNX Runtime against WebGPU. */
+export const ENGINE_RACE_BATCH = 16;
+
+/**
+ * auto on a WebGPU backend: ONNX Runtime (CPU) and WebGPU (on the calling thread: one GPU device, and the
+ * GPU does the work) are timed on the same batch and the faster serves.
+ */
+async function fasterOfOnnxAndWebGpu(options: EngineSelectionOptions): Promise<EngineSelection> {
+  const webgpu = inProcessEngine(options.backbone, options.backendName);
+  let onnx: { engine: EmbeddingEngine; diff: number };
+  try {
+    onnx = await startOnnx(options);
+  } catch (err) {
+    const fallbackReason = (err as Error).message;
+    log.info({ reason: fallbackReason }, 'ONNX Runtime engine unavailable; embedding with WebGPU');
+    return { setting: 'auto', engine: webgpu, fallbackReason };
+  }
+  const size = options.backbone.config.inputSize;
+  const inputs = Array.from({ length: ENGINE_RACE_BATCH }, () => probeInput(size));
+  const race = await fastestEngine([onnx.engine, webgpu], inputs, options.timer);
+  await Promise.all(race.losers.map((e) => e.dispose()));
+  log.info({ msPerImage: race.msPerImage, chosen: race.winner.backendName }, 'embedding engine measured at start-up');
+  return {
+    setting: 'auto',
+    engine: race.winner,
+    measuredMsPerImage: race.msPerImage,
+    ...(race.winner === onnx.engine
+      ? { onnxMaxAbsDiff: onnx.diff }
+      : { fallbackReason: 'WebGPU was faster than ONNX Runtime at start-up' }),
+  };
 }
 
 const pretrainedWeightsOf = (backbone: Backbone): PretrainedWeights => ({
@@ -138,6 +175,7 @@ export async function selectEmbeddingEngine(options: EngineSelectionOptions): Pr
       return { setting, engine, onnxMaxAbsDiff: diff };
     }
     case 'auto': {
+      if (options.backendName === 'webgpu') return await fasterOfOnnxAndWebGpu(options);
       if (!AUTO_PREFERS_ONNX) return { setting, engine: await startTfjsWorkers(options) };
       try {
         const { engine, diff } = await startOnnx(options);
