@@ -263,7 +263,7 @@ export async function trainHead(
       epochsRun = epoch;
 
       const hold =
-        xHold && yHold ? holdoutStats(xHold, yHold, W, b, K) : { loss: lossSum / steps, accuracy: NaN };
+        xHold && yHold ? await holdoutStats(xHold, yHold, W, b, K) : { loss: lossSum / steps, accuracy: NaN };
       if (hold.loss < best.loss || !o.restoreBest) {
         best.W.dispose();
         best.b.dispose();
@@ -303,20 +303,23 @@ export async function trainHead(
   }
 }
 
-function holdoutStats(
+/** Read back asynchronously: tfjs's WebGPU backend cannot read synchronously in Node (it would need OffscreenCanvas). */
+async function holdoutStats(
   x: tf.Tensor2D,
   y: tf.Tensor1D,
   W: tf.Variable,
   b: tf.Variable,
   K: number,
-): { loss: number; accuracy: number } {
-  const [loss, acc] = tf.tidy(() => {
+): Promise<{ loss: number; accuracy: number }> {
+  const [l, a] = tf.tidy(() => {
     const z = x.matMul(W).add(b);
     const logp = tf.logSoftmax(z);
     const onehot = tf.oneHot(y, K).toFloat();
-    const l = logp.mul(onehot).sum(1).mean().neg();
-    const a = tf.equal(z.argMax(1), y).toFloat().mean();
-    return [l.dataSync()[0]!, a.dataSync()[0]!];
+    return [logp.mul(onehot).sum(1).mean().neg(), tf.equal(z.argMax(1), y).toFloat().mean()];
   });
-  return { loss: loss!, accuracy: acc! };
+  try {
+    return { loss: (await l.data())[0]!, accuracy: (await a.data())[0]! };
+  } finally {
+    tf.dispose([l, a]);
+  }
 }
