@@ -173,4 +173,29 @@ describe('photo sources', { skip: skipWithoutPhotos }, () => {
       assert.ok(listedBreeds(reply).includes('Beagle'));
     });
   });
+
+  test('posted links spend the same per-person budget as /classify url: (the limit applies to links too)', async () => {
+    // Last in this file: the server's limit stays set.
+    await h.app.updateGuildSettings(h.fake.guild.guild.id, { rateLimits: { classifyPerUser: 1 } });
+    const person = h.fake.addPerson('linkposter');
+    const url = h.fake.hostFile('limit.jpg', readFileSync(BEAGLE), 'image/jpeg');
+    const first = await h.fake.postMessage({ channelId: h.channelId, userId: person.id, content: url });
+    assert.ok(listedBreeds(await h.replyTo(first.id, 6)).includes('Beagle'));
+    const second = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: person.id,
+      content: `${url}?2`,
+    });
+    assert.match(
+      (await h.replyTo(second.id)).content,
+      /^You are going a bit fast\. Please try again in \d+ s\.$/,
+    );
+    const command = await h.fake.runCommand({
+      name: 'classify',
+      userId: person.id,
+      channelId: h.channelId,
+      options: { url: `${url}?3` },
+    });
+    assert.match((await command.reply()).content, /going a bit fast/);
+  });
 });

@@ -9,9 +9,10 @@ import { imageAttachments, uploadedPhotos, type PhotoRef } from './classify-flow
 /**
  * A typed link counts as a photo only when its path names an image file: any other link (an article, a video
  * page) waits for Discord's unfurl to say whether it shows an image, so ordinary links are never fetched.
+ * Punctuation after the link ("look: …/dog.jpg, and") ends it, as in Discord.
  */
 const IMAGE_LINK =
-  /https?:\/\/[^\s<>()]+?\.(?:jpe?g|png|webp|gif|avif|tiff?)(?:\?[^\s<>()]*)?(?=[\s<>()]|$)/gi;
+  /https?:\/\/[^\s<>()]+?\.(?:jpe?g|png|webp|gif|avif|tiff?)(?:\?[^\s<>()]*?)?(?=[,.!?;:]*(?:[\s<>()"']|$))/gi;
 
 export function imageLinksInText(text: string): string[] {
   return [...text.matchAll(IMAGE_LINK)].map(([url]) => url);
