@@ -1,9 +1,10 @@
 /**
  * Switching the backbone of a running bot keeps what people taught it, end to end through SQLite: real photos
- * from ../shared through real sharp, the real MobileNet v1 and MobileNet-EdgeTPU files, the real training worker.
- * Labels (a user-created breed among them) are given under v1, the switch re-embeds every stored photo with
- * EdgeTPU, trains a head from EdgeTPU's base head, passes the evaluation gate and is hot-swapped in; a restart
- * serves it on its backbone whatever BACKBONE says; a rollback brings v1 back.
+ * from ../shared through real sharp, the real MobileNet v1 and MobileNet-EdgeTPU files, the real training worker,
+ * the real discord.js bot on the fake Discord. Labels (a user-created breed among them) are given under v1, a
+ * moderator's `/model switch` re-embeds every stored photo with EdgeTPU, trains a head from EdgeTPU's base head,
+ * passes the evaluation gate and is hot-swapped in; a restart serves it on its backbone whatever BACKBONE says;
+ * a rollback brings v1 back.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,9 +15,11 @@ import type { TrainingProgress } from '../src/app/types.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { getModelVersion } from '../src/labels/model-versions.ts';
+import { startBot, type RunningBot } from '../src/discord/bot.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
+import { startFakeDiscord, type FakeDiscord } from '../src/sandbox/fake-discord/index.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { tempDirConfig } from './helpers/temp-app.ts';
+import { deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
 
 const EDGETPU = 'mobilenet_edgetpu_224_1.0';
 const V1 = 'mobilenet_v1_0.75_224';
@@ -40,6 +43,9 @@ describe('switching the backbone of a running bot', { skip }, () => {
   let config: Config;
   let app: BreedbotApp;
   let learning: Learning;
+  let fake: FakeDiscord;
+  let bot: RunningBot;
+  let channelId: string;
   let seq = 0;
 
   const source = () => ({ guildId: 'g', channelId: 'c', messageId: `m${++seq}`, userId: 'poster' });
@@ -65,14 +71,28 @@ describe('switching the backbone of a running bot', { skip }, () => {
       RATE_CLASSIFY_PER_USER: '100000',
       RATE_LABEL_PER_USER: '100000',
     });
+    fake = await startFakeDiscord();
+    channelId = fake.channel('dog-photos').id;
     app = await createBreedbot(config);
     learning = startLearning(app, config);
+    const commands = await deployCommandsTo(fake);
+    bot = await startBot({
+      app,
+      token: fake.token,
+      apiUrl: fake.apiUrl,
+      commands,
+      training: learning.control,
+    });
   });
   after(async () => {
+    await bot?.stop();
     await learning?.close();
     await app?.close();
+    await fake?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+  const modelSwitch = (userId: string, backbone: string) =>
+    fake.runCommand({ name: 'model switch', userId, channelId, options: { backbone } });
 
   test('labels given on v1 → switch to EdgeTPU → promoted, user breeds kept → restart → rollback', async (t) => {
     assert.equal(app.model.backboneId, V1);
@@ -86,30 +106,55 @@ describe('switching the backbone of a running bot', { skip }, () => {
     const unseenOfNewBreed = photos(NEW_BREED_SYNSET, NEW_BREED_PHOTOS, NEW_BREED_PHOTOS + 1)[0]!;
     assert.equal(await topBreed(unseenOfNewBreed), NEW_BREED, 'the v1 version knows the new breed');
 
-    // Unknown entries are refused up front; nothing changes.
-    await assert.rejects(
-      learning.loop.switchBackbone({ backboneId: 'no_such_backbone', requestedBy: 'mod' }),
+    // The choices are the entries in models/; only moderators switch; an unknown entry changes nothing.
+    const choices = await fake.autocomplete({
+      name: 'model switch',
+      userId: 'moderator',
+      channelId,
+      focusedOption: 'backbone',
+      value: 'edge',
+    });
+    assert.deepEqual(
+      choices.map((c) => c.value),
+      ['ensemble_edgetpu_v2', 'ensemble_edgetpu_v2_v1', EDGETPU],
+    );
+    assert.match((await (await modelSwitch('alice', EDGETPU)).reply(30_000)).content, /moderator/i);
+    const unknown = await (await modelSwitch('moderator', 'no_such_backbone')).reply(30_000);
+    assert.match(
+      unknown.content,
       /There is no backbone entry no_such_backbone\. Entries: .*mobilenet_edgetpu_224_1\.0/,
     );
     assert.equal(app.model.activeVersion(), v1Version);
 
     const images = await app.db.prisma.image.count();
     const progress: TrainingProgress[] = [];
-    const switched = await learning.loop.switchBackbone({ backboneId: EDGETPU, requestedBy: 'mod' }, (p) =>
-      progress.push(p),
+    const watch = setInterval(() => {
+      const p = learning.loop.current();
+      if (p) progress.push(p);
+    }, 10);
+    const run = await modelSwitch('moderator', EDGETPU);
+    const done = await run.waitForReply(
+      (m) => /now serving|current one stays|failed/.test(m.content),
+      300_000,
     );
-    t.diagnostic(`switch: ${switched.reason} (${switched.seconds?.toFixed(1)} s)`);
-    assert.equal(switched.status, 'promoted', `${switched.reason} ${(switched.reasons ?? []).join('; ')}`);
-    assert.match(switched.reason ?? '', /backbone mobilenet_v1_0\.75_224 → mobilenet_edgetpu_224_1\.0/);
-    // Progress: every stored photo re-embedded, counted, then training epochs.
-    const embedding = progress.filter((p) => p.stage === 'embedding' && p.total !== undefined);
-    assert.equal(embedding.at(-1)?.done, images);
-    assert.equal(embedding.at(-1)?.total, images);
+    clearInterval(watch);
+    t.diagnostic(done.content);
+    const unescaped = (text: string) => text.replaceAll('\\', ''); // Discord markdown escapes the underscores
+    assert.match(
+      unescaped(done.content),
+      /New model \*\*v\d{8}-\d{6}-[0-9a-f]+\*\* is now serving: holdout top-1 [\d.]+% → [\d.]+% on \d+ photos; new: Lionback Hound; backbone mobilenet_v1_0\.75_224 → mobilenet_edgetpu_224_1\.0/,
+    );
+    const edits = fake.requests.filter((r) => r.method === 'PATCH' && r.path.includes(run.interaction.token));
+    assert.ok(
+      edits.some((r) => /Switching to mobilenet_edgetpu_224_1\.0…/.test(unescaped(JSON.stringify(r.body)))),
+    );
+    // Progress: the stored photos counted while they are re-embedded, then training epochs; never backwards.
+    assert.ok(progress.some((p) => p.stage === 'embedding' && p.total === images));
     assert.ok(progress.some((p) => p.stage === 'training' && p.epoch !== undefined));
     assert.ok(progress.every((p, i) => i === 0 || p.fraction >= progress[i - 1]!.fraction));
     assert.equal(await app.db.prisma.embedding.count({ where: { backboneId: EDGETPU } }), images);
 
-    const version = switched.version!;
+    const version = /\*\*(v[^*]+)\*\*/.exec(done.content)![1]!;
     const record = await getModelVersion(app.db, version);
     assert.equal(record?.backboneId, EDGETPU);
     assert.equal(record?.status, 'active');
@@ -126,17 +171,31 @@ describe('switching the backbone of a running bot', { skip }, () => {
     assert.match(again.reason ?? '', /already serves on backbone mobilenet_edgetpu_224_1\.0/);
 
     // A restart with BACKBONE still naming v1 serves the active version on its own backbone.
+    await bot.stop();
     await learning.close();
     await app.close();
     app = await createBreedbot(config);
     learning = startLearning(app, config);
+    bot = await startBot({
+      app,
+      token: fake.token,
+      apiUrl: fake.apiUrl,
+      commands: await deployCommandsTo(fake),
+      training: learning.control,
+    });
     assert.equal(config.BACKBONE, V1);
     assert.equal(app.model.activeVersion(), version);
     assert.equal(app.model.backboneId, EDGETPU);
     assert.equal(await topBreed(unseenOfNewBreed), NEW_BREED);
 
     // Rolling back to the version trained on v1 loads v1 again.
-    await learning.loop.rollback(v1Version, 'mod');
+    const rollback = await fake.runCommand({
+      name: 'model rollback',
+      userId: 'moderator',
+      channelId,
+      options: { version: v1Version },
+    });
+    assert.match((await rollback.reply(60_000)).content, new RegExp(`Now serving \`${v1Version}\``));
     assert.equal(app.model.activeVersion(), v1Version);
     assert.equal(app.model.backboneId, V1);
     assert.equal((await getModelVersion(app.db, v1Version))?.status, 'active');

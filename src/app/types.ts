@@ -175,6 +175,17 @@ export interface TrainingControl {
     onProgress?: (p: TrainingProgress) => void;
   }): Promise<TrainingOutcome>;
   rollback(version: string, requestedBy: string): Promise<{ activeVersion: string }>;
+  /**
+   * Switches the serving backbone to another models/<id>.model.json entry (re-embeds the stored photos, trains,
+   * gates and swaps like a retrain). Absent where this deployment cannot (the queued trainer).
+   */
+  switchBackbone?(request: {
+    backboneId: string;
+    requestedBy: string;
+    onProgress?: (p: TrainingProgress) => void;
+  }): Promise<TrainingOutcome>;
+  /** The backbone entry ids a switch accepts. */
+  backboneEntries?(): string[];
 }
 
 /** A message someone points at (`/label message:`), already parsed from a link or a bare id. */

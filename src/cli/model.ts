@@ -1,9 +1,14 @@
 /**
- * `npm run model -- list | info | rollback <version> [--json]`
- * The model history from the database, and rollbacks. A rollback changes the database's active version (after
- * checking the version's files load); a running bot follows the database (see LearningLoop.syncWithDatabase).
+ * `npm run model -- list | info | rollback <version> | switch <backbone id> [--json]`
+ * The model history from the database, rollbacks and backbone switches. A rollback changes the database's active
+ * version (after checking the version's files load); a switch loads the model, re-embeds the stored photos with
+ * the other backbone, trains, gates and records the version like `npm run retrain`. A running bot follows the
+ * database (see LearningLoop.syncWithDatabase).
  */
-import { loadConfig } from '../config.ts';
+import { createBreedbot } from '../app/create.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { startLearning } from '../learning/index.ts';
+import { progressBar, resultText } from '../learning/progress-text.ts';
 import { openDatabase } from '../labels/database.ts';
 import {
   activateModelVersion,
@@ -17,13 +22,16 @@ import { isBaseVersion, listVersions, loadHeadVersion } from '../model/registry.
 import { failAndExit, parseCliArgs } from './args.ts';
 import path from 'node:path';
 
-const usage = `Usage: npm run model -- <list|info|rollback <version>> [--json] [--by <name>]
+const usage = `Usage: npm run model -- <list|info|rollback <version>|switch <backbone id>> [--json] [--by <name>]
 
   list                 every version in the database, newest first (and version folders on disk not in it)
   info                 the active version with its metrics, and the last rejection
   rollback <version>   serve an earlier version again (one that was active once); "base" = the backbone's head
+  switch <backbone id> move to another models/<id>.model.json entry: re-embed every stored photo with it, train
+                       a head on all labels, promote it when it passes the same checks as a retrain
+                       (exit 0 promoted or nothing to do, 3 rejected, 1 failed)
   --json               print only JSON on stdout
-  --by <name>          who rolls back (recorded with the version; default: the OS user)`;
+  --by <name>          who rolls back or switches (recorded with the version; default: the OS user)`;
 
 const pct = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-');
 
@@ -40,11 +48,17 @@ async function main() {
     usage,
   );
   const [command, version, ...extra] = positionals;
-  if (!command || extra.length || (command === 'rollback') !== (version !== undefined)) {
+  const takesArgument = command === 'rollback' || command === 'switch';
+  if (!command || extra.length || takesArgument !== (version !== undefined)) {
     process.stderr.write(`${usage}\n`);
     process.exit(2);
   }
   const config = loadConfig();
+  const by = values.by ?? `cli:${process.env.USER ?? 'unknown'}`;
+  if (command === 'switch') {
+    await switchBackbone(config, version!, by, values.json === true);
+    return;
+  }
   // No migrations here: the bot that made the versions migrated the database, and migrating while it runs fails.
   const db = await openDatabase(config.DATABASE_URL, {
     imagesDir: path.join(config.dataDir, 'images'),
@@ -78,7 +92,6 @@ async function main() {
         ].join('\n'),
       );
     } else if (command === 'rollback') {
-      const by = values.by ?? `cli:${process.env.USER ?? 'unknown'}`;
       const activeVersion = await rollback(db, config.modelsDir, version!, by);
       out(
         { activeVersion },
@@ -113,6 +126,26 @@ async function rollback(
   await loadHeadVersion(modelsDir, version); // its files must be there and readable
   await activateModelVersion(db, version, `rolled back to by ${by}`);
   return version;
+}
+
+/** Runs the switch in this process (progress on stderr); the running bot follows the database afterwards. */
+async function switchBackbone(config: Config, backboneId: string, by: string, json: boolean): Promise<void> {
+  const app = await createBreedbot(config);
+  const learning = startLearning(app, config);
+  const tty = process.stderr.isTTY;
+  try {
+    const result = await learning.loop.switchBackbone({ backboneId, requestedBy: by, reason: 'cli' }, (p) =>
+      process.stderr.write(tty ? `\r${progressBar(p)}\x1b[K` : `${progressBar(p)}\n`),
+    );
+    if (tty) process.stderr.write('\n');
+    const text =
+      result.status === 'promoted' ? `${resultText(result)}\n  ${result.reason}` : resultText(result);
+    process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
+    process.exitCode = result.status === 'failed' ? 1 : result.status === 'rejected' ? 3 : 0;
+  } finally {
+    await learning.close();
+    await app.close();
+  }
 }
 
 main().catch((err) => failAndExit(err));

@@ -187,6 +187,11 @@ export class LearningLoop {
     );
   }
 
+  /** The entry ids `switchBackbone` accepts (models/<id>.model.json). */
+  backboneEntries(): string[] {
+    return backboneEntryIds(this.#entriesDir());
+  }
+
   /** Where the backbone entries are: beside the runtime's own entry file. */
   #entriesDir(): string {
     return path.dirname(this.options.model.runtime.modelConfig.configPath);

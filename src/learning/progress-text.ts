@@ -10,6 +10,8 @@ export function progressBar(p: TrainingProgress, width = 16): string {
   const filled = Math.round(fraction * width);
   const parts = [`${'▓'.repeat(filled)}${'░'.repeat(width - filled)} ${Math.round(fraction * 100)}%`];
   const details: string[] = [];
+  if (p.stage === 'embedding' && p.total !== undefined)
+    details.push(`re-embedded ${p.done ?? 0}/${p.total} photos`);
   if (p.epoch !== undefined) details.push(`epoch ${p.epoch}/${p.epochs ?? '?'}`);
   if (p.loss !== undefined) details.push(`loss ${p.loss.toFixed(2)}`);
   if (p.holdoutAccuracy !== undefined) details.push(`holdout ${Math.round(p.holdoutAccuracy * 100)}%`);

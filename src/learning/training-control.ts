@@ -1,13 +1,23 @@
 /**
- * The bot's training port (src/app/types.ts TrainingControl) over the LearningLoop: what /retrain and
- * /model rollback call. A failed training becomes a refusal people can read; nothing changed in that case.
+ * The bot's training port (src/app/types.ts TrainingControl) over the LearningLoop: what /retrain,
+ * /model rollback and /model switch call. A failed training becomes a refusal people can read; nothing changed in that case.
  */
 import { UserFacingError } from '../app/errors.ts';
 import type { TrainingControl, TrainingOutcome } from '../app/types.ts';
-import type { LearningLoop } from './learning-loop.ts';
+import type { LearningLoop, RetrainResult } from './learning-loop.ts';
 
 export function trainingControlOf(loop: LearningLoop): TrainingControl {
   return {
+    backboneEntries: () => loop.backboneEntries(),
+    async switchBackbone({ backboneId, requestedBy, onProgress }): Promise<TrainingOutcome> {
+      const result = await loop.switchBackbone({
+        backboneId,
+        requestedBy,
+        reason: 'moderator',
+        ...(onProgress ? { onProgress } : {}),
+      });
+      return outcomeOf(result, 'The backbone switch');
+    },
     current: () => loop.current(),
     async retrain({ requestedBy, guildId, onProgress }): Promise<TrainingOutcome> {
       const result = await loop.retrain({
@@ -16,17 +26,22 @@ export function trainingControlOf(loop: LearningLoop): TrainingControl {
         reason: 'moderator',
         ...(onProgress ? { onProgress } : {}),
       });
-      if (result.status === 'failed') {
-        throw new UserFacingError('not-available', `Training failed: ${result.reason ?? 'unknown error'}`);
-      }
-      const { status, version, reason, metrics } = result;
-      return {
-        status,
-        ...(version ? { version } : {}),
-        ...(reason ? { reason } : {}),
-        ...(metrics ? { metrics } : {}),
-      };
+      return outcomeOf(result, 'Training');
     },
     rollback: (version, requestedBy) => loop.rollback(version, requestedBy),
+  };
+}
+
+/** A failed run becomes a refusal people can read (`failedAs` names what failed); nothing changed then. */
+function outcomeOf(result: RetrainResult, failedAs: string): TrainingOutcome {
+  const { status, version, reason, metrics } = result;
+  if (status === 'failed') {
+    throw new UserFacingError('not-available', `${failedAs} failed: ${reason ?? 'unknown error'}`);
+  }
+  return {
+    status,
+    ...(version ? { version } : {}),
+    ...(reason ? { reason } : {}),
+    ...(metrics ? { metrics } : {}),
   };
 }
