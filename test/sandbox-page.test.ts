@@ -195,12 +195,18 @@ test(
     await message.waitFor();
     const link = `https://discord.com/channels/${fake.guild.guild.id}/${channelId}/${sent.id}`;
     assert.equal(await message.getByTestId('copy-link').getAttribute('data-link'), link);
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
-      origin: new URL(sandbox.pageUrl).origin,
+    // The page's clipboard is recorded instead of the system's (headless Chromium may have none).
+    await page.evaluate(() => {
+      const copied: string[] = [];
+      (window as unknown as { copied: string[] }).copied = copied;
+      Object.defineProperty(navigator, 'clipboard', {
+        configurable: true,
+        value: { writeText: async (text: string) => void copied.push(text) },
+      });
     });
     await message.getByTestId('copy-link').click();
     await message.getByTestId('copy-link').filter({ hasText: 'Copied!' }).waitFor();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { copied: string[] }).copied), [link]);
 
     await message.getByTestId('component-button').filter({ hasText: 'Yes' }).click();
     await message.getByTestId('message-content').filter({ hasText: 'clicked yes' }).waitFor();
