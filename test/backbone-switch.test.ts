@@ -7,6 +7,7 @@
  * a rollback brings v1 back.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,11 +15,12 @@ import { after, before, describe, test } from 'node:test';
 import type { TrainingProgress } from '../src/app/types.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
-import { getModelVersion } from '../src/labels/model-versions.ts';
+import { openDatabase } from '../src/labels/database.ts';
+import { activeModelVersion, getModelVersion } from '../src/labels/model-versions.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { startFakeDiscord, type FakeDiscord } from '../src/sandbox/fake-discord/index.ts';
-import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 import { deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
 
 const EDGETPU = 'mobilenet_edgetpu_224_1.0';
@@ -80,6 +82,7 @@ describe('switching the backbone of a running bot', { skip }, () => {
       app,
       token: fake.token,
       apiUrl: fake.apiUrl,
+      autoClassify: false,
       commands,
       training: learning.control,
     });
@@ -132,12 +135,16 @@ describe('switching the backbone of a running bot', { skip }, () => {
       const p = learning.loop.current();
       if (p) progress.push(p);
     }, 10);
+    const began = performance.now();
     const run = await modelSwitch('moderator', EDGETPU);
     const done = await run.waitForReply(
       (m) => /now serving|current one stays|failed/.test(m.content),
       300_000,
     );
     clearInterval(watch);
+    t.diagnostic(
+      `${images} stored photos; /model switch took ${((performance.now() - began) / 1000).toFixed(1)} s`,
+    );
     t.diagnostic(done.content);
     const unescaped = (text: string) => text.replaceAll('\\', ''); // Discord markdown escapes the underscores
     assert.match(
@@ -180,6 +187,7 @@ describe('switching the backbone of a running bot', { skip }, () => {
       app,
       token: fake.token,
       apiUrl: fake.apiUrl,
+      autoClassify: false,
       commands: await deployCommandsTo(fake),
       training: learning.control,
     });
@@ -200,5 +208,38 @@ describe('switching the backbone of a running bot', { skip }, () => {
     assert.equal(app.model.backboneId, V1);
     assert.equal((await getModelVersion(app.db, v1Version))?.status, 'active');
     assert.equal(await topBreed(unseenOfNewBreed), NEW_BREED);
+
+    // The CLI refuses an unknown entry with the list of entries, and changes nothing.
+    await bot.stop();
+    await learning.close();
+    await app.close();
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/model.ts', 'switch', 'no_such_backbone'],
+      {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          ...sharedModelEnv,
+          DATABASE_URL: config.DATABASE_URL,
+          DATA_DIR: config.dataDir,
+          MODELS_DIR: config.modelsDir,
+          EMBED_ENGINE: 'inprocess',
+        },
+      },
+    );
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(
+      cli.stderr,
+      /error: There is no backbone entry no_such_backbone\. Entries: .*mobilenet_edgetpu/,
+    );
+    const db = await openDatabase(config.DATABASE_URL, { imagesDir: path.join(dir, 'data', 'images') });
+    try {
+      assert.equal((await activeModelVersion(db))?.id, v1Version);
+    } finally {
+      await db.close();
+    }
   });
 });
