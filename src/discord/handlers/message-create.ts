@@ -25,6 +25,8 @@ export async function handleMessageCreate(message: Message, deps: MessageHandler
 /** An edit, or Discord adding the unfurled embeds: answered only if the message was not answered already. */
 export async function handleMessageUpdate(message: Message | PartialMessage, deps: MessageHandlerDeps) {
   if (!deps.autoClassify || !message.inGuild()) return;
+  // An update Discord sent with only some fields: fetched only when it brings embeds (a link's unfurl).
+  if (message.partial && message.embeds.length === 0) return;
   const full = message.partial ? await message.fetch().catch(() => null) : message;
   if (full) await classifyPostedPhotos(full, deps);
 }
