@@ -327,7 +327,7 @@ export class LearningLoop {
     const activeVersion = holder.version;
     const failed = (why: string): RetrainResult => ({
       status: 'failed',
-      reason: `${why}. The current model keeps serving.`,
+      reason: `${why.replace(/\.+$/, '')}. The current model keeps serving.`,
       seconds: (performance.now() - began) / 1000,
     });
     report({ fraction: 0.01, stage: 'embedding' });
