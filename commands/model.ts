@@ -74,12 +74,25 @@ function historyLine(v: ModelVersionInfo): string {
   return `\`${codeText(v.version, 60)}\` ${v.status} · ${day}${metricsLine(v.metrics)}${fineTuned}`;
 }
 
+/**
+ * When the database has already moved past the version this process serves (a CLI rollback or a trainer's
+ * promotion not followed yet): " · switching to …". Empty when both agree.
+ */
+function switchingNote(info: ModelInfo): string {
+  const databaseActive = info.history.find((v) => v.status === 'active')?.version;
+  if (databaseActive) {
+    return databaseActive === info.activeVersion ? '' : ` · switching to \`${codeText(databaseActive, 80)}\``;
+  }
+  // No active row in the history shown means the base model, unless the serving one is older than that history.
+  return info.history.some((v) => v.version === info.activeVersion) ? ' · switching to the base model' : '';
+}
+
 export function modelInfoEmbed(info: ModelInfo, running: TrainingProgress | null = null): EmbedBuilder {
   const active = info.history.find((v) => v.version === info.activeVersion);
   const embed = new EmbedBuilder().setTitle('Breed model').addFields(
     {
       name: 'Active version',
-      value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}`,
+      value: `\`${codeText(info.activeVersion, 80)}\`${metricsLine(active?.metrics ?? null)}${switchingNote(info)}`,
     },
     { name: 'Backend', value: safeText(info.backend, 60), inline: true },
     { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },

@@ -100,8 +100,11 @@ const envSchema = z.object({
     .default('breedbot'),
   /** `npm run start:shards`: shards to run ("auto" asks Discord). */
   SHARD_COUNT: z.union([z.literal('auto'), z.coerce.number().int().positive()]).default(2),
-  /** Each shard re-reads the database's active model version this often (heals a missed broadcast); 0 = never. */
-  MODEL_SYNC_INTERVAL_S: intFromEnv(60),
+  /**
+   * Every serving process (single bot, shard, trainer) re-reads the database's active model version this often, so
+   * it follows a version the CLI activates and heals a missed broadcast; 0 = only on broadcasts.
+   */
+  MODEL_SYNC_INTERVAL_S: intFromEnv(15),
 });
 
 export type Config = z.infer<typeof envSchema> & {

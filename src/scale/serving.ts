@@ -2,7 +2,9 @@
  * How a serving process (the single bot, or one shard) trains and learns about new models, chosen by config:
  *
  * - no REDIS_URL: single process. /retrain runs the LearningLoop right here (in a worker thread); the loop
- *   swaps the promoted model itself. The broadcast is an in-process EventEmitter.
+ *   swaps the promoted model itself. The broadcast is an in-process EventEmitter. A ModelFollower still re-reads
+ *   the database every MODEL_SYNC_INTERVAL_S, so a version the CLI activates (`npm run model -- rollback`,
+ *   `npm run retrain`) is served without a restart.
  * - REDIS_URL: scale-out. /retrain enqueues a BullMQ job that `npm run trainer` runs; the trainer activates
  *   the version in the shared database and broadcasts it on Redis; every shard's ModelFollower swaps it in.
  *   /model rollback runs on the shard that got it (database + its own swap) and is broadcast the same way.
@@ -29,8 +31,8 @@ export interface ServingScale {
   readonly training: TrainingControl;
   readonly queue: TrainingQueue;
   readonly broadcast: ModelBroadcast;
-  /** Present in the Redis shape: keeps this process on the database's active version. */
-  readonly follower: ModelFollower | null;
+  /** Keeps this process on the database's active version (every MODEL_SYNC_INTERVAL_S, and on broadcasts). */
+  readonly follower: ModelFollower;
   readonly learning: Learning;
   close(): Promise<void>;
 }
@@ -49,14 +51,17 @@ export async function connectServing(
     const learning = startLearning(app, config, { schedule: options.schedule ?? false });
     const broadcast = new InProcessModelBroadcast();
     const queue = new InProcessTrainingQueue(announcingRunner(learningLoopRunner(learning.loop), broadcast));
+    const follower = followDatabase(config, learning, broadcast);
+    await follower.start();
     return {
       shape: 'single-process',
       training: queuedTrainingControl(queue, announcingRollback(learning.loop, broadcast)),
       queue,
       broadcast,
-      follower: null,
+      follower,
       learning,
       close: async () => {
+        await follower.close();
         await learning.close();
         await queue.close();
         await broadcast.close();
@@ -67,11 +72,7 @@ export async function connectServing(
   // A shard never trains itself (the loop is here for rollbacks and following the database).
   const learning = startLearning(app, config, { schedule: false });
   const broadcast = new RedisModelBroadcast(config.REDIS_URL, config.REDIS_PREFIX);
-  const follower = new ModelFollower({
-    syncWithDatabase: () => learning.loop.syncWithDatabase(),
-    broadcast,
-    pollIntervalMs: config.MODEL_SYNC_INTERVAL_S * 1000,
-  });
+  const follower = followDatabase(config, learning, broadcast);
   let queue: BullTrainingQueue | null = null;
   try {
     queue = await BullTrainingQueue.open({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
@@ -102,6 +103,14 @@ export async function connectServing(
       await broadcast.close();
     },
   };
+}
+
+function followDatabase(config: ServingConfig, learning: Learning, broadcast: ModelBroadcast): ModelFollower {
+  return new ModelFollower({
+    syncWithDatabase: () => learning.loop.syncWithDatabase(),
+    broadcast,
+    pollIntervalMs: config.MODEL_SYNC_INTERVAL_S * 1000,
+  });
 }
 
 /** A rollback here (database + this process's swap), then told to every other serving process. */
