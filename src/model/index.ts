@@ -220,7 +220,9 @@ export async function classifierForVersion(
     });
     return ownedClassifier(runtime, other, loaded.head, loaded.version);
   }
-  if (fineTuned.baseId !== runtime.backbone.id) {
+  // After a backbone switch the serving backbone, not the runtime's, may be the one that was fine-tuned.
+  const base = [runtime.backbone, current?.backbone].find((b) => b?.id === fineTuned.baseId);
+  if (!base) {
     throw new Error(
       `Model version ${loaded.version} was trained on backbone ${loaded.backboneId}, ` +
         `but the loaded backbone is ${runtime.backbone.id}.`,
@@ -233,6 +235,7 @@ export async function classifierForVersion(
       : fineTunedBackboneDir(modelsDir, fineTuned.version);
   const { backbone, engine } = await startFineTunedBackbone(
     runtime,
+    base,
     loaded.backboneId,
     backboneDir,
     modelsDir,
@@ -333,9 +336,10 @@ function fineTunedVersionOf(backboneId: string): { baseId: string; version: stri
   }
 }
 
-/** Loads a fine-tuned backbone folder (labels still come from beside the base model's config) and its engine. */
+/** Loads a fine-tuned backbone folder (labels still come from beside its base's entry) and its engine. */
 async function startFineTunedBackbone(
   runtime: ClassifierRuntime,
+  base: Backbone,
   backboneId: string,
   dir: string,
   modelsDir: string,
@@ -343,15 +347,15 @@ async function startFineTunedBackbone(
   // Checked here so a missing or partial folder reads as what it is, not as advice about BASE_MODEL.
   verifyModelDir(dir);
   const backbone = await loadBackbone({
-    config: { ...runtime.modelConfig, id: backboneId },
+    config: { ...base.config, id: backboneId },
     source: dir,
     cacheRoot: path.join(modelsDir, 'cache'),
     baseDir: projectRoot,
   });
   try {
-    if (backbone.embeddingDim !== runtime.backbone.embeddingDim) {
+    if (backbone.embeddingDim !== base.embeddingDim) {
       throw new Error(
-        `its embedding has ${backbone.embeddingDim} values, the base backbone's ${runtime.backbone.embeddingDim}`,
+        `its embedding has ${backbone.embeddingDim} values, the base backbone's ${base.embeddingDim}`,
       );
     }
     return { backbone, engine: await runtime.startEngine(backbone) };
