@@ -1,10 +1,11 @@
 /**
  * A backbone switch that cannot finish changes nothing: an entry whose files are missing, too few labels, a
- * training worker that dies. Real SQLite, real photos through sharp, the real v1 model from ../shared; the entries
+ * training worker that dies. Then `npm run model -- switch` in its own process, followed by the running bot. Real SQLite, real photos through sharp, the real v1 model from ../shared; the entries
  * live in a temporary folder (BASE_MODEL_CONFIG), so a second entry can be a renamed copy of v1 (cheap to load)
  * and a broken one can point at files that are not there.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,12 @@ import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { listModelVersions } from '../src/labels/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
-import { sharedModelDir, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import {
+  sharedModelDir,
+  sharedModelEnv,
+  skipWithoutTrainPhotos,
+  trainPhotos,
+} from './helpers/shared-data.ts';
 import { tempDirConfig } from './helpers/temp-app.ts';
 
 const skip = skipWithoutTrainPhotos;
@@ -39,7 +45,7 @@ function writeEntries(dir: string): string {
   return path.join(dir, 'mobilenet_v1_0.75_224.model.json');
 }
 
-describe('a backbone switch that cannot finish', { skip }, () => {
+describe('backbone switches that cannot finish, and the CLI switch', { skip }, () => {
   let dir: string;
   let config: Config;
   let app: BreedbotApp;
@@ -126,4 +132,39 @@ describe('a backbone switch that cannot finish', { skip }, () => {
     assert.deepEqual(await state(), before);
     assert.equal(learning.loop.isTraining, false, 'a new switch or retrain may start');
   });
+
+  test('npm run model -- switch: a CLI switch is recorded in the database, and the running bot follows it', () => {
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/model.ts', 'switch', 'v1_copy', '--json', '--by', 'ops'],
+      { cwd: projectRoot, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...cliEnv(config) } },
+    );
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /re-embedded \d+\/\d+ photos/);
+    const result = JSON.parse(cli.stdout) as { status: string; version: string };
+    assert.equal(result.status, 'promoted');
+    return (async () => {
+      assert.equal(app.model.backboneId, 'mobilenet_v1_0.75_224', 'the bot changes only when it syncs');
+      assert.equal(await learning.loop.syncWithDatabase(), result.version);
+      assert.equal(app.model.backboneId, 'v1_copy');
+      const c = await app.classifyImageBytes(readFileSync(trainPhotos('n02086240', 8, 9)[0]!), {
+        guildId: 'g',
+        channelId: 'c',
+        messageId: 'after-cli-switch',
+        userId: 'p',
+      });
+      assert.equal(c.result.modelVersion, result.version);
+    })();
+  });
 });
+
+function cliEnv(config: Config): Record<string, string> {
+  return {
+    ...sharedModelEnv,
+    BASE_MODEL_CONFIG: config.baseModelConfigPath,
+    DATABASE_URL: config.DATABASE_URL,
+    DATA_DIR: config.dataDir,
+    MODELS_DIR: config.modelsDir,
+    EMBED_ENGINE: 'inprocess',
+  };
+}
