@@ -2,6 +2,7 @@
  * `npm run classify -- <file|url> [...] [--json] [--model <version|dir>]`
  * Prints the five likeliest breeds of each image, or the not-a-dog verdict.
  */
+import './cli-logging.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';

@@ -2,6 +2,7 @@
  * `npm run eval -- <dir> [--json] [--model <version|dir>]`
  * Accuracy of a breed-head version on a folder of <imagenet-synset>/<photo> files.
  */
+import './cli-logging.ts';
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -3,6 +3,7 @@
  * Writes every label as JSONL plus the labelled images as files, for use in other tools:
  * <dir>/labels.jsonl, <dir>/consensus.jsonl and <dir>/images/<sha256>.<ext>.
  */
+import './cli-logging.ts';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { redact } from '../labels/database-url.ts';

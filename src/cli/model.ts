@@ -5,6 +5,7 @@
  * the other backbone, trains, gates and records the version like `npm run retrain`. A running bot follows the
  * database (see LearningLoop.syncWithDatabase).
  */
+import './cli-logging.ts';
 import { createBreedbot } from '../app/create.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { startLearning } from '../learning/index.ts';

@@ -4,6 +4,7 @@
  * when it passed its checks (a running bot follows the database's active version). Progress goes to stderr,
  * the result to stdout. Exit codes: 0 promoted or nothing to train, 3 rejected, 1 training failed.
  */
+import './cli-logging.ts';
 import { createBreedbot } from '../app/create.ts';
 import { loadConfig } from '../config.ts';
 import { startLearning, type RetrainResult } from '../learning/index.ts';
