@@ -46,6 +46,26 @@ export interface FineTuneFigure {
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** Photos per embedding call: small enough that the step's clock is looked at often. */
+const EMBED_CHUNK = 16;
+
+/** tuner.embed in chunks, giving up with a reason when the step's time is spent (a slow device, e.g. software). */
+async function embedInTime(
+  tuner: BackboneFineTuner,
+  pixels: readonly Uint8Array[],
+  weights: 'trained' | 'initial',
+  clock: StepClock,
+  what: string,
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let at = 0; at < pixels.length; at += EMBED_CHUNK) {
+    if (clock.expired())
+      throw new Error(`out of time embedding the ${what} (${at} of ${pixels.length} photos)`);
+    out.push(...(await tuner.embed(pixels.slice(at, at + EMBED_CHUNK), weights)));
+  }
+  return out;
+}
+
 /** Top-1 accuracy of `head` on embeddings whose labels are known (typed-array maths: no tfjs read-back). */
 function top1(head: BreedHead, embeddings: Float32Array[], labels: string[]): number {
   const hits = embeddings.filter((e, i) => head.breeds[argmax(headLogits(head, e))] === labels[i]).length;
@@ -86,7 +106,13 @@ export async function benchFineTune(
       stageOne = zeroHead(breeds, probe!.length);
     } else {
       // The stage-one head the epoch starts from: the project's head trainer on the pool's embeddings.
-      const poolEmbeddings = await tuner.embed(pool.map((p) => p.pixels));
+      const poolEmbeddings = await embedInTime(
+        tuner,
+        pool.map((p) => p.pixels),
+        'initial',
+        clock,
+        'training photos for the stage-one head',
+      );
       const labels = pool.map((p, i) => ({
         imageId: p.file,
         sha256: hashOf(p.file),
@@ -96,14 +122,14 @@ export async function benchFineTune(
       }));
       const start = zeroHead(breeds, poolEmbeddings[0]!.length);
       stageOne = (await trainHead(start, buildDataset(labels, start), { maxEpochs: 10 })).head;
-      before = top1(
-        stageOne,
-        await tuner.embed(
-          holdout.map((p) => p.pixels),
-          'initial',
-        ),
-        holdoutLabels,
+      const holdoutBefore = await embedInTime(
+        tuner,
+        holdout.map((p) => p.pixels),
+        'initial',
+        clock,
+        'holdout',
       );
+      before = top1(stageOne, holdoutBefore, holdoutLabels);
     }
     const toExample = (p: ProofPhoto): PixelExample => ({
       pixels: p.pixels,

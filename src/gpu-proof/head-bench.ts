@@ -3,15 +3,18 @@ import { createHash } from 'node:crypto';
 import type { BreedHead } from '../model/types.ts';
 import { buildDataset } from '../training/dataset.ts';
 import { createRng } from '../training/prng.ts';
-import { trainHead } from '../training/train-head.ts';
+import { TrainingAbortedError, trainHead } from '../training/train-head.ts';
 import type { LabelledEmbedding } from '../training/types.ts';
 import type { StepClock } from './time-box.ts';
 
 export interface HeadFigure {
   labels: number;
   breeds: number;
+  /** Epochs run: fewer than asked when the step's time ran out (complete: false). */
   epochs: number;
+  complete: boolean;
   seconds: number;
+  secondsPerEpoch: number;
   holdoutLoss: number;
 }
 
@@ -50,18 +53,33 @@ export async function benchHeadTraining(
   const breeds = [...new Set(labels.map((l) => l.breed))].sort();
   const dim = labels[0]!.embedding.length;
   const dataset = buildDataset(labels, { breeds, inputDim: dim });
-  const result = await trainHead(
-    zeroHead(breeds, dim),
-    dataset,
-    // A fixed number of epochs, so backends are compared on the same work.
-    { maxEpochs: epochs, patience: epochs + 1, pseudoExamplesPerBreed: 0 },
-    { signal: AbortSignal.timeout(Math.ceil(Math.max(1, clock.leftMs()))) },
-  );
-  return {
+  const began = performance.now();
+  const done: { epoch: number; at: number; holdoutLoss: number }[] = [];
+  const figure = (epochs: number, seconds: number, holdoutLoss: number, complete: boolean): HeadFigure => ({
     labels: labels.length,
     breeds: breeds.length,
-    epochs: result.epochsRun,
-    seconds: result.seconds,
-    holdoutLoss: result.holdoutLoss,
-  };
+    epochs,
+    complete,
+    seconds,
+    secondsPerEpoch: seconds / epochs,
+    holdoutLoss,
+  });
+  try {
+    const result = await trainHead(
+      zeroHead(breeds, dim),
+      dataset,
+      // A fixed number of epochs, so backends are compared on the same work.
+      { maxEpochs: epochs, patience: epochs + 1, pseudoExamplesPerBreed: 0 },
+      {
+        signal: AbortSignal.timeout(Math.ceil(Math.max(1, clock.leftMs()))),
+        onProgress: (p) => done.push({ epoch: p.epoch, at: performance.now(), holdoutLoss: p.holdoutLoss }),
+      },
+    );
+    return figure(result.epochsRun, result.seconds, result.holdoutLoss, true);
+  } catch (err) {
+    const last = done.at(-1);
+    if (!(err instanceof TrainingAbortedError) || !last) throw err;
+    // Out of time after some epochs: their pace is still a figure.
+    return figure(last.epoch, (last.at - began) / 1000, last.holdoutLoss, false);
+  }
 }

@@ -20,7 +20,7 @@ const sizeFlags = {
   'holdout-photos': ['PROOF_HOLDOUT_PHOTOS', 50],
   'fine-tune-blocks': ['PROOF_FINE_TUNE_BLOCKS', 2],
   'fine-tune-batch': ['PROOF_FINE_TUNE_BATCH', 16],
-  'cpu-fine-tune-photos': ['PROOF_CPU_FINE_TUNE_PHOTOS', 32],
+  'cpu-fine-tune-photos': ['PROOF_CPU_FINE_TUNE_PHOTOS', 16],
   'budget-seconds': ['PROOF_BUDGET_SECONDS', 330],
 } as const;
 const pathFlags = {

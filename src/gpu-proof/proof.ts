@@ -20,7 +20,7 @@ import {
 import { benchFineTune, type FineTuneSizes } from './fine-tune-bench.ts';
 import { benchHeadTraining, syntheticLabels } from './head-bench.ts';
 import { benchInference } from './inference-bench.ts';
-import { readPhotos, toModelInput, type ProofPhoto } from './photos.ts';
+import { readPhotos, toModelInput } from './photos.ts';
 import { Deadline, runStep } from './time-box.ts';
 
 export interface ProofOptions {
@@ -47,16 +47,16 @@ export interface ProofOptions {
   loadWebGpuBackend?: () => Promise<unknown>;
 }
 
-/** Each step's share of budgetSeconds. */
+/** Each step's share of the budget (of the time left when it starts, among the steps not yet run). */
 export const STEP_SHARES = {
-  adapter: 0.08,
-  agreement: 0.15,
-  gpuInference: 0.17,
+  adapter: 0.04,
+  agreement: 0.12,
+  gpuInference: 0.15,
   gpuHead: 0.08,
   gpuFineTune: 0.2,
   cpuInference: 0.12,
-  cpuHead: 0.08,
-  cpuFineTune: 0.1,
+  cpuHead: 0.15,
+  cpuFineTune: 0.14,
 } as const;
 
 /** CPU figures: wasm for inference and head training (the fastest tfjs CPU engine); wasm cannot train convolutions. */
@@ -68,7 +68,13 @@ export type ProofReport = Record<string, unknown>;
 export async function runProof(options: ProofOptions): Promise<ProofReport> {
   const began = performance.now();
   const deadline = new Deadline(options.budgetSeconds);
-  const box = (step: keyof typeof STEP_SHARES) => deadline.step(options.budgetSeconds * STEP_SHARES[step]);
+  // Each step gets its share of the time still left, so time a quick step leaves over goes to the later ones.
+  const pending = new Set(Object.keys(STEP_SHARES) as (keyof typeof STEP_SHARES)[]);
+  const box = (step: keyof typeof STEP_SHARES) => {
+    const sharesLeft = [...pending].reduce((sum, s) => sum + STEP_SHARES[s], 0);
+    pending.delete(step);
+    return deadline.step((deadline.leftMs() / 1000) * (STEP_SHARES[step] / sharesLeft));
+  };
   const logFile = path.join(options.outDir, 'gpu-proof.log');
   const jsonFile = path.join(options.outDir, 'gpu-proof.json');
   writeFileSync(logFile, '');
@@ -159,6 +165,7 @@ export async function runProof(options: ProofOptions): Promise<ProofReport> {
     save();
   } else {
     webgpu.skipped = 'no WebGPU backbone (see adapter and agreement)';
+    for (const step of ['gpuInference', 'gpuHead', 'gpuFineTune'] as const) pending.delete(step);
   }
 
   const cpuReport: ProofReport = {
@@ -257,5 +264,3 @@ async function loadBackendAndModel(
     maxBatch: 1024,
   });
 }
-
-export type { ProofPhoto };
