@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.ts';
 import { agreementWithCpu, CPU_AGREEMENT_TOLERANCE } from './backend-agreement.ts';
@@ -163,6 +164,17 @@ async function tryCandidate(
 }
 
 /**
+ * tfjs's cpu backend prints "install our node backend" at its first tensor in Node, once per thread that uses it
+ * (the start-up check of WebGPU included), so three times with two embedding workers. breedbot says instead, once,
+ * which engine runs and why the faster ones could not (selectBackend's log line). `firstUse` is that backend's
+ * own flag for the notice (tfjs-backend-cpu 4.x).
+ */
+function silenceTfjsNodeNotice(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/**
  * Picks the fastest engine that works, in the order of backendCandidates (see automaticOrder).
  * `forced` (TF_BACKEND) selects one engine and fails loudly when it cannot run.
  */
@@ -183,11 +195,14 @@ export async function selectBackend(
     }
   }
   const context: PrepareContext = { automatic: !forced, options };
+  silenceTfjsNodeNotice();
   for (const candidate of order) {
     try {
       const details = await tryCandidate(candidate, context);
       const choice: BackendChoice = { name: candidate.name, tfBackend: tf.getBackend(), skipped, ...details };
-      log.info({ backend: choice.name, skipped, ...details }, `tfjs backend: ${choice.name}`);
+      if (choice.name === 'cpu' && isMainThread) {
+        log.warn({ backend: choice.name, skipped }, 'tfjs backend: cpu, the slowest one (pure JavaScript)');
+      } else log.info({ backend: choice.name, skipped, ...details }, `tfjs backend: ${choice.name}`);
       return choice;
     } catch (err) {
       const reason = (err as Error).message;
