@@ -14,6 +14,7 @@ import {
   ButtonStyle,
   type Client,
   EmbedBuilder,
+  escapeMarkdown,
   Events,
   Routes,
   type TextChannel,
@@ -196,14 +197,14 @@ test(
     const link = `https://discord.com/channels/${fake.guild.guild.id}/${channelId}/${sent.id}`;
     assert.equal(await message.getByTestId('copy-link').getAttribute('data-link'), link);
     // The page's clipboard is recorded instead of the system's (headless Chromium may have none).
-    await page.evaluate(() => {
-      const copied: string[] = [];
-      (window as unknown as { copied: string[] }).copied = copied;
+    // As a string: tsx's keepNames would wrap a function written here in a __name() the page lacks.
+    await page.evaluate(`
+      window.copied = [];
       Object.defineProperty(navigator, 'clipboard', {
         configurable: true,
-        value: { writeText: async (text: string) => void copied.push(text) },
+        value: { writeText: async (text) => void window.copied.push(text) },
       });
-    });
+    `);
     await message.getByTestId('copy-link').click();
     await message.getByTestId('copy-link').filter({ hasText: 'Copied!' }).waitFor();
     assert.deepEqual(await page.evaluate(() => (window as unknown as { copied: string[] }).copied), [link]);
@@ -213,3 +214,72 @@ test(
     assert.equal(await message.getByTestId('component-button').count(), 0);
   },
 );
+
+test(
+  'Discord markdown: escapes show the character, bold/italic/code/links render, text stays text',
+  { skip },
+  async () => {
+    const channel = (await client.channels.fetch(sandbox.fake.channel('dog-photos').id)) as TextChannel;
+    const sent = await channel.send({
+      content:
+        `backbone ${escapeMarkdown('mobilenet_v1_0.75_224')} · **bold** *italic* _also_ __under__ ~~gone~~ ` +
+        '`a\\_b` [the reply](https://example.com/x) <b>not html</b>',
+      embeds: [
+        new EmbedBuilder()
+          .setTitle('Breed model')
+          .addFields({ name: 'History', value: '`v2` active\n`v1` retired\n`base` rejected' }),
+      ],
+    });
+    const message = page.locator(`[data-testid="message"][data-message-id="${sent.id}"]`);
+    await message.waitFor();
+    const content = message.getByTestId('message-content');
+    assert.match((await content.textContent()) ?? '', /^backbone mobilenet_v1_0\.75_224 · /);
+    assert.equal(await content.locator('strong').textContent(), 'bold');
+    assert.deepEqual(await content.locator('em').allTextContents(), ['italic', 'also']);
+    assert.equal(await content.locator('u').textContent(), 'under');
+    assert.equal(await content.locator('s').textContent(), 'gone');
+    assert.equal(await content.locator('code').textContent(), 'a\\_b', 'escapes inside code stay verbatim');
+    assert.equal(await content.locator('a').getAttribute('href'), 'https://example.com/x');
+    assert.equal(await content.locator('a').textContent(), 'the reply');
+    assert.equal(await content.locator('b').count(), 0, 'HTML in a message is shown as text');
+
+    // A multi-line field keeps its line breaks, as in Discord.
+    const value = message.getByTestId('embed-field').locator('.embed-field-value');
+    assert.equal(await value.evaluate((n) => getComputedStyle(n).whiteSpace), 'pre-wrap');
+    const lineHeight = await value.evaluate((n) => parseFloat(getComputedStyle(n).lineHeight) || 16);
+    assert.ok((await value.evaluate((n) => n.getBoundingClientRect().height)) >= 2.5 * lineHeight);
+    assert.equal(await value.innerText(), 'v2 active\nv1 retired\nbase rejected');
+  },
+);
+
+test('below 700 px wide the page is one column with nothing cut off sideways', { skip }, async () => {
+  const narrow = await browser.newPage({ viewport: { width: 400, height: 800 } });
+  try {
+    await narrow.goto(sandbox.pageUrl);
+    await narrow.getByTestId('channel-title').waitFor();
+    await narrow.locator('[data-testid="message"]').first().waitFor();
+    // No named helper inside evaluate: tsx's keepNames would wrap it in a __name() the page lacks.
+    const layout = await narrow.evaluate(() => {
+      const [nav, chat, aside, composer] = ['nav', '.chat', 'aside', '#composer'].map((selector) =>
+        document.querySelector(selector)!.getBoundingClientRect(),
+      ) as [DOMRect, DOMRect, DOMRect, DOMRect];
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        width: window.innerWidth,
+        stacked: nav.bottom <= chat.top + 1 && chat.bottom <= aside.top + 1,
+        widths: [nav.width, chat.width, aside.width],
+        composerRight: composer.right,
+      };
+    });
+    assert.ok(
+      layout.scrollWidth <= layout.width,
+      `page is ${layout.scrollWidth}px wide in ${layout.width}px`,
+    );
+    assert.ok(layout.stacked, 'channels, chat and commands one under another');
+    for (const w of layout.widths)
+      assert.ok(w >= layout.width - 1, `a column is ${w}px of ${layout.width}px`);
+    assert.ok(layout.composerRight <= layout.width);
+  } finally {
+    await narrow.close();
+  }
+});

@@ -40,24 +40,46 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+const escapeHtml = (text) =>
+  text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
 /**
- * Escapes text, then renders the little markdown the bot uses: **bold**, `code`, <@mentions>, and masked links
- * [text](https://…); a link to a message on this page jumps to it.
+ * Discord's markdown, as its client shows it: a backslash before punctuation shows the character itself
+ * (`mobilenet\_v1` reads mobilenet_v1), ```code blocks``` and `code` are verbatim, then **bold**, __underline__,
+ * *italic* / _italic_, ~~strike~~, ||spoiler||, masked links [text](https://…) (a link to a message on this page
+ * jumps to it), bare https:// links and <@mentions>. Line breaks stay (the containers are white-space: pre-wrap).
+ * Verbatim pieces are set aside as private-use placeholders so no later rule reads inside them.
  */
 function markdown(text) {
-  const escaped = text.replace(
-    /[&<>"]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+  const kept = [];
+  const keep = (html) => `\uE000${kept.push(html) - 1}\uE001`;
+  let s = text.replace(/[\uE000\uE001]/g, '');
+  s = s.replace(/```(?:[\w+-]*\n)?([\s\S]*?)```/g, (_, code) =>
+    keep(`<pre><code>${escapeHtml(code)}</code></pre>`),
   );
-  return escaped
-    .replace(
-      /\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g,
-      (_, label, url) =>
-        `<a href="${url}" target="_blank" rel="noopener" data-testid="message-link">${label}</a>`,
-    )
-    .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/&lt;@!?(\d+)&gt;/g, (_, id) => `<strong>@${userName(id)}</strong>`);
+  s = s.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, _ticks, code) =>
+    keep(`<code>${escapeHtml(code)}</code>`),
+  );
+  s = s.replace(/\\([!-/:-@[-`{-~])/g, (_, c) => keep(escapeHtml(c))); // any ASCII punctuation
+  s = escapeHtml(s);
+  s = s.replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label, url) =>
+    keep(`<a href="${url}" target="_blank" rel="noopener" data-testid="message-link">${label}</a>`),
+  );
+  s = s.replace(
+    /(^|[\s(])(https?:\/\/[^\s<]+[^\s<.,:;"')\]])/g,
+    (_, before, url) => before + keep(`<a href="${url}" target="_blank" rel="noopener">${url}</a>`),
+  );
+  s = s
+    .replace(/\*\*([\s\S]+?)\*\*(?!\*)/g, '<strong>$1</strong>')
+    .replace(/__([\s\S]+?)__(?!_)/g, '<u>$1</u>')
+    .replace(/\*(?!\s)([\s\S]+?)\*(?!\*)/g, '<em>$1</em>')
+    .replace(/(^|[^\w])_(?!\s)([\s\S]+?)_(?![\w_])/g, '$1<em>$2</em>')
+    .replace(/~~([\s\S]+?)~~/g, '<s>$1</s>')
+    .replace(/\|\|([\s\S]+?)\|\|/g, '<span class="spoiler">$1</span>')
+    .replace(/&lt;@!?(\d+)&gt;/g, (_, id) => `<strong>@${escapeHtml(userName(id))}</strong>`);
+  // Placeholders may nest (a link label holding an escape), so restore until none is left.
+  while (/\uE000\d+\uE001/.test(s)) s = s.replace(/\uE000(\d+)\uE001/g, (_, i) => kept[Number(i)]);
+  return s;
 }
 
 // ---- state and channels ------------------------------------------------------------------------------
