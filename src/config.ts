@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The backbone entry used when BACKBONE is unset (chosen by `npm run bench:backbones`, see README). */
-export const DEFAULT_BACKBONE = 'mobilenet_v1_0.75_224';
+export const DEFAULT_BACKBONE = 'mobilenet_edgetpu_224_1.0';
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const flagFromEnv = (fallback: boolean) =>
