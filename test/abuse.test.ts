@@ -27,6 +27,11 @@ test(
     assert.equal(f.labelsLost, 0);
     assert.equal(f.labelsDuplicated, 0);
     assert.equal(report.details.labels.acknowledged, report.details.labels.byCommand);
+    assert.equal(f.interactions, 100);
+    assert.ok(
+      f.interactionsAckedWithin3s >= 95,
+      `${f.interactionsAckedWithin3s} of 100 acknowledged within 3 s`,
+    );
     assert.equal(f.killTests, 4);
     assert.equal(f.killTestsPassed, 4, JSON.stringify(report.details.kill?.results.map((r) => r.problems)));
     assert.deepEqual(missedTargets(f, options), []);
@@ -43,6 +48,8 @@ test('missed targets are named', () => {
     concurrentLabels: 200,
     labelsLost: 0,
     labelsDuplicated: 0,
+    interactions: 100,
+    interactionsAckedWithin3s: 95,
     killTests: 4,
     killTestsPassed: 4,
   };
@@ -51,5 +58,8 @@ test('missed targets are named', () => {
     '1 fuzzed images crashed',
     '2 labels lost',
     '1 of 4 kill tests failed',
+  ]);
+  assert.deepEqual(missedTargets({ ...good, interactionsAckedWithin3s: 94 }, options), [
+    'only 94 of 100 /label interactions acknowledged within 3 s',
   ]);
 });

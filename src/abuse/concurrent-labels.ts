@@ -5,9 +5,14 @@
  * Each (person, photo) pair gets exactly one action, so the expected end state does not depend on ordering.
  */
 import { readFileSync } from 'node:fs';
-import { snowflakeTime, type InteractionHandle } from '../sandbox/fake-discord/index.ts';
+import {
+  snowflakeTime,
+  startFakeDiscord,
+  type FakeDiscord,
+  type InteractionHandle,
+} from '../sandbox/fake-discord/index.ts';
 import { log } from '../log.ts';
-import { NO_RATE_LIMITS, startBotRig, type BotRig } from './bot-rig.ts';
+import { listedBreeds, startBotProcess, type BotProcess } from './bot-process.ts';
 import { labelsInFile } from './integrity.ts';
 import { dogPhotos } from './shared-inputs.ts';
 
@@ -26,7 +31,7 @@ export interface ConcurrentLabelReport {
   byCommand: number;
   /** `/label` commands the bot answered with "Thanks!". */
   acknowledged: number;
-  /** `/label` commands the bot acknowledged (deferred) within Discord's 3 s. */
+  /** `/label` commands the bot acknowledged (deferred) within Discord's 3 s (the fake refuses later ones). */
   acknowledgedWithin3s: number;
   /** Labels in the database for the photos of the run. */
   stored: number;
@@ -48,26 +53,31 @@ interface Photo {
 }
 
 /** Posts distinct real photos and keeps those the bot answered with a top-5 and vote reactions. */
-async function postPhotos(rig: BotRig, wanted: number): Promise<Photo[]> {
+async function postPhotos(fake: FakeDiscord, bot: BotProcess, wanted: number): Promise<Photo[]> {
+  const channelId = fake.channel('dog-photos').id;
   const files = dogPhotos(Math.ceil(wanted * 1.3) + 2);
   const posted = await Promise.all(
     files.map((file, i) =>
-      rig.fake.postMessage({
-        channelId: rig.channelId,
+      fake.postMessage({
+        channelId,
         userId: 'alice',
         files: [{ filename: `dog-${i}.jpg`, bytes: readFileSync(file), contentType: 'image/jpeg' }],
       }),
     ),
   );
-  const photos: Photo[] = [];
+  const replies = [];
   for (const message of posted) {
-    const reply = await rig.replyTo(message.id);
+    const reply = await fake.waitForBotReply(message.id, 0, 60_000);
     if (reply.embeds.length === 0) continue; // not a dog: no reactions to vote with
-    await rig.replyTo(message.id, 6);
-    const [item] = await rig.app.replyItems(reply.id);
-    if (!item) continue;
-    photos.push({ replyId: reply.id, imageId: item.imageId, top5: item.result.top5.map((b) => b.breed) });
-    if (photos.length === wanted) break;
+    replies.push(await fake.waitForBotReply(message.id, 6, 60_000));
+    if (replies.length === wanted) break;
+  }
+  const imageIds = bot.imageIdsOfReplies();
+  const photos: Photo[] = [];
+  for (const reply of replies) {
+    const imageId = imageIds.get(reply.id);
+    const top5 = listedBreeds(reply);
+    if (imageId && top5.length === 5) photos.push({ replyId: reply.id, imageId, top5 });
   }
   if (photos.length < wanted)
     throw new Error(`only ${photos.length} of ${wanted} photos were taken for dogs`);
@@ -78,12 +88,19 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
   const total = options.labels;
   const peopleCount = options.people ?? (total >= 500 ? 25 : 10);
   const photoCount = Math.ceil(total / peopleCount);
-  // The fake shares this process (and its two cores) with the bot, so Discord's 3 s acknowledgement deadline
-  // would measure the fake's own load; how many answers came within 3 s is reported instead.
-  const rig = await startBotRig(NO_RATE_LIMITS, { interactionAckTimeoutMs: 10 * 60_000 });
+  // The fake runs here and the bot in its own process, so the fake keeps Discord's 3 s deadline for
+  // acknowledging an interaction: a /label deferred later is refused (10062), as Discord would.
+  const fake = await startFakeDiscord();
+  const bot = await startBotProcess(fake).catch(async (error: unknown) => {
+    await fake.close();
+    throw error;
+  });
+  const channelId = fake.channel('dog-photos').id;
+  const link = (messageId: string) =>
+    `https://discord.com/channels/${fake.guild.guild.id}/${channelId}/${messageId}`;
   try {
-    const people = Array.from({ length: peopleCount }, (_, i) => rig.fake.addPerson(`labeller${i}`));
-    const photos = await postPhotos(rig, photoCount);
+    const people = Array.from({ length: peopleCount }, (_, i) => fake.addPerson(`labeller${i}`));
+    const photos = await postPhotos(fake, bot, photoCount);
     log.info({ people: peopleCount, photos: photoCount, labels: total }, 'abuse: concurrent labels start');
 
     const started = Date.now();
@@ -98,15 +115,15 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
       const breed = photo.top5[position]!;
       expected.set(`${person.id} ${photo.imageId}`, breed);
       if (n % 2 === 0) {
-        rig.fake.addReaction({ messageId: photo.replyId, userId: person.id, emoji: NUMBERS[position]! });
+        fake.addReaction({ messageId: photo.replyId, userId: person.id, emoji: NUMBERS[position]! });
         byReaction++;
       } else {
         pending.push(
-          rig.fake.runCommand({
+          fake.runCommand({
             name: 'label',
             userId: person.id,
-            channelId: rig.channelId,
-            options: { breed, message: rig.link(photo.replyId) },
+            channelId,
+            options: { breed, message: link(photo.replyId) },
           }),
         );
       }
@@ -124,7 +141,7 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
     );
     const acknowledged = answers.filter((a) => a.startsWith('Thanks!')).length;
     const firstCallbackAt = new Map<string, number>();
-    for (const r of rig.fake.requests)
+    for (const r of fake.requests)
       if (r.route?.startsWith('/interactions/') && !firstCallbackAt.has(r.path.split('/')[2]!))
         firstCallbackAt.set(r.path.split('/')[2]!, r.at);
     const within3s = commands.filter((c) => {
@@ -133,7 +150,7 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
     }).length;
     const imageIds = new Set(photos.map((p) => p.imageId));
     const runLabels = () =>
-      new Map([...labelsInFile(rig.dbFile)].filter(([key]) => imageIds.has(key.split(' ')[1]!)));
+      new Map([...labelsInFile(bot.dbFile)].filter(([key]) => imageIds.has(key.split(' ')[1]!)));
     // Reactions have no answer to wait for: wait until every expected label is there (or the time is up).
     let stored = runLabels();
     const deadline = Date.now() + timeout;
@@ -146,7 +163,7 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
     const labelsLost = [...expected].filter(([k, b]) => stored.get(k) !== b).length;
     const extraRows = [...stored.keys()].filter((k) => !expected.has(k)).length;
     const callbacks = new Map<string, number>();
-    for (const r of rig.fake.requests) {
+    for (const r of fake.requests) {
       if (r.route?.startsWith('/interactions/') && r.status < 300) {
         const id = r.path.split('/')[2]!;
         callbacks.set(id, (callbacks.get(id) ?? 0) + 1);
@@ -173,6 +190,7 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
       durationMs,
     };
   } finally {
-    await rig.close();
+    await bot.close();
+    await fake.close();
   }
 }

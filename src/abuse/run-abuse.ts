@@ -34,6 +34,10 @@ export interface AbuseFigures {
   concurrentLabels: number;
   labelsLost: number;
   labelsDuplicated: number;
+  /** `/label` interactions of the burst, all in flight together. */
+  interactions: number;
+  /** Of those, acknowledged within Discord's 3 s (the fake, in its own process, refuses later ones). */
+  interactionsAckedWithin3s: number;
   killTests: number;
   killTestsPassed: number;
 }
@@ -50,6 +54,9 @@ export interface AbuseReport {
   };
 }
 
+/** Share of the burst's interactions that must be acknowledged within Discord's 3 s. */
+export const ACKED_WITHIN_3S_TARGET = 0.95;
+
 export function missedTargets(f: AbuseFigures, options: AbuseOptions): string[] {
   const missed: string[] = [];
   if (f.fuzzedImages < options.fuzzCount)
@@ -62,6 +69,10 @@ export function missedTargets(f: AbuseFigures, options: AbuseOptions): string[] 
     missed.push(`only ${f.concurrentLabels} concurrent labels`);
   if (f.labelsLost > 0) missed.push(`${f.labelsLost} labels lost`);
   if (f.labelsDuplicated > 0) missed.push(`${f.labelsDuplicated} labels duplicated`);
+  if (f.interactionsAckedWithin3s < ACKED_WITHIN_3S_TARGET * f.interactions)
+    missed.push(
+      `only ${f.interactionsAckedWithin3s} of ${f.interactions} /label interactions acknowledged within 3 s`,
+    );
   if (options.killTests && (f.killTests === 0 || f.killTestsPassed !== f.killTests))
     missed.push(`${f.killTests - f.killTestsPassed} of ${f.killTests} kill tests failed`);
   return missed;
@@ -86,6 +97,8 @@ export async function runAbuseSuite(options: AbuseOptions = fullAbuseOptions): P
     concurrentLabels: labels.concurrentLabels,
     labelsLost: labels.labelsLost,
     labelsDuplicated: labels.labelsDuplicated,
+    interactions: labels.byCommand,
+    interactionsAckedWithin3s: labels.acknowledgedWithin3s,
     killTests: kill?.killTests ?? 0,
     killTestsPassed: kill?.killTestsPassed ?? 0,
   };
