@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,15 @@ import { imagewoofSample, sharedModelDir, skipWithoutPhotos } from './helpers/sh
 
 const thisFile = fileURLToPath(import.meta.url);
 const modelConfigPath = path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json');
+/** A residual (DAG) backbone imported from TFLite, served the same way; its conversion is cached across runs. */
+const edgeTpuConfigPath = path.join(projectRoot, 'models/mobilenet_edgetpu_224_1.0.model.json');
+const edgeTpuMirror = path.resolve(projectRoot, '../shared/models/mobilenet_edgetpu_224_1.0');
+const tfliteCacheRoot = path.join(os.tmpdir(), 'breedbot-webgpu-test-cache');
+/** Which entry the child embeds with: WEBGPU_ENTRY=edgetpu or the default MobileNet v1. */
+const childEntry = () =>
+  process.env.WEBGPU_ENTRY === 'edgetpu'
+    ? { configPath: edgeTpuConfigPath, source: {} }
+    : { configPath: modelConfigPath, source: { source: sharedModelDir } };
 const photoCount = 3;
 
 interface ChildEmbeddings {
@@ -39,11 +50,12 @@ async function runChild(mode: string): Promise<never> {
   }
   const tf = await import('@tensorflow/tfjs');
   const choice = await selectBackend('webgpu');
-  const config = loadModelConfig(modelConfigPath);
+  const entry = childEntry();
+  const config = loadModelConfig(entry.configPath);
   const backbone = await loadBackbone({
     config,
-    source: sharedModelDir,
-    cacheRoot: '',
+    ...entry.source,
+    cacheRoot: tfliteCacheRoot,
     baseDir: projectRoot,
   });
   const inputs = await Promise.all(
@@ -158,4 +170,42 @@ describe('WebGPU backend on a Vulkan device', { skip: noAdapter || skipWithoutPh
     );
     assert.ok(maxDiff <= 1e-4, `max abs diff ${maxDiff}`);
   });
+
+  test(
+    'a residual backbone (MobileNet-EdgeTPU from TFLite) agrees with the cpu backend too',
+    { skip: existsSync(edgeTpuMirror) ? false : 'needs ../shared/models/mobilenet_edgetpu_224_1.0 (absent)' },
+    async (t) => {
+      const result = JSON.parse(
+        await child('embed', 420_000, { WEBGPU_ENTRY: 'edgetpu' }),
+      ) as ChildEmbeddings;
+      assert.equal(result.backend, 'webgpu/webgpu');
+      const config = loadModelConfig(edgeTpuConfigPath);
+      const cpu = await loadBackbone({ config, cacheRoot: tfliteCacheRoot, baseDir: projectRoot });
+      try {
+        const inputs = await Promise.all(
+          imagewoofSample(1)
+            .slice(0, photoCount)
+            .map((p) => photoToModelInput(p.file, imageSpecOf(config))),
+        );
+        const expected = await cpu.embed(inputs);
+        let maxDiff = 0;
+        let scale = 1;
+        result.embeddings.forEach((b64, i) => {
+          const bytes = Buffer.from(b64, 'base64');
+          const actual = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+          assert.equal(actual.length, 1280);
+          actual.forEach((v, j) => {
+            scale = Math.max(scale, Math.abs(expected[i]![j]!));
+            maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]![j]!));
+          });
+        });
+        t.diagnostic(
+          `EdgeTPU: ${result.msPerImage.toFixed(0)} ms/img; max |webgpu - cpu| ${maxDiff.toExponential(2)}`,
+        );
+        assert.ok(maxDiff <= 1e-4 * scale, `max abs diff ${maxDiff} (largest value ${scale})`);
+      } finally {
+        cpu.dispose();
+      }
+    },
+  );
 });
