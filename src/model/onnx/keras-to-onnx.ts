@@ -20,17 +20,6 @@ import {
 import { OnnxConversionError, type KerasLayer, type LayersModelFiles } from './layers-model.ts';
 import { OnnxGraphBuilder } from './onnx-graph.ts';
 
-// The graph reader moved to keras-graph.ts; these stay importable from here for existing callers.
-export {
-  activationOf,
-  chainTo,
-  checkChannelsLast,
-  pair,
-  str,
-  weightOf,
-  zeroPaddingOf,
-} from './keras-graph.ts';
-
 export const SUPPORTED_LAYERS =
   'InputLayer, Conv2D, DepthwiseConv2D, BatchNormalization, Activation/ReLU (relu, relu6, linear), ' +
   'ZeroPadding2D, Add, AveragePooling2D, GlobalAveragePooling2D, Reshape/Flatten (to [batch, features])';

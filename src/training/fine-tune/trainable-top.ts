@@ -18,7 +18,7 @@ import {
   str,
   weightOf,
   zeroPaddingOf,
-} from '../../model/onnx/keras-to-onnx.ts';
+} from '../../model/onnx/keras-graph.ts';
 import type { KerasLayer, LayersModelFiles, WeightTensor } from '../../model/onnx/layers-model.ts';
 
 export class UnsupportedBackboneError extends Error {
