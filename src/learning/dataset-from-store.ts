@@ -112,29 +112,35 @@ export async function datasetFromStore(
   };
 }
 
-/** Stored embeddings (this backbone) of images without a resolved label, newest first, at most `limit`. */
+/**
+ * Stored embeddings (this backbone) of the newest `limit` images without a resolved label, in the order of the
+ * images' sha256. The order matters: training consumes references in sequence, and the arrival order of photos
+ * differs between runs when several shards store them at once; content order makes a retrain repeatable.
+ */
 async function unlabelledEmbeddings(
   db: Database,
   backboneId: string,
   labelled: Set<string>,
   limit: number,
 ): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
+  const chosen: { sha256: string; embedding: Float32Array }[] = [];
   const PAGE = 500;
-  for (let skip = 0; out.length < limit; skip += PAGE) {
+  for (let skip = 0; chosen.length < limit; skip += PAGE) {
     const rows = await db.prisma.embedding.findMany({
       where: { backboneId },
-      select: { imageId: true, vector: true },
+      select: { imageId: true, vector: true, image: { select: { sha256: true } } },
       orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
       skip,
       take: PAGE,
     });
     for (const row of rows) {
-      if (!labelled.has(row.imageId) && out.length < limit) out.push(embeddingFromBytes(row.vector));
+      if (!labelled.has(row.imageId) && chosen.length < limit) {
+        chosen.push({ sha256: row.image.sha256, embedding: embeddingFromBytes(row.vector) });
+      }
     }
     if (rows.length < PAGE) break;
   }
-  return out;
+  return chosen.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)).map((c) => c.embedding);
 }
 
 /**
