@@ -44,7 +44,13 @@ const skip =
 
 /**
  * TFLite runs integer arithmetic (activations rounded and clipped to each tensor's uint8 range); the import runs
- * float32, so probabilities differ by a few hundredths. Measured maxima: v2 quant 0.034, EdgeTPU 0.059.
+ * float32, so probabilities differ by a few hundredths. Measured maxima: v2 quant 0.034, EdgeTPU 0.059. The issue
+ * asked for 0.03; that is out of a float import's reach on EdgeTPU. Measured (2026-12-02): rounding every one of
+ * its 78 activation tensors to its own uint8 grid in float (full fake quantization) still leaves 0.050, on the two
+ * photos whose top two classes are close (TFLite 0.47 vs 0.23, and 0.26 vs 0.19), where a logit step of the
+ * classifier's output grid (0.079) moves a probability by several hundredths; clipping alone gives 0.065. What is
+ * left is TFLite's fixed-point requantization, which a float32 model does not reproduce and need not: top-1 agrees
+ * on every photo.
  */
 const tolerance = 0.065;
 
@@ -129,6 +135,14 @@ describe('TFLite importer', { skip }, () => {
           [1, 224, 224, 3],
         );
         const [e, l] = probe.predict(x) as tf.Tensor[];
+        const ownOutput = imported.model.predict(x) as tf.Tensor;
+        const softmaxOfLogits = tf.softmax(l!.reshape([1, -1]));
+        assert.deepEqual(ownOutput.shape, [1, 1000], `${id}: the model's own output is the 1000 ImageNet classes`);
+        assert.ok(
+          tf.max(tf.abs(tf.sub(ownOutput, softmaxOfLogits))).dataSync()[0]! < 1e-6,
+          `${id}: the model's own output is the softmax of its logits`,
+        );
+        tf.dispose([ownOutput, softmaxOfLogits]);
         const embedding = e!.dataSync() as Float32Array;
         assert.equal(embedding.length, imported.source.embeddingDim);
         const probs = fullProbabilities(imported, embedding, l!.dataSync() as Float32Array);

@@ -244,6 +244,19 @@ export function convertTflite(model: TfliteModel): ConvertedModel {
         const src = source(op);
         const inShape = g.tensors[op.inputs[0]!]!.shape;
         let target: number[];
+        if (op.builtinCode === BuiltinOp.SQUEEZE && inShape.length === 0) {
+          // Some files (MobileNet-EdgeTPU) store no shape for the tensors after the classifier. Squeezing axes 1
+          // and 2 of an NHWC tensor (which squeeze requires to be 1) keeps [batch, channels]: exactly Flatten.
+          const dims = squeezeOptions(op.options).squeezeDims;
+          if (dims.length !== 2 || dims[0] !== 1 || dims[1] !== 2)
+            fail(
+              `operator ${op.index} (SQUEEZE) squeezes axes [${dims.join(', ')}] of a tensor whose shape the file ` +
+                'does not store; the importer handles only axes [1, 2] there',
+            );
+          layers.push({ class_name: 'Flatten', name, config: { name }, inbound_nodes: inbound(src) });
+          output(op, { layer: name, dropped: src.dropped });
+          break;
+        }
         if (op.builtinCode === BuiltinOp.SQUEEZE) {
           const dims = squeezeOptions(op.options).squeezeDims.map((d) => (d < 0 ? d + inShape.length : d));
           target = inShape.filter((d, i) => (dims.length ? !dims.includes(i) : d !== 1) || i === 0);

@@ -10,7 +10,7 @@ import { TfliteImportError } from './errors.ts';
 import { readTflite } from './schema.ts';
 
 /** Bump whenever the conversion's output changes, so old caches are rebuilt. */
-export const converterVersion = 'tflite-import-1';
+export const converterVersion = 'tflite-import-2';
 
 export interface TfliteSource {
   file: string;
