@@ -51,6 +51,8 @@ const envSchema = z.object({
   EMBED_ENGINE: z.enum(['auto', 'worker', 'inprocess', 'onnx']).default('auto'),
   /** tfjs worker threads for EMBED_ENGINE=worker; 0 = one per core, at most 2. */
   EMBED_WORKERS: intFromEnv(0),
+  /** ONNX Runtime intra-op threads for EMBED_ENGINE=onnx/auto; 0 = one per core. */
+  ONNX_THREADS: intFromEnv(0),
   /** Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one. */
   BATCH_MAX: z.coerce.number().int().positive().default(16),
   BATCH_WAIT_MS: intFromEnv(5),

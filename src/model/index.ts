@@ -36,7 +36,7 @@ export { BaseModelError, resolveBaseModel } from './base-model-source.ts';
 export { breedNames, readableBreedName, type BreedName } from './breed-names.ts';
 export { BreedClassifier, baseHeadOf, baseVersionOf, DEFAULT_DOG_THRESHOLD } from './classifier.ts';
 export { fineTunedBackboneDir, fineTunedBackboneId, parseBackboneId } from './fine-tuned-backbone.ts';
-export { headProbabilities, topBreeds } from './head.ts';
+export { headProbabilities, topBreeds } from './head-math.ts';
 export { readHeadFiles, HEAD_FORMAT, type HeadVersion } from './head-file.ts';
 export { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
 export { BusyError, MicroBatcher } from './inference/batcher.ts';
@@ -82,7 +82,7 @@ type RuntimeConfig = Pick<
   Partial<
     Pick<
       Config,
-      'DOG_THRESHOLD' | 'EMBED_ENGINE' | 'EMBED_WORKERS' | 'BATCH_MAX' | 'BATCH_WAIT_MS' | 'BATCH_QUEUE_LIMIT'
+      'DOG_THRESHOLD' | 'EMBED_ENGINE' | 'EMBED_WORKERS' | 'ONNX_THREADS' | 'BATCH_MAX' | 'BATCH_WAIT_MS' | 'BATCH_QUEUE_LIMIT'
     >
   >;
 
@@ -97,6 +97,7 @@ interface EngineSettings {
   backendName: BackendName;
   modelConfigPath: string;
   workers?: number;
+  onnxThreads?: number;
   batching: Partial<BatchingOptions>;
 }
 
@@ -111,6 +112,7 @@ async function startServingEngine(
     backendName: settings.backendName,
     modelConfigPath: settings.modelConfigPath,
     ...(settings.workers ? { workers: settings.workers } : {}),
+    ...(settings.onnxThreads ? { onnxThreads: settings.onnxThreads } : {}),
   });
   return { engine: batchedEngine(inner, settings.batching), selection };
 }
@@ -137,6 +139,7 @@ export async function loadClassifierRuntime(
     backendName: backend.name,
     modelConfigPath: config.baseModelConfigPath,
     ...(config.EMBED_WORKERS ? { workers: config.EMBED_WORKERS } : {}),
+    ...(config.ONNX_THREADS ? { onnxThreads: config.ONNX_THREADS } : {}),
     batching: {
       ...(config.BATCH_MAX === undefined ? {} : { maxBatch: config.BATCH_MAX }),
       ...(config.BATCH_WAIT_MS === undefined ? {} : { maxWaitMs: config.BATCH_WAIT_MS }),

@@ -39,7 +39,7 @@ export interface EngineSelectionOptions {
   modelConfigPath: string;
   /** Worker threads for the tfjs worker engine; 0 or absent: one per core, at most 2. */
   workers?: number;
-  /** ONNX Runtime intra-op threads; default: one per core but one (see defaultOnnxThreads). */
+  /** ONNX Runtime intra-op threads; default: one per core (see defaultOnnxThreads). */
   onnxThreads?: number;
   /** How auto times ONNX Runtime against WebGPU when the backend is webgpu (default: batchTimer()). */
   timer?: EngineTimer;
@@ -100,7 +100,14 @@ const pretrainedWeightsOf = (backbone: Backbone): PretrainedWeights => ({
  * wait, and on the 2-core reference machine a second one took CPU from the event loop without adding
  * throughput at concurrency 8 (bench alternatives onnx1 vs onnx2).
  */
-export const defaultOnnxThreads = () => Math.max(1, os.availableParallelism() - 1);
+/**
+ * One ONNX Runtime thread per core (ONNX_THREADS overrides). Leaving a core to decoding and the event loop
+ * (cores - 1) was measured worse on 2 cores with the default MobileNet-EdgeTPU, whose embedding costs about 3x
+ * a decode (2026-12-02, `npm run bench`): concurrency 8 38.7 img/s with one thread against 52.9 with two, p50 40.2
+ * against 25.4 ms, event-loop lag p99 6.9 against 9.5 ms (under the 20 ms budget). The light MobileNet v1 did
+ * better with one thread at concurrency 8 (84.5 against 64 img/s, under load), so ONNX_THREADS=1 suits it.
+ */
+export const defaultOnnxThreads = () => Math.max(1, os.availableParallelism());
 
 export const defaultWorkerCount = () => Math.max(1, Math.min(2, os.availableParallelism()));
 
