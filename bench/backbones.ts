@@ -254,11 +254,11 @@ async function accuracyOf(config: ModelConfig, flip: boolean) {
   const id = flip ? `${config.id}+flip` : config.id;
   const train = rows.filter((r) => r.split === 'train');
   const base = { activeVersion: `base-${id}`, backboneId: id };
-  const before = evaluateHead(head, points('val'));
-  const otherBefore = evaluateHead(head, points('other'));
+  const before = await evaluateHead(head, points('val'));
+  const otherBefore = await evaluateHead(head, points('other'));
   const full = await trainCandidate({ ...base, activeHead: head, labels: labelsOf(train) });
-  const after = evaluateHead(full.head, points('val'));
-  const otherAfter = evaluateHead(full.head, points('other'));
+  const after = await evaluateHead(full.head, points('val'));
+  const otherAfter = await evaluateHead(full.head, points('other'));
   const hidden: { breed: string; recall: number }[] = [];
   for (const breed of [...new Set(train.map((r) => r.breed))].sort()) {
     const result = await trainCandidate({
@@ -271,9 +271,11 @@ async function accuracyOf(config: ModelConfig, flip: boolean) {
     });
     hidden.push({
       breed,
-      recall: evaluateHead(
-        result.head,
-        points('val', (r) => r.breed === breed),
+      recall: (
+        await evaluateHead(
+          result.head,
+          points('val', (r) => r.breed === breed),
+        )
       ).top1,
     });
   }

@@ -45,15 +45,15 @@ const base = (h = head): Omit<TrainingInput, 'labels'> => ({
 });
 
 // 1. Label all 1,000 train photos.
-const before = evaluateHead(head, toPoints(val));
-const otherBefore = evaluateHead(head, toPoints(other));
+const before = await evaluateHead(head, toPoints(val));
+const otherBefore = await evaluateHead(head, toPoints(other));
 const full = await trainCandidate({ ...base(), labels: toLabels(train) });
-const after = evaluateHead(full.head, toPoints(val));
-const otherAfter = evaluateHead(full.head, toPoints(other));
+const after = await evaluateHead(full.head, toPoints(val));
+const otherAfter = await evaluateHead(full.head, toPoints(other));
 const woofSynsets = new Set(train.map((p) => p.synset));
 const otherOnly = other.filter((p) => !woofSynsets.has(p.synset));
-const otherOnlyBefore = evaluateHead(head, toPoints(otherOnly));
-const otherOnlyAfter = evaluateHead(full.head, toPoints(otherOnly));
+const otherOnlyBefore = await evaluateHead(head, toPoints(otherOnly));
+const otherOnlyAfter = await evaluateHead(full.head, toPoints(otherOnly));
 
 // 2. Hidden breed: dingo removed from the start head, 20 of its train photos labelled (with and without the rest).
 const hidden = 273;
@@ -66,8 +66,8 @@ const withRest = await trainCandidate({
   labels: toLabels([...train.filter((p) => p.imagenetIndex !== hidden), ...hiddenTrain]),
 });
 const alone = await trainCandidate({ ...base(hiddenHead), labels: toLabels(hiddenTrain) });
-const recallWithRest = evaluateHead(withRest.head, hiddenVal).top1;
-const recallAlone = evaluateHead(alone.head, hiddenVal).top1;
+const recallWithRest = (await evaluateHead(withRest.head, hiddenVal)).top1;
+const recallAlone = (await evaluateHead(alone.head, hiddenVal)).top1;
 // Every imagewoof breed hidden in turn (settings are chosen by the mean, not by one breed).
 const hiddenEach: { breed: string; recall: number; promoted: boolean; valTop1: number; otherTop1: number }[] =
   [];
@@ -82,10 +82,10 @@ for (const index of [...new Set(train.map((p) => p.imagenetIndex))].sort((a, b) 
   });
   hiddenEach.push({
     breed: names[index]!,
-    recall: evaluateHead(r.head, toPoints(val.filter((p) => p.imagenetIndex === index))).top1,
+    recall: (await evaluateHead(r.head, toPoints(val.filter((p) => p.imagenetIndex === index)))).top1,
     promoted: r.decision.promote,
-    valTop1: evaluateHead(r.head, toPoints(val)).top1,
-    otherTop1: evaluateHead(r.head, toPoints(other)).top1,
+    valTop1: (await evaluateHead(r.head, toPoints(val))).top1,
+    otherTop1: (await evaluateHead(r.head, toPoints(other))).top1,
   });
 }
 const hiddenMean = hiddenEach.reduce((s, h) => s + h.recall, 0) / hiddenEach.length;
@@ -117,7 +117,7 @@ const shuffledAll = await trainCandidate({ ...base(), labels: allShuffled });
 const { makePseudoExamples } = await import('../src/training/pseudo-examples.ts');
 const rng10 = createRng(7);
 const breeds120 = head.breeds.slice(0, 120);
-const grown = makePseudoExamples(
+const grown = await makePseudoExamples(
   head,
   [...train, ...val, ...other].map((p) => p.embedding),
   breeds120,

@@ -43,7 +43,7 @@ export async function measureTrainingSpeed(
   const { trainCandidate } = await import('../src/training/pipeline.ts');
   const breeds = head.breeds.slice(0, 120);
   const perBreed = 24;
-  const seeds = makePseudoExamples(head, realEmbeddings, breeds, { perBreed, seed: 7 });
+  const seeds = await makePseudoExamples(head, realEmbeddings, breeds, { perBreed, seed: 7 });
   const rng = createRng(11);
   const results: TrainingSpeed[] = [];
   for (const n of sizes) {

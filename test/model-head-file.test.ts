@@ -11,7 +11,7 @@ import {
   sliceHead,
   topBreeds,
   topIndices,
-} from '../src/model/head.ts';
+} from '../src/model/head-math.ts';
 import type { BreedHead } from '../src/model/types.ts';
 
 let tmp: string;

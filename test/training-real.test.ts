@@ -57,10 +57,10 @@ test(
   { skip },
   async () => {
     const result = await trainCandidate(input(labelsOf(train)));
-    const beforeVal = evaluateHead(head, points(val));
-    const afterVal = evaluateHead(result.head, points(val));
-    const beforeOther = evaluateHead(head, points(other));
-    const afterOther = evaluateHead(result.head, points(other));
+    const beforeVal = await evaluateHead(head, points(val));
+    const afterVal = await evaluateHead(result.head, points(val));
+    const beforeOther = await evaluateHead(head, points(other));
+    const afterOther = await evaluateHead(result.head, points(other));
     const msg = `val ${beforeVal.top1} → ${afterVal.top1}, other breeds ${beforeOther.top1} → ${afterOther.top1}`;
     assert.ok(Math.abs(beforeVal.top1 - 0.765) < 0.01, msg); // the documented starting point
     assert.ok(afterVal.top1 - beforeVal.top1 >= 0.12, msg);
@@ -88,7 +88,7 @@ test(
         restoreBest: false,
       },
     });
-    const afterOther = evaluateHead(plain.head, points(other));
+    const afterOther = await evaluateHead(plain.head, points(other));
     assert.ok(afterOther.top1 < 0.75, `other breeds after plain fine-tuning: ${afterOther.top1}`);
     assert.equal(plain.decision.promote, false);
     assert.match(plain.decision.reasons.join('; '), /forgetting guard/);
@@ -105,7 +105,8 @@ test('a breed missing from the head is learnt from 20 labelled photos', { skip }
   const result = await trainCandidate(input(labels, hiddenHead));
   assert.deepEqual(result.metrics.newBreeds, [names[hidden]]);
   assert.equal(result.head.breeds.length, 125);
-  const recall = evaluateHead(result.head, points(val.filter((p) => p.imagenetIndex === hidden))).top1;
+  const recall = (await evaluateHead(result.head, points(val.filter((p) => p.imagenetIndex === hidden))))
+    .top1;
   // measured 80.0% (32/40); the full ImageNet head, trained on ~1,300 dingo photos, gets 77.5%
   assert.ok(recall >= 0.75, `hidden breed recall ${recall}`);
   assert.equal(result.decision.promote, true, result.decision.reasons.join('; '));

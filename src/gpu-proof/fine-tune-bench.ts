@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { BreedHead } from '../model/types.ts';
 import { buildDataset } from '../training/dataset.ts';
-import { argmax, headLogits } from '../training/head-math.ts';
+import { argmax, headLogits } from '../model/head-math.ts';
 import {
   BackboneFineTuner,
   type FineTuneModelSpec,

@@ -1,7 +1,7 @@
 import type { Backbone } from './backbone.ts';
 import type { EmbeddingEngine } from './inference/engine.ts';
 import { breedNames } from './breed-names.ts';
-import { assertHeadShape, headProbabilities, sliceHead, topBreeds } from './head.ts';
+import { assertHeadShape, headProbabilities, sliceHead, topBreeds } from './head-math.ts';
 import {
   pretrainedProbabilities,
   pretrainedSummary,

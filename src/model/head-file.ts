@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { assertHeadShape } from './head.ts';
+import { assertHeadShape } from './head-math.ts';
 import type { BreedHead } from './types.ts';
 
 /**

@@ -82,7 +82,13 @@ type RuntimeConfig = Pick<
   Partial<
     Pick<
       Config,
-      'DOG_THRESHOLD' | 'EMBED_ENGINE' | 'EMBED_WORKERS' | 'ONNX_THREADS' | 'BATCH_MAX' | 'BATCH_WAIT_MS' | 'BATCH_QUEUE_LIMIT'
+      | 'DOG_THRESHOLD'
+      | 'EMBED_ENGINE'
+      | 'EMBED_WORKERS'
+      | 'ONNX_THREADS'
+      | 'BATCH_MAX'
+      | 'BATCH_WAIT_MS'
+      | 'BATCH_QUEUE_LIMIT'
     >
   >;
 

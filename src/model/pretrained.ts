@@ -3,7 +3,7 @@
  * classes and the best class outside them. Computed wherever the embedding is (a worker computes it next to
  * the backbone, so the serving thread does not spend ~1.5 ms per image on a 768 x 1000 dense layer).
  */
-import { denseLogits, softmaxInPlace } from './head.ts';
+import { denseLogits, softmax } from './head-math.ts';
 
 export interface PretrainedSummary {
   /** Share of the pretrained classifier's probability on the dog classes. */
@@ -36,7 +36,7 @@ export function summarisePretrained(
 }
 
 export function pretrainedProbabilities(embedding: Float32Array, weights: PretrainedWeights): Float64Array {
-  return softmaxInPlace(denseLogits(embedding, weights.kernel, weights.bias, weights.embeddingDim));
+  return softmax(denseLogits(embedding, weights.kernel, weights.bias, weights.embeddingDim));
 }
 
 export const pretrainedSummary = (embedding: Float32Array, weights: PretrainedWeights): PretrainedSummary =>

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HEAD_FORMAT, readHeadFiles, type HeadVersion } from './head-file.ts';
-import { assertHeadShape } from './head.ts';
+import { assertHeadShape } from './head-math.ts';
 import { verifyModelDir, type ModelJson } from './model-files.ts';
 import type { BreedHead } from './types.ts';
 

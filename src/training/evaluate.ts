@@ -1,6 +1,6 @@
 /** Metrics of a breed head on a labelled set, and the forgetting guard against the active head. */
 import type { BreedHead } from '../model/types.ts';
-import { argmax, logitsMatrix, softmaxInPlace, topIndices } from './head-math.ts';
+import { argmax, logitsMatrix, softmax, topIndices } from '../model/head-math.ts';
 
 export interface LabelledPoint {
   embedding: Float32Array;
@@ -27,7 +27,7 @@ export function hasNonFiniteWeights(head: BreedHead): boolean {
   return false;
 }
 
-export function evaluateHead(head: BreedHead, points: LabelledPoint[]): HeadMetrics {
+export async function evaluateHead(head: BreedHead, points: LabelledPoint[]): Promise<HeadMetrics> {
   const index = new Map(head.breeds.map((b, i) => [b, i]));
   const bins = Array.from({ length: 10 }, () => ({ n: 0, confidence: 0, correct: 0 }));
   const perBreed = new Map<string, { hit: number; count: number }>();
@@ -36,12 +36,12 @@ export function evaluateHead(head: BreedHead, points: LabelledPoint[]): HeadMetr
   let top5 = 0;
   let loss = 0;
   const k = head.breeds.length;
-  const logits = logitsMatrix(
+  const logits = await logitsMatrix(
     head,
     points.map((p) => p.embedding),
   );
   for (const [row, point] of points.entries()) {
-    const p = softmaxInPlace(logits.subarray(row * k, (row + 1) * k));
+    const p = softmax(logits.subarray(row * k, (row + 1) * k));
     const truth = index.get(point.breed);
     const best = argmax(p);
     const confidence = p[best]!;
@@ -93,22 +93,24 @@ export interface GuardResult {
  * was trained on, does the candidate still give the same top-1? Plain fine-tuning fails this badly (labelled
  * breeds win every close call); a candidate that only sharpened the labelled breeds passes.
  */
-export function forgettingGuard(
+export async function forgettingGuard(
   candidate: BreedHead,
   active: BreedHead,
   referenceEmbeddings: Float32Array[],
   trainedBreeds: Iterable<string>,
   /** The same images embedded by the candidate's own backbone, when it has one (a fine-tuned backbone). */
   candidateEmbeddings: Float32Array[] = referenceEmbeddings,
-): GuardResult {
+): Promise<GuardResult> {
   if (candidateEmbeddings.length !== referenceEmbeddings.length) {
     throw new Error('the guard needs the same images embedded by both backbones');
   }
   const trained = new Set(trainedBreeds);
   const ka = active.breeds.length;
   const kc = candidate.breeds.length;
-  const za = logitsMatrix(active, referenceEmbeddings);
-  const zc = logitsMatrix(candidate, candidateEmbeddings);
+  const [za, zc] = [
+    await logitsMatrix(active, referenceEmbeddings),
+    await logitsMatrix(candidate, candidateEmbeddings),
+  ];
   let count = 0;
   let agree = 0;
   const thieves = new Map<string, number>();

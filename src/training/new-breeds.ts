@@ -39,13 +39,13 @@ function stackRows(rows: Float32Array[], dim: number): Float32Array {
  * `weights` are the training examples' weights (class-balanced); `negatives` are embeddings that belong to
  * known breeds (pseudo-examples).
  */
-export function fitNewBreedRows(
+export async function fitNewBreedRows(
   head: BreedHead,
   dataset: TrainingDataset,
   weights: Float32Array,
   negatives: Float32Array[],
   options: Partial<NewBreedFitOptions> = {},
-): void {
+): Promise<void> {
   const o = { ...defaultNewBreedFitOptions, ...options };
   const D = head.inputDim;
   const K = head.breeds.length;
@@ -127,8 +127,8 @@ export function fitNewBreedRows(
         ]);
       });
     }
-    const w = Wn.dataSync();
-    const b = bn.dataSync();
+    // Read back asynchronously: tfjs's WebGPU backend cannot read synchronously in Node.
+    const [w, b] = [await Wn.data(), await bn.data()];
     for (let d = 0; d < D; d++) newIdx.forEach((j, i) => (head.kernel[d * K + j] = w[d * m + i]!));
     newIdx.forEach((j, i) => (head.bias[j] = b[i]!));
   } finally {

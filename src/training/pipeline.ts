@@ -18,7 +18,7 @@ import {
   type HeadMetrics,
   type LabelledPoint,
 } from './evaluate.ts';
-import { argmax, logitsMatrix } from './head-math.ts';
+import { argmax, logitsMatrix } from '../model/head-math.ts';
 import {
   decidePromotion,
   defaultPromotionPolicy,
@@ -125,7 +125,7 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
 
   const trained = new Set([...dataset.labelledBreeds, ...dataset.newBreeds]);
   const unlabelled = activeHead.breeds.filter((b) => !trained.has(b));
-  const pseudoSeeds = pseudoExampleSeeds(activeHead, dataset, trainRefs);
+  const pseudoSeeds = await pseudoExampleSeeds(activeHead, dataset, trainRefs);
   // Training pseudo-examples sit well inside each unlabelled breed's region (typical photos of it must keep
   // their breed); the guard's sit at the close calls (target probability 0.6), where forgetting shows first.
   const pseudo = {
@@ -133,11 +133,11 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     targetProbability: TRAINING_PSEUDO_PROBABILITY,
     ...input.pseudo,
   };
-  const trainPseudo = makePseudoExamples(activeHead, pseudoSeeds, unlabelled, {
+  const trainPseudo = await makePseudoExamples(activeHead, pseudoSeeds, unlabelled, {
     ...pseudo,
     seed: options.seed,
   });
-  const guardPseudo = makePseudoExamples(activeHead, pseudoSeeds, unlabelled, {
+  const guardPseudo = await makePseudoExamples(activeHead, pseudoSeeds, unlabelled, {
     perBreed: Math.max(2, Math.ceil(pseudo.perBreed / 2)),
     ...input.guardPseudo,
     seed: options.seed + 7919,
@@ -168,17 +168,17 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
     breed: dataset.breeds[e.breedIndex]!,
   }));
   const candidate: CandidateMetrics = {
-    ...evaluateHead(result.head, holdout),
-    trainFit: evaluateHead(result.head, trainPoints).top1,
+    ...(await evaluateHead(result.head, holdout)),
+    trainFit: (await evaluateHead(result.head, trainPoints)).top1,
   };
   const active = input.compareWith
-    ? evaluateOnOwnBackbone(
+    ? await evaluateOnOwnBackbone(
         input.compareWith,
         holdout,
         dataset.holdout.map((e) => e.imageId),
       )
-    : evaluateHead(activeHead, holdout);
-  const guard = forgettingGuard(
+    : await evaluateHead(activeHead, holdout);
+  const guard = await forgettingGuard(
     result.head,
     activeHead,
     [...guardRefs, ...guardPseudo],
@@ -286,7 +286,7 @@ function evaluateOnOwnBackbone(
   active: ActiveOnOtherBackbone,
   holdout: LabelledPoint[],
   ids: string[],
-): HeadMetrics {
+): Promise<HeadMetrics> {
   const points = holdout.map((p, i) => {
     const embedding = active.embeddings[ids[i]!];
     if (!embedding) throw new Error(`held-out image ${ids[i]} has no embedding by the serving backbone`);
@@ -299,13 +299,13 @@ function evaluateOnOwnBackbone(
  * Where pseudo-examples start: labelled images the active head already gets right (starting from a misclassified
  * one would tell the trainer to keep that mistake) plus stored reference images.
  */
-function pseudoExampleSeeds(
+async function pseudoExampleSeeds(
   head: BreedHead,
   dataset: ReturnType<typeof buildDataset>,
   references: Float32Array[],
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const k = head.breeds.length;
-  const z = logitsMatrix(
+  const z = await logitsMatrix(
     head,
     dataset.train.map((e) => e.embedding),
   );

@@ -25,12 +25,12 @@ export const defaultPseudoExampleOptions: PseudoExampleOptions = {
   maxSteps: 25,
 };
 
-export function makePseudoExamples(
+export async function makePseudoExamples(
   head: BreedHead,
   seedEmbeddings: Float32Array[],
   targetBreeds: string[],
   options: Partial<PseudoExampleOptions> = {},
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const o = { ...defaultPseudoExampleOptions, ...options };
   if (seedEmbeddings.length === 0 || targetBreeds.length === 0 || o.perBreed <= 0) return [];
   const D = head.inputDim;
@@ -68,7 +68,12 @@ export function makePseudoExamples(
     out = next;
   }
   tf.dispose([W, WT, b, target, wTarget]);
-  const data = out.dataSync() as Float32Array;
-  out.dispose();
+  // Read back asynchronously: tfjs's WebGPU backend cannot read synchronously in Node.
+  let data: Float32Array;
+  try {
+    data = (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
   return Array.from({ length: n }, (_, i) => data.slice(i * D, (i + 1) * D));
 }

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BreedHead } from '../model/types.ts';
 import type { TrainingDataset } from './dataset.ts';
-import { checkHeadShape } from './head-math.ts';
+import { assertHeadShape } from '../model/head-math.ts';
 import { fitNewBreedRows } from './new-breeds.ts';
 import { createRng, shuffledIndices } from './prng.ts';
 import {
@@ -33,7 +33,7 @@ export interface TrainHeadExtras {
 
 /** The start head widened to `breeds`: existing outputs copied by name, new ones zero with `newBreedBias`. */
 export function expandHead(start: BreedHead, breeds: string[], newBreedBias: number): BreedHead {
-  checkHeadShape(start);
+  assertHeadShape(start);
   const k0 = start.breeds.length;
   const k = breeds.length;
   const from = new Map(start.breeds.map((b, i) => [b, i]));
@@ -127,7 +127,7 @@ export async function trainHead(
   const K = dataset.breeds.length;
   const start = expandHead(startHead, dataset.breeds, o.newBreedBias);
   if (o.imprintNewBreeds) imprintNewBreeds(start, dataset);
-  fitNewBreedRows(
+  await fitNewBreedRows(
     start,
     dataset,
     balancedWeights(dataset, o.maxBalanceWeight),

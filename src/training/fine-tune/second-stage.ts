@@ -210,12 +210,12 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
       holdout.map((h, i) => ({ embedding: embeddings[i]!, breed: dataset.breeds[h.example.breedIndex]! }));
     const activeEmbeddings = holdout.map((h) => h.example.embedding);
     const tunedEmbeddings = await tuner.embed(holdout.map((h) => h.pixels));
-    const headOnly = evaluateHead(run.headOnly, points(activeEmbeddings));
-    const candidate = evaluateHead(trained.head, points(tunedEmbeddings));
-    const active = evaluateHead(run.activeHead, points(activeEmbeddings));
+    const headOnly = await evaluateHead(run.headOnly, points(activeEmbeddings));
+    const candidate = await evaluateHead(trained.head, points(tunedEmbeddings));
+    const active = await evaluateHead(run.activeHead, points(activeEmbeddings));
 
     const tunedReferences = await tuner.embed(guardPhotos.map((r) => r.pixels));
-    const guard = forgettingGuard(
+    const guard = await forgettingGuard(
       trained.head,
       run.activeHead,
       guardPhotos.map((r) => r.embedding),
