@@ -11,6 +11,7 @@ import {
   type FineTuneModelSpec,
   type PixelExample,
 } from '../training/fine-tune/backbone-fine-tuner.ts';
+import { UnsupportedBackboneError } from '../training/fine-tune/trainable-top.ts';
 import { trainHead } from '../training/train-head.ts';
 import { zeroHead } from './head-bench.ts';
 import { cycle, type ProofPhoto } from './photos.ts';
@@ -33,7 +34,10 @@ export interface FineTuneFigure {
   trainPhotos: number;
   distinctTrainPhotos: number;
   holdoutPhotos: number;
+  /** Blocks unfrozen (fewer than asked when a residual backbone's tail after its last merge has fewer). */
   blocks: number;
+  /** The frozen trunk ends at this layer; everything after it up to the embedding was trained. */
+  cutLayer: string;
   batchSize: number;
   /** BackboneFineTuner.train with maxEpochs 1: the epoch plus one holdout pass before and one after. */
   seconds: number;
@@ -88,7 +92,8 @@ export async function benchFineTune(
   try {
     tuner = await BackboneFineTuner.open(modelDir, spec, sizes.blocks);
   } catch (err) {
-    return { skipped: `this backbone cannot be fine-tuned: ${(err as Error).message}` };
+    if (err instanceof UnsupportedBackboneError) return { skipped: err.message };
+    return { skipped: `the fine-tuner could not open the backbone: ${(err as Error).message}` };
   }
   try {
     // Photos are listed class by class in turn, so the last ones hold out every class.
@@ -157,7 +162,8 @@ export async function benchFineTune(
       trainPhotos: sizes.trainPhotos,
       distinctTrainPhotos: pool.length,
       holdoutPhotos: holdout.length,
-      blocks: sizes.blocks,
+      blocks: tuner.top.split.blocks,
+      cutLayer: tuner.top.split.cutLayer,
       batchSize: sizes.batchSize,
       seconds: run.seconds,
       holdoutTop1Before: before,

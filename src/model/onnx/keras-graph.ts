@@ -68,20 +68,6 @@ export function subgraphTo(layers: KerasLayer[], outputLayer: string): KerasSubg
   };
 }
 
-/** The layers from the input to `outputLayer`, in order; the network must be a single chain there. */
-export function chainTo(layers: KerasLayer[], outputLayer: string): KerasLayer[] {
-  const graph = subgraphTo(layers, outputLayer);
-  for (const layer of graph.order) {
-    const count = graph.inputsOf(layer.name).length;
-    if (count > 1) {
-      throw new OnnxConversionError(
-        `layer '${layer.name}' (${layer.class_name}) has ${count} inputs; only single-chain backbones are supported`,
-      );
-    }
-  }
-  return graph.order;
-}
-
 export function weightOf(
   files: LayersModelFiles,
   layer: KerasLayer,

@@ -180,7 +180,7 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
       report: {
         ...base,
         photos,
-        reason: `skipped: the backbone ${modelConfig.id} cannot be fine-tuned: ${err.message}`,
+        reason: `skipped: the backbone ${modelConfig.id} cannot be fine-tuned: ${err.detail}`,
       },
     };
   }
@@ -258,6 +258,7 @@ export async function runSecondStage(run: SecondStageRun): Promise<SecondStageOu
     keep = problems.length === 0;
     const report: SecondStageReport = {
       ...base,
+      blocks: tuner.top.split.blocks,
       ran: true,
       kept: keep,
       reason: keep
