@@ -8,14 +8,13 @@ import { loadCommands } from './discord/command-loader.ts';
 import { deployCommands } from './discord/deploy.ts';
 import { redact } from './labels/database-url.ts';
 import { applyMigrations } from './labels/migrate.ts';
-import { log } from './log.ts';
 import { startSandbox, type Sandbox } from './sandbox/index.ts';
 import { probeRedis } from './scale/redis.ts';
 import { assertScaleOutConfig } from './scale/requirements.ts';
 import { startShards } from './scale/sharding.ts';
-import { onShutdownSignal } from './scale/shutdown.ts';
+import { runProcess } from './runtime/run-process.ts';
 
-async function main(): Promise<void> {
+runProcess('breedbot shards', async () => {
   const config = loadConfig();
   assertScaleOutConfig(config, 'sharded bot');
   const redisProblem = await probeRedis(config.REDIS_URL);
@@ -56,14 +55,10 @@ async function main(): Promise<void> {
     `breedbot: ${shards.manager.shards.size} shards on ${where} · database ${redact(config.DATABASE_URL)} · ` +
       `trainings go to \`npm run trainer\` · Ctrl+C to stop`,
   );
-  onShutdownSignal('shard manager', async () => {
-    await shards.stop();
-    await sandbox?.close();
-  });
-}
-
-main().catch((err: unknown) => {
-  log.fatal({ err }, 'breedbot shards could not start');
-  console.error(`breedbot shards could not start: ${(err as Error).message}`);
-  process.exit(1);
+  return {
+    async close() {
+      await shards.stop();
+      await sandbox?.close();
+    },
+  };
 });

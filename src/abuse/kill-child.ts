@@ -3,9 +3,8 @@
  * the SQLite file and models folder named by the environment. It reports each step as one JSON line on stdout
  * ({"event": ...}) so the parent knows when to strike. Usage: kill-child.ts retrain [maxEpochs]
  */
-import { createBreedbot } from '../app/create.ts';
 import { loadConfig } from '../config.ts';
-import { startLearning } from '../learning/index.ts';
+import { buildRuntime } from '../runtime/build-runtime.ts';
 
 const say = (event: string, data: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
@@ -13,11 +12,9 @@ const say = (event: string, data: Record<string, unknown> = {}) =>
 async function main(): Promise<void> {
   const [mode, epochs] = process.argv.slice(2);
   if (mode !== 'retrain') throw new Error(`unknown mode ${mode}`);
-  const config = loadConfig();
-  const app = await createBreedbot(config);
   const maxEpochs = Number(epochs ?? 0);
-  const learning = startLearning(app, config, {
-    ...(maxEpochs > 0 ? { training: { train: { maxEpochs, patience: maxEpochs } } } : {}),
+  const { app, learning, close } = await buildRuntime(loadConfig(), 'learning', {
+    learning: maxEpochs > 0 ? { training: { train: { maxEpochs, patience: maxEpochs } } } : {},
   });
   say('ready', { version: app.model.activeVersion() });
   const result = await learning.loop.retrain({
@@ -26,8 +23,7 @@ async function main(): Promise<void> {
     onProgress: (p) => say('progress', { ...p }),
   });
   say('done', { status: result.status, version: result.version ?? null, reason: result.reason ?? null });
-  await learning.close();
-  await app.close();
+  await close();
 }
 
 main().catch((err: unknown) => {

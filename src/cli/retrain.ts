@@ -5,9 +5,9 @@
  * the result to stdout. Exit codes: 0 promoted or nothing to train, 3 rejected, 1 training failed.
  */
 import './cli-logging.ts';
-import { createBreedbot } from '../app/create.ts';
 import { loadConfig } from '../config.ts';
-import { startLearning, type RetrainResult } from '../learning/index.ts';
+import type { RetrainResult } from '../learning/index.ts';
+import { buildRuntime } from '../runtime/build-runtime.ts';
 import { progressBar, resultText } from '../learning/progress-text.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 
@@ -29,9 +29,7 @@ async function main() {
     process.stderr.write(`${usage}\n`);
     process.exit(2);
   }
-  const config = loadConfig();
-  const app = await createBreedbot(config);
-  const learning = startLearning(app, config);
+  const { learning, close } = await buildRuntime(loadConfig(), 'learning');
   const tty = process.stderr.isTTY;
   let result: RetrainResult;
   try {
@@ -41,8 +39,7 @@ async function main() {
     );
   } finally {
     if (tty) process.stderr.write('\n');
-    await learning.close();
-    await app.close();
+    await close();
   }
   process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : resultText(result) + '\n');
   process.exitCode = result.status === 'failed' ? 1 : result.status === 'rejected' ? 3 : 0;

@@ -1,13 +1,14 @@
 /**
- * End-to-end harness: the real bot (real discord.js, real model, real SQLite) against the local fake Discord.
- * One per test file: loading the model takes a few seconds.
+ * End-to-end harness: the real bot (real discord.js, real model, real SQLite) against the local fake Discord,
+ * built by the same composition root as `npm start`. One per test file: loading the model takes a few seconds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBreedbot, type BreedbotApp } from '../../src/app/create.ts';
+import type { BreedbotApp } from '../../src/app/create.ts';
 import { type Config } from '../../src/config.ts';
-import { startBot, type RunningBot } from '../../src/discord/bot.ts';
+import type { RunningBot } from '../../src/discord/bot.ts';
+import { buildRuntime } from '../../src/runtime/build-runtime.ts';
 import {
   startFakeDiscord,
   type FakeDiscord,
@@ -32,30 +33,31 @@ export interface BotHarness {
 
 export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-'));
-  const config = tempDirConfig(dir, env);
+  const config = tempDirConfig(dir, { AUTO_CLASSIFY: 'true', ...env });
   const fake = await startFakeDiscord();
   // The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
-  const app = await createBreedbot(config, { trustedLoopbackOrigins: [fake.baseUrl] });
-  const commands = await deployCommandsTo(fake);
-  const start = () => startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
-  let bot = await start();
+  const runtime = await buildRuntime(config, 'bot', {
+    discord: {
+      token: fake.token,
+      apiUrl: fake.apiUrl,
+      fileOrigin: fake.baseUrl,
+      commands: await deployCommandsTo(fake),
+    },
+    withoutServing: true,
+  });
   return {
     fake,
-    app,
+    app: runtime.app,
     get bot() {
-      return bot;
+      return runtime.bot;
     },
-    async restartBot() {
-      await bot.stop();
-      bot = await start();
-    },
+    restartBot: () => runtime.restartBot(),
     config,
     dir,
     channelId: fake.channel('dog-photos').id,
     replyTo: (messageId, reactions = 0) => fake.waitForBotReply(messageId, reactions, 60_000),
     async close() {
-      await bot.stop();
-      await app.close();
+      await runtime.close();
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
     },
