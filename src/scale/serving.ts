@@ -20,6 +20,7 @@ import { learningLoopRunner } from './learning-runner.ts';
 import { InProcessModelBroadcast, RedisModelBroadcast, type ModelBroadcast } from './model-broadcast.ts';
 import { ModelFollower } from './model-follower.ts';
 import { queuedTrainingControl, type Rollback } from './training-control.ts';
+import { Resources } from '../runtime/resources.ts';
 import { announcingRunner, InProcessTrainingQueue, type TrainingQueue } from './training-queue.ts';
 
 export type ServingConfig = Parameters<typeof startLearning>[1] &
@@ -47,62 +48,47 @@ export async function connectServing(
   app: Pick<BreedbotApp, 'db' | 'model'>,
   options: ServingOptions = {},
 ): Promise<ServingScale> {
-  if (!config.REDIS_URL) {
-    const learning = startLearning(app, config, { schedule: options.schedule ?? false });
-    const broadcast = new InProcessModelBroadcast();
-    const queue = new InProcessTrainingQueue(announcingRunner(learningLoopRunner(learning.loop), broadcast));
-    const follower = followDatabase(config, learning, broadcast);
+  const resources = new Resources();
+  return resources.build(async () => {
+    const redisUrl = config.REDIS_URL;
+    // In the Redis shape a shard never trains itself (the loop is here for rollbacks and following the database).
+    const learning = resources.add(
+      'learning loop',
+      startLearning(app, config, { schedule: redisUrl ? false : (options.schedule ?? false) }),
+      (l) => l.close(),
+    );
+    const broadcast: ModelBroadcast = resources.add(
+      'model broadcast',
+      redisUrl ? new RedisModelBroadcast(redisUrl, config.REDIS_PREFIX) : new InProcessModelBroadcast(),
+      (b) => b.close(),
+    );
+    const queue: TrainingQueue = resources.add(
+      'training queue',
+      redisUrl
+        ? await BullTrainingQueue.open({ redisUrl, prefix: config.REDIS_PREFIX })
+        : new InProcessTrainingQueue(announcingRunner(learningLoopRunner(learning.loop), broadcast)),
+      (q) => q.close(),
+    );
+    const follower = resources.add('model follower', followDatabase(config, learning, broadcast), (f) =>
+      f.close(),
+    );
     await follower.start();
+    if (redisUrl) {
+      log.info(
+        { prefix: config.REDIS_PREFIX, version: app.model.holder.version },
+        'training queue and model broadcast on Redis',
+      );
+    }
     return {
-      shape: 'single-process',
+      shape: redisUrl ? 'redis' : 'single-process',
       training: queuedTrainingControl(queue, announcingRollback(learning.loop, broadcast)),
       queue,
       broadcast,
       follower,
       learning,
-      close: async () => {
-        await follower.close();
-        await learning.close();
-        await queue.close();
-        await broadcast.close();
-      },
+      close: () => resources.close(),
     };
-  }
-
-  // A shard never trains itself (the loop is here for rollbacks and following the database).
-  const learning = startLearning(app, config, { schedule: false });
-  const broadcast = new RedisModelBroadcast(config.REDIS_URL, config.REDIS_PREFIX);
-  const follower = followDatabase(config, learning, broadcast);
-  let queue: BullTrainingQueue | null = null;
-  try {
-    queue = await BullTrainingQueue.open({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
-    await follower.start();
-  } catch (error) {
-    await follower.close();
-    await queue?.close();
-    await broadcast.close();
-    await learning.close();
-    throw error;
-  }
-  log.info(
-    { prefix: config.REDIS_PREFIX, version: app.model.holder.version },
-    'training queue and model broadcast on Redis',
-  );
-  const openQueue = queue;
-  return {
-    shape: 'redis',
-    training: queuedTrainingControl(openQueue, announcingRollback(learning.loop, broadcast)),
-    queue: openQueue,
-    broadcast,
-    follower,
-    learning,
-    close: async () => {
-      await follower.close();
-      await learning.close();
-      await openQueue.close();
-      await broadcast.close();
-    },
-  };
+  });
 }
 
 function followDatabase(config: ServingConfig, learning: Learning, broadcast: ModelBroadcast): ModelFollower {
