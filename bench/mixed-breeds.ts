@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:mixed [-- --pairs 200] [--out bench/mixed-breeds.json]` (BACKBONE=... picks another backbone)
+ *
+ * Measures the "mix of X and Y" rule (src/model/mixed-breed.ts) with the real classifier:
+ * - every pure imagewoof/val photo: how often the rule wrongly says "mix" (the issue allows at most 5%);
+ * - 50/50 alpha blends of two val photos of different breeds, built here with sharp: how often it says "mix" with
+ *   exactly those two breeds (the issue asks at least half).
+ * Then a grid search over the rule's three thresholds, keeping rules with a pure rate ≤ 3% (a margin under 5%)
+ * and ranking them by blend rate. Writes the figures, the best rules and the blend pairs that worked.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, projectRoot } from '../src/config.ts';
+import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts';
+import { breedNames } from '../src/model/breed-names.ts';
+import { loadClassifierRuntime } from '../src/model/index.ts';
+import { DEFAULT_MIX_RULE, mixedBreedVerdict, type MixRule } from '../src/model/mixed-breed.ts';
+import type { BreedProbability } from '../src/model/types.ts';
+import { blendPhotos } from './blend-photos.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '200' },
+    out: { type: 'string', default: 'bench/mixed-breeds.json' },
+    'max-pure-rate': { type: 'string', default: '0.03' },
+    'any-photos': { type: 'boolean', default: false },
+  },
+});
+const PAIRS = Number(args.pairs);
+const MAX_PURE_RATE = Number(args['max-pure-rate']);
+const valDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
+interface Scored {
+  top5: BreedProbability[];
+}
+interface Pure extends Scored {
+  file: string;
+  breed: string;
+}
+interface Blend extends Scored {
+  a: string;
+  b: string;
+  breedA: string;
+  breedB: string;
+}
+
+const isMixOf = (rule: MixRule, s: Scored, pair?: [string, string]) => {
+  const { mix } = mixedBreedVerdict(s.top5, rule);
+  if (!mix) return false;
+  return pair ? mix.includes(pair[0]) && mix.includes(pair[1]) : true;
+};
+
+function rates(rule: MixRule, pure: Pure[], blends: Blend[]) {
+  const pureMix = pure.filter((p) => isMixOf(rule, p)).length;
+  const blendMix = blends.filter((b) => isMixOf(rule, b, [b.breedA, b.breedB])).length;
+  const blendAnyMix = blends.filter((b) => isMixOf(rule, b)).length;
+  return {
+    pureRate: pureMix / pure.length,
+    blendRate: blendMix / blends.length,
+    blendAnyMixRate: blendAnyMix / blends.length,
+  };
+}
+
+/** Rules that read as "two breeds share nearly all the mass", tried apart from the grid. */
+const CANDIDATE_RULES: MixRule[] = [
+  { minCloseness: 0.5, minSecond: 0.25, maxThirdShare: 0.5 },
+  { minCloseness: 0.6, minSecond: 0.3, maxThirdShare: 0.3 },
+  { minCloseness: 0.7, minSecond: 0.3, maxThirdShare: 0.25 },
+  { minCloseness: 0.8, minSecond: 0.35, maxThirdShare: 0.2 },
+];
+
+function* grid(): Generator<MixRule> {
+  const steps = (from: number, to: number, step: number) =>
+    Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => +(from + i * step).toFixed(3));
+  for (const minCloseness of steps(0.1, 0.9, 0.05))
+    for (const minSecond of steps(0.05, 0.45, 0.05))
+      for (const maxThirdShare of steps(0.2, 1, 0.1)) yield { minCloseness, minSecond, maxThirdShare };
+}
+
+async function main() {
+  const config = loadConfig();
+  const runtime = await loadClassifierRuntime(config);
+  const { classifier } = runtime;
+  const spec = { size: classifier.backbone.config.inputSize, ...classifier.backbone.config.normalisation };
+  const limits = imageLimitsFromConfig(config);
+  const { synonyms, synsets } = runtime.backbone.classifier.labels;
+  const dogs = breedNames(synonyms, runtime.modelConfig.dogClasses, synsets!);
+  const breedOf = new Map(dogs.map((d) => [d.synset!, d.name]));
+
+  const bySynset = readdirSync(valDir)
+    .sort()
+    .map((synset) => ({
+      synset,
+      breed: breedOf.get(synset)!,
+      files: readdirSync(path.join(valDir, synset))
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort()
+        .map((f) => path.join(valDir, synset, f)),
+    }));
+
+  const classifyBytes = async (bytes: Buffer[]) =>
+    classifier.classifyMany(
+      await Promise.all(bytes.map(async (b) => (await prepareModelInput(b, spec, limits)).input)),
+    );
+  const started = performance.now();
+  const pure: Pure[] = [];
+  const pureFiles = bySynset.flatMap((s) => s.files.map((file) => ({ file, breed: s.breed })));
+  for (let i = 0; i < pureFiles.length; i += 16) {
+    const chunk = pureFiles.slice(i, i + 16);
+    const results = await classifyBytes(await Promise.all(chunk.map((c) => readFile(c.file))));
+    results.forEach((r, j) => pure.push({ ...chunk[j]!, top5: r.top5 }));
+  }
+
+  // Pair i: breed i mod n with a different breed, walking the photos of each so no photo pair repeats.
+  const n = bySynset.length;
+  // A blend can only show a mix the classifier could see: by default both photos are ones it names right alone.
+  const recognised = new Set(pure.filter((p) => p.top5[0]?.breed === p.breed).map((p) => p.file));
+  const blendSources = bySynset.map((s) => ({
+    ...s,
+    files: args['any-photos'] ? s.files : s.files.filter((f) => recognised.has(f)),
+  }));
+  const pairs = Array.from({ length: PAIRS }, (_, i) => {
+    const sa = blendSources[i % n]!;
+    const sb = blendSources[((i % n) + 1 + (Math.floor(i / n) % (n - 1))) % n]!;
+    const k = Math.floor(i / n);
+    return {
+      a: sa.files[k % sa.files.length]!,
+      b: sb.files[(k * 7 + 3) % sb.files.length]!,
+      breedA: sa.breed,
+      breedB: sb.breed,
+    };
+  });
+  const blends: Blend[] = [];
+  for (let i = 0; i < pairs.length; i += 16) {
+    const chunk = pairs.slice(i, i + 16);
+    const results = await classifyBytes(await Promise.all(chunk.map((p) => blendPhotos(p.a, p.b))));
+    results.forEach((r, j) => blends.push({ ...chunk[j]!, top5: r.top5 }));
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const ranked = [...grid()]
+    .map((rule) => ({ rule, ...rates(rule, pure, blends) }))
+    .filter((r) => r.pureRate <= MAX_PURE_RATE)
+    .sort((x, y) => y.blendRate - x.blendRate || x.pureRate - y.pureRate);
+  const current = { rule: DEFAULT_MIX_RULE, ...rates(DEFAULT_MIX_RULE, pure, blends) };
+  const workingPairs = blends
+    .filter((b) => isMixOf(DEFAULT_MIX_RULE, b, [b.breedA, b.breedB]))
+    .map((b) => ({ a: path.relative(valDir, b.a), b: path.relative(valDir, b.b), top5: b.top5.slice(0, 3) }));
+  const pureCalledMix = pure
+    .filter((p) => isMixOf(DEFAULT_MIX_RULE, p))
+    .map((p) => ({ file: path.relative(valDir, p.file), top5: p.top5.slice(0, 3) }));
+  const report = {
+    backbone: classifier.backbone.id,
+    modelVersion: classifier.modelVersion,
+    pure: pure.length,
+    blends: blends.length,
+    seconds: +seconds.toFixed(1),
+    maxPureRateForChoice: MAX_PURE_RATE,
+    pureTop1: recognised.size / pure.length,
+    blendsFromAnyPhotos: args['any-photos'],
+    /** Blends whose top two are exactly their two breeds: the ceiling for any rule on the top 5. */
+    blendTopTwoAreTheBreeds:
+      blends.filter((b) => [b.breedA, b.breedB].every((x) => b.top5.slice(0, 2).some((t) => t.breed === x)))
+        .length / blends.length,
+    current,
+    candidates: CANDIDATE_RULES.map((rule) => ({ rule, ...rates(rule, pure, blends) })),
+    best: ranked.slice(0, 15),
+    pureCalledMix,
+    workingPairs,
+    blendScores: blends.map((b) => ({
+      a: path.relative(valDir, b.a),
+      b: path.relative(valDir, b.b),
+      top3: b.top5.slice(0, 3).map((t) => `${t.breed} ${t.probability.toFixed(3)}`),
+    })),
+  };
+  writeFileSync(path.resolve(projectRoot, args.out), JSON.stringify(report, null, 2) + '\n');
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log(
+    `${report.backbone}: ${pure.length} pure photos, ${blends.length} blends in ${report.seconds}s\n` +
+      `current rule ${JSON.stringify(DEFAULT_MIX_RULE)}: pure ${pct(current.pureRate)} mix, blends ${pct(current.blendRate)} mix of the right two (${pct(current.blendAnyMixRate)} any mix)\n` +
+      `best with pure ≤ ${pct(MAX_PURE_RATE)}:\n` +
+      ranked
+        .slice(0, 8)
+        .map((r) => `  ${JSON.stringify(r.rule)}: pure ${pct(r.pureRate)}, blends ${pct(r.blendRate)}`)
+        .join('\n'),
+  );
+  runtime.dispose();
+}
+
+await main();
