@@ -1,7 +1,39 @@
 import tseslint from 'typescript-eslint';
+import { importX } from 'eslint-plugin-import-x';
+
+/** Folders that are no part of the product: src/ never imports from them. */
+const NOT_PRODUCT = ['**/test/**', '**/scripts/**', '**/bench/**'];
+
+/** The domain: besides discord.js itself, it never reaches into the adapter. */
+const DOMAIN = ['src/model/**', 'src/images/**', 'src/labels/**', 'src/storage/**', 'src/training/**'];
+
+const NO_DISCORD = 'Only src/discord and commands/ talk to Discord.';
+
+/** One no-restricted-imports entry per folder set (ESLint keeps only the last entry that matches a file). */
+function restrictImports(files, { discord = false, adapter = false }) {
+  const patterns = [{ group: NOT_PRODUCT, message: 'src/ never imports test, script or bench code.' }];
+  if (discord) patterns.push({ group: ['discord.js/*'], message: NO_DISCORD });
+  if (adapter)
+    patterns.push({
+      group: ['**/discord/**'],
+      message: 'The domain never reaches into the Discord adapter.',
+    });
+  const paths = discord ? [{ name: 'discord.js', message: NO_DISCORD }] : [];
+  return [{ files, rules: { 'no-restricted-imports': ['error', { paths, patterns }] } }];
+}
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/generated/**', 'models/**', 'data/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'src/generated/**',
+      'models/**',
+      'data/**',
+      'gpu-pack/**',
+      '.tmp/**',
+      'coverage/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -9,10 +41,32 @@ export default tseslint.config(
     },
   },
   {
-    // The domain never talks to Discord: only src/discord, src/sandbox and commands may import discord.js.
-    files: ['src/model/**', 'src/images/**', 'src/labels/**', 'src/training/**'],
+    // Type-aware: a promise nobody awaits or catches loses its failure (and its order).
+    files: ['src/**/*.ts', 'commands/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      'no-restricted-imports': ['error', { paths: ['discord.js'], patterns: ['discord.js/*', '**/discord/**'] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test runs what test() and describe() register and reports their failures itself.
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
+      ],
     },
   },
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  ...restrictImports(['src/**/*.ts'], { discord: true }),
+  ...restrictImports(DOMAIN, { discord: true, adapter: true }),
+  ...restrictImports(['src/discord/**/*.ts'], {}),
 );

@@ -11,7 +11,7 @@ import { applyMigrations } from './labels/migrate.ts';
 import { startSandbox, type Sandbox } from './sandbox/index.ts';
 import { probeRedis } from './scale/redis.ts';
 import { assertScaleOutConfig } from './scale/requirements.ts';
-import { startShards } from './scale/sharding.ts';
+import { startShards } from './discord/sharding.ts';
 import { runProcess } from './runtime/run-process.ts';
 
 runProcess('breedbot shards', async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ShardingManager, type Shard } from 'discord.js';
 import { log } from '../log.ts';
 
-export const SHARD_SCRIPT = fileURLToPath(new URL('./shard-process.ts', import.meta.url));
+export const SHARD_SCRIPT = fileURLToPath(new URL('../scale/shard-process.ts', import.meta.url));
 
 export interface StartShardsOptions {
   token: string;

@@ -14,7 +14,6 @@ import {
   type APIEmbed,
   type APIGuildMember,
   type APIMessage,
-  type APIPartialEmoji,
   type APITextChannel,
   type APIUser,
   type GatewayGuildCreateDispatchData,
@@ -43,6 +42,7 @@ import {
   type FakeMessage,
   type MessageChange,
   type UploadFile,
+  parseEmoji,
 } from './messages.ts';
 import { decodeSegments, matchRoute, type Route } from './router.ts';
 import { snowflake } from './snowflake.ts';
@@ -856,12 +856,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body ?? null);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-/** '👍' → { id: null, name: '👍' }; 'dog:123' or '<:dog:123>' → custom emoji. */
-export function parseEmoji(text: string): APIPartialEmoji {
-  const custom = /^<?a?:?([\w~]+):(\d+)>?$/.exec(text);
-  return custom ? { id: custom[2]!, name: custom[1]! } : { id: null, name: text };
 }
 
 /** Discord unfurls image links into image embeds. */

@@ -1,4 +1,5 @@
-export { startFakeDiscord, FakeDiscord, parseEmoji } from './fake-discord.ts';
+export { startFakeDiscord, FakeDiscord } from './fake-discord.ts';
+export { parseEmoji } from './messages.ts';
 export type {
   FakeDiscordOptions,
   RecordedRequest,

@@ -88,6 +88,12 @@ export type MessageChange =
 /** Key for one emoji on one message: unicode name, or name:id for custom emoji (as in REST paths). */
 export const emojiKey = (e: APIPartialEmoji) => (e.id ? `${e.name}:${e.id}` : (e.name ?? ''));
 
+/** '👍' → { id: null, name: '👍' }; 'dog:123' or '<:dog:123>' → custom emoji. */
+export function parseEmoji(text: string): APIPartialEmoji {
+  const custom = /^<?a?:?([\w~]+):(\d+)>?$/.exec(text);
+  return custom ? { id: custom[2]!, name: custom[1]! } : { id: null, name: text };
+}
+
 /** Every message, attachment file and reaction in the fake; emits a MessageChange for each change. */
 export class MessageStore extends EventEmitter<{ change: [MessageChange] }> {
   private readonly messages = new Map<string, StoredMessage>();

@@ -25,10 +25,16 @@ import {
   unknownWebhook,
 } from './errors.ts';
 import type { FakeDiscord, InteractionState } from './fake-discord.ts';
-import { parseEmoji } from './fake-discord.ts';
 import type { ReceivedFile } from './http-body.ts';
 import { checkContent, checkEmbeds, emptyMessage } from './message-rules.ts';
-import { restMessage, emojiKey, type FakeMessage, type MessagePatch, type NewMessage } from './messages.ts';
+import {
+  restMessage,
+  emojiKey,
+  parseEmoji,
+  type FakeMessage,
+  type MessagePatch,
+  type NewMessage,
+} from './messages.ts';
 import type { Route, RouteHandler, RouteRequest, RouteResult } from './router.ts';
 import type { FakeGuild } from './world.ts';
 
