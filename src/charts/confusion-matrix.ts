@@ -6,7 +6,7 @@ import {
   svgToChart,
   type ChartImage,
 } from './render.ts';
-import { fitText, textPath } from './text.ts';
+import { fitText, textPath, textWidth } from './text.ts';
 
 /** [actual, predicted, count], as EvalReport.mostConfused has them. */
 export type Confusion = readonly [actual: string, predicted: string, count: number];
@@ -47,15 +47,17 @@ export async function confusionMatrix(
   const { cell, labelWidth, headerHeight } = CONFUSION_CHART;
   const left = labelWidth + 16;
   const top = headerHeight;
-  const width = left + breeds.length * cell + 24;
+  const labels = breeds.map((b) => fitText(b, 13, labelWidth));
+  // Column labels lean right at 45°: the last one needs room past the grid.
+  const overhang = Math.max(...labels.map((l) => textWidth(l, 13))) * Math.SQRT1_2 - cell * 0.45;
+  const width = left + breeds.length * cell + Math.max(24, Math.ceil(overhang) + 16);
   const height = top + breeds.length * cell + 44;
 
   const body: string[] = [
     textPath(TITLE, 16, 30, { size: 20, fill: CHART_COLOURS.text }),
     textPath('rows: actual breed · columns: predicted', 16, 52, { size: 12, fill: CHART_COLOURS.muted }),
   ];
-  breeds.forEach((breed, i) => {
-    const label = fitText(breed, 13, labelWidth);
+  labels.forEach((label, i) => {
     body.push(textPath(label, left - 8, top + i * cell + cell * 0.58, { size: 13, anchor: 'end' }));
     const x = left + i * cell + cell * 0.55;
     body.push(textPath(label, x, top - 8, { size: 13, rotate: -45 }));

@@ -1,11 +1,12 @@
 /**
- * `npm run eval -- <dir> [--json] [--model <version|dir>]`
+ * `npm run eval -- <dir> [--json] [--model <version|dir>] [--png <file>]`
  * Accuracy of a breed-head version on a folder of <imagenet-synset>/<photo> files.
  */
 import './cli-logging.ts';
 import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { confusionMatrix } from '../charts/index.ts';
 import { loadConfig } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput, type ImageLimits } from '../images/index.ts';
 import { breedNames } from '../model/breed-names.ts';
@@ -14,12 +15,13 @@ import type { ModelInput } from '../model/types.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 import { loadCliClassifier } from './load-classifier.ts';
 
-const usage = `Usage: npm run eval -- <dir> [--json] [--model <version|dir>] [--batch <n>]
+const usage = `Usage: npm run eval -- <dir> [--json] [--model <version|dir>] [--batch <n>] [--png <file>]
 
   <dir>              a folder of <imagenet-synset>/*.jpg (e.g. ../shared/datasets/imagewoof/val)
   --json             print only the JSON report on stdout
   --model <v|dir>    evaluate this breed-head version instead of the base head
   --batch <n>        images per backbone call (default 32)
+  --png <file>       also write the confusion matrix of the most-confused breeds as a PNG
   -h, --help         show this help`;
 
 const imageFile = /\.(jpe?g|png|webp)$/i;
@@ -173,10 +175,25 @@ function renderReport(r: EvalReport): string {
   return lines.join('\n') + '\n';
 }
 
+/** The confusion matrix of an eval run as a PNG; the diagonal holds each breed's photos named right. */
+export async function writeConfusionPng(report: EvalReport, file: string): Promise<void> {
+  const correct = Object.fromEntries(
+    Object.entries(report.perClass).map(([breed, c]) => [breed, Math.round(c.n * c.top1)]),
+  );
+  const chart = await confusionMatrix(report.mostConfused, { correct });
+  await writeFile(file, chart.png);
+  process.stderr.write(`wrote ${file}: ${chart.alt}\n`);
+}
+
 async function main() {
   const { values, positionals } = parseCliArgs(
     process.argv.slice(2),
-    { json: { type: 'boolean' }, model: { type: 'string' }, batch: { type: 'string' } },
+    {
+      json: { type: 'boolean' },
+      model: { type: 'string' },
+      batch: { type: 'string' },
+      png: { type: 'string' },
+    },
     usage,
   );
   const [dir, ...extra] = positionals;
@@ -198,6 +215,7 @@ async function main() {
     limits: imageLimitsFromConfig(config),
   });
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
+  if (values.png) await writeConfusionPng(report, values.png);
   runtime.dispose();
 }
 
