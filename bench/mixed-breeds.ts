@@ -163,6 +163,9 @@ async function main() {
     blendTopTwoAreTheBreeds:
       blends.filter((b) => [b.breedA, b.breedB].every((x) => b.top5.slice(0, 2).some((t) => t.breed === x)))
         .length / blends.length,
+    blendBothInTop5:
+      blends.filter((b) => [b.breedA, b.breedB].every((x) => b.top5.some((t) => t.breed === x))).length /
+      blends.length,
     current,
     candidates: CANDIDATE_RULES.map((rule) => ({ rule, ...rates(rule, pure, blends) })),
     best: ranked.slice(0, 15),
