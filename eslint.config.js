@@ -4,8 +4,16 @@ import { importX } from 'eslint-plugin-import-x';
 /** Folders that are no part of the product: src/ never imports from them. */
 const NOT_PRODUCT = ['**/test/**', '**/scripts/**', '**/bench/**'];
 
-/** The domain: besides discord.js itself, it never reaches into the adapter. */
-const DOMAIN = ['src/model/**', 'src/images/**', 'src/labels/**', 'src/storage/**', 'src/training/**'];
+/** The application and the domain: besides discord.js itself, they never reach into the adapter. */
+const DOMAIN = [
+  'src/app/**',
+  'src/learning/**',
+  'src/model/**',
+  'src/images/**',
+  'src/labels/**',
+  'src/storage/**',
+  'src/training/**',
+];
 
 const NO_DISCORD = 'Only src/discord and commands/ talk to Discord.';
 

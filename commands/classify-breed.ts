@@ -5,7 +5,7 @@ import {
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
 import { UserFacingError } from '../src/app/errors.ts';
-import type { CommandContext } from '../src/discord/command-types.ts';
+import type { CommandContext, MessageCommand } from '../src/discord/command-types.ts';
 import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
 import { photosOfMessage } from '../src/discord/message-photos.ts';
 
@@ -14,12 +14,12 @@ import { photosOfMessage } from '../src/discord/message-photos.ts';
  * attachments, text and embeds included, inside the interaction itself. Image links and unfurled embeds count
  * as photos, as they do for auto-classify.
  */
-export const data = new ContextMenuCommandBuilder()
+const data = new ContextMenuCommandBuilder()
   .setName('Classify breed')
   .setType(ApplicationCommandType.Message)
   .setContexts(InteractionContextType.Guild);
 
-export async function execute(
+async function execute(
   interaction: MessageContextMenuCommandInteraction,
   ctx: CommandContext,
 ): Promise<void> {
@@ -37,3 +37,5 @@ export async function execute(
   });
   await editInteractionWithItems(interaction, ctx.app, classified);
 }
+
+export default { data, execute } satisfies MessageCommand;

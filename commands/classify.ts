@@ -1,11 +1,11 @@
 import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../src/app/errors.ts';
-import type { CommandContext } from '../src/discord/command-types.ts';
+import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
 
 export const MAX_URL_LENGTH = 2000;
 
-export const data = new SlashCommandBuilder()
+const data = new SlashCommandBuilder()
   .setName('classify')
   .setDescription('Name the dog breed in a photo')
   .setContexts(InteractionContextType.Guild)
@@ -14,7 +14,7 @@ export const data = new SlashCommandBuilder()
     o.setName('url').setDescription('A link to a photo of a dog').setMaxLength(MAX_URL_LENGTH),
   );
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const image = interaction.options.getAttachment('image');
   const url = interaction.options.getString('url')?.trim() || null;
   if (Boolean(image) === Boolean(url)) {
@@ -41,3 +41,5 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   });
   await editInteractionWithItems(interaction, ctx.app, classified);
 }
+
+export default { data, execute } satisfies SlashCommand;

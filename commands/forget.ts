@@ -4,12 +4,12 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import type { CommandContext } from '../src/discord/command-types.ts';
+import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { NO_MENTIONS } from '../src/discord/render.ts';
 import { notRerenderedNote, rerenderReplies } from '../src/discord/reply-rerender.ts';
 
 /** Privacy: anyone may delete what they gave the bot. Irreversible, so it asks for `confirm:True`. */
-export const data = new SlashCommandBuilder()
+const data = new SlashCommandBuilder()
   .setName('forget')
   .setDescription('Delete your labels and the photos only you contributed')
   .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
@@ -19,7 +19,7 @@ export const data = new SlashCommandBuilder()
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   if (!interaction.options.getBoolean('confirm', true)) {
     await interaction.reply({
       content: 'Nothing was deleted. Run `/forget confirm:True` to delete your labels and photos.',
@@ -43,3 +43,5 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   // After answering: editing many replies can take longer than Discord waits for an answer.
   await rerenderReplies(interaction.client, ctx.app, outcome.affectedReplies);
 }
+
+export default { data, execute } satisfies SlashCommand;

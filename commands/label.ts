@@ -8,9 +8,9 @@ import {
 } from 'discord.js';
 import { NotADogConfirmationError, UserFacingError } from '../src/app/errors.ts';
 import type { LabelCommandInput } from '../src/app/types.ts';
-import type { CommandContext } from '../src/discord/command-types.ts';
+import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
-import { isModerator } from '../src/discord/permissions.ts';
+import { callerIsModerator } from '../src/discord/permissions.ts';
 import { NO_BREED_MATCH_VALUE } from '../src/labels/breed-search.ts';
 import { labelAnswer, rerenderLabelledReply, type LabelCommandOutcome } from '../src/discord/label-answer.ts';
 import { askToConfirm } from '../src/discord/label-confirmation.ts';
@@ -18,7 +18,7 @@ import { NO_MENTIONS } from '../src/discord/render.ts';
 
 export const MAX_BREED_LENGTH = 100;
 
-export const data = new SlashCommandBuilder()
+const data = new SlashCommandBuilder()
   .setName('label')
   .setDescription(
     'Say which breed a photo shows (by default the newest dog photo I answered in this channel)',
@@ -43,7 +43,7 @@ export const data = new SlashCommandBuilder()
       .setMaxValue(10),
   );
 
-export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   const query = String(interaction.options.getFocused()).slice(0, MAX_BREED_LENGTH);
   const names = await ctx.app.autocompleteBreeds(query);
   if (names.length === 0) {
@@ -67,7 +67,7 @@ function botCanRead(interaction: ChatInputCommandInteraction, channelId: string)
   return !!channel && !!me && !!channel.permissionsFor(me)?.has(PermissionFlagsBits.ViewChannel);
 }
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const breed = interaction.options.getString('breed', true).trim();
   if (breed.length > MAX_BREED_LENGTH) {
     throw new UserFacingError('argument-too-long', `Breed names are at most ${MAX_BREED_LENGTH} characters.`);
@@ -90,7 +90,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   const photo = interaction.options.getInteger('photo') ?? undefined;
   // Acknowledge at once: under a burst of labels the answer can take longer than Discord's 3 s.
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const settings = await ctx.app.guildSettings(interaction.guildId);
+  const moderator = await callerIsModerator(interaction, ctx.app);
 
   const input: LabelCommandInput = {
     guildId: interaction.guildId,
@@ -99,7 +99,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
     breed,
     ...(messageRef ? { messageRef } : {}),
     ...(photo ? { photo } : {}),
-    isModerator: isModerator(interaction, settings.moderatorRoleId),
+    isModerator: moderator,
   };
   let outcome: LabelCommandOutcome;
   try {
@@ -115,3 +115,5 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   });
   await rerenderLabelledReply(interaction.client, ctx.app, outcome);
 }
+
+export default { data, autocomplete, execute } satisfies SlashCommand;

@@ -6,8 +6,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import type { TrainingOutcome, TrainingProgress } from '../src/app/types.ts';
-import type { CommandContext } from '../src/discord/command-types.ts';
-import { requireModerator } from '../src/discord/permissions.ts';
+import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { confidenceBar, NO_MENTIONS, safeText } from '../src/discord/render.ts';
 
 export const TRAINING_NOT_AVAILABLE =
@@ -16,7 +15,7 @@ export const TRAINING_NOT_AVAILABLE =
 /** Progress edits at most this often (Discord rate-limits message edits). */
 const PROGRESS_EVERY_MS = 2000;
 
-export const data = new SlashCommandBuilder()
+const data = new SlashCommandBuilder()
   .setName('retrain')
   .setDescription('Train the breed model on the labels collected so far (moderators)')
   .setContexts(InteractionContextType.Guild)
@@ -40,9 +39,7 @@ export function outcomeLine(o: TrainingOutcome): string {
   return `Nothing to train${why}.`;
 }
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const settings = await ctx.app.guildSettings(interaction.guildId);
-  requireModerator(interaction, settings.moderatorRoleId, 'retrain the model');
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const training = ctx.training;
   if (!training) {
     await interaction.reply({
@@ -80,3 +77,5 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
   await pendingEdit;
   await interaction.editReply({ content: outcomeLine(outcome), allowedMentions: NO_MENTIONS });
 }
+
+export default { data, moderatorOnly: true, action: 'retrain the model', execute } satisfies SlashCommand;

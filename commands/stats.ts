@@ -5,10 +5,10 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import type { GuildStats } from '../src/app/types.ts';
-import type { CommandContext } from '../src/discord/command-types.ts';
+import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
 
-export const data = new SlashCommandBuilder()
+const data = new SlashCommandBuilder()
   .setName('stats')
   .setDescription('Labels per breed, top labellers, agreement and the most confused breeds in this server')
   .setContexts(InteractionContextType.Guild);
@@ -58,7 +58,9 @@ export function statsEmbed(stats: GuildStats): EmbedBuilder {
   );
 }
 
-export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const stats = await ctx.app.stats(interaction.guildId!);
   await interaction.reply({ embeds: [statsEmbed(stats)], allowedMentions: NO_MENTIONS });
 }
+
+export default { data, execute } satisfies SlashCommand;

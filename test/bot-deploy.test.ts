@@ -32,7 +32,7 @@ test('deploy-commands registers the nine commands in a guild, then globally', as
         .commands(guildId)
         .map((c) => c.name)
         .sort(),
-      ['Classify breed', 'classify', 'forget', 'label', 'labels', 'model', 'retrain', 'settings', 'stats'],
+      ['Classify breed', 'classify', 'forget', 'label', 'model', 'moderate', 'retrain', 'settings', 'stats'],
     );
     const global = await run(base);
     assert.equal(global.status, 0, global.stderr);

@@ -150,8 +150,8 @@ test('the loader finds every command file with valid discord.js payloads', async
     'classify',
     'forget',
     'label',
-    'labels',
     'model',
+    'moderate',
     'retrain',
     'settings',
     'stats',
@@ -173,7 +173,7 @@ test('the loader refuses a command file without execute', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-commands-'));
   writeFileSync(
     path.join(dir, 'broken.js'),
-    "export const data = { name: 'x', toJSON: () => ({ name: 'x' }) };\n",
+    "export default { data: { name: 'x', toJSON: () => ({ name: 'x' }) } };\n",
   );
   await assert.rejects(loadCommands(dir), /broken\.js: must export an `execute` function/);
 });

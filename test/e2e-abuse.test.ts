@@ -2,7 +2,7 @@
  * Bad input and bad actors through the fake Discord with the real bot (issue 6 §1-2): hostile arguments never
  * ping and never render as markup; unknown breeds get the nearest five; other servers' messages and private
  * addresses are refused; members without rights are refused every moderator action with no side effect; a label
- * spammer cannot flip what others agree on (consensus and the training dataset); /labels purge|review, /forget
+ * spammer cannot flip what others agree on (consensus and the training dataset); /moderate purge|review, /forget
  * (and the replies they change re-render)
  * and `npm run export`.
  */
@@ -182,8 +182,8 @@ describe('hostile input and bad actors against the real bot', { skip }, () => {
     for (const [name, options, refusal] of [
       ['retrain', {}, /Only moderators can retrain/],
       ['model rollback', { version: 'v20260101-000000-abcd' }, /Only moderators can roll the model back/],
-      ['labels purge', { user: rig.fake.users.carol.id }, /Only moderators can purge labels/],
-      ['labels review', {}, /Only moderators can review labels/],
+      ['moderate purge', { user: rig.fake.users.carol.id }, /Only moderators can purge labels/],
+      ['moderate review', {}, /Only moderators can review labels/],
       [
         'label',
         { breed: 'Cavapoo', message: rig.link(replies[1]!.id) },
@@ -239,11 +239,11 @@ describe('hostile input and bad actors against the real bot', { skip }, () => {
     assert.equal(trained.has(loneItem.imageId), false, 'the spammer alone decided a training label');
 
     // Moderators see the disputes and purge the spammer.
-    const review = await run('labels review', 'moderator', {});
+    const review = await run('moderate review', 'moderator', {});
     const text = review.embeds[0]?.description ?? '';
     assert.match(text, /4 people/);
     assert.match(text, new RegExp(`/channels/${rig.guildId}/${rig.channelId}/${replies[0]!.id}`));
-    const purge = await run('labels purge', 'moderator', { user: spammer.id });
+    const purge = await run('moderate purge', 'moderator', { user: spammer.id });
     assert.match(purge.content, /Removed 5 labels by <@\d+> in this server/);
     assert.deepEqual(await rig.app.store.labelsForImage(loneItem.imageId), []);
   });
@@ -275,7 +275,7 @@ describe('hostile input and bad actors against the real bot', { skip }, () => {
     assert.match(no.content, /Nothing was deleted/);
   });
 
-  test('/labels purge and /forget re-render the replies that counted the removed votes', async () => {
+  test('/moderate purge and /forget re-render the replies that counted the removed votes', async () => {
     const [erin, frank] = [rig.fake.addPerson('erin'), rig.fake.addPerson('frank')];
     const posted = await rig.fake.postMessage({
       channelId: rig.channelId,
@@ -289,7 +289,7 @@ describe('hostile input and bad actors against the real bot', { skip }, () => {
       rig.fake.addReaction({ messageId: reply.id, userId: who.id, emoji: '1️⃣' });
     await until(async () => labelsField().startsWith('2 people say'), 'the reply counting two votes');
 
-    const purge = await run('labels purge', 'moderator', { user: erin.id });
+    const purge = await run('moderate purge', 'moderator', { user: erin.id });
     assert.match(purge.content, /Removed 1 label by/);
     assert.doesNotMatch(purge.content, /next vote/);
     await until(async () => labelsField().startsWith('1 person says'), 'the reply without the purged vote');

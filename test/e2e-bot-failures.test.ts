@@ -26,10 +26,10 @@ describe('a command that fails unexpectedly', { skip: skipWithoutSharedModel }, 
 
     const stats = await run('stats', 'alice');
     assert.equal(stats.content, 'Something went wrong with /stats. It has been logged; please try again.');
-    const review = await run('labels review', 'moderator');
+    const review = await run('moderate review', 'moderator');
     assert.equal(
       review.content,
-      'Something went wrong with /labels review. It has been logged; please try again.',
+      'Something went wrong with /moderate review. It has been logged; please try again.',
     );
     for (const text of [stats.content, review.content])
       assert.doesNotMatch(text, /photo|prisma|sql|database|Error/i);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { modelInfoEmbed } from '../commands/model.ts';
+import { modelInfoEmbed } from '../commands/model/info.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { ModelInfo } from '../src/app/types.ts';
 import { projectRoot, type Config } from '../src/config.ts';

@@ -162,7 +162,7 @@ describe('/settings through the fake Discord', { skip: missingSharedInputs() ?? 
     rig.fake.guild.members.get(rig.fake.users.carol.id)!.roles.push(walkers.id);
     const review = async () =>
       (
-        await rig.fake.runCommand({ name: 'labels review', userId: 'carol', channelId: rig.channelId })
+        await rig.fake.runCommand({ name: 'moderate review', userId: 'carol', channelId: rig.channelId })
       ).reply();
 
     assert.match((await review()).content, /Only moderators can review labels/);

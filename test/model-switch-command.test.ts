@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { backboneChoices, data, modelInfoEmbed, switchProgressLine } from '../commands/model.ts';
+import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { modelInfoEmbed } from '../commands/model/info.ts';
+import { backboneChoices, switchProgressLine } from '../commands/model/switch.ts';
 import { projectRoot } from '../src/config.ts';
+import { loadCommands } from '../src/discord/command-loader.ts';
 import { backboneEntryIds } from '../src/learning/backbone-switch.ts';
 
 const entries = backboneEntryIds(path.join(projectRoot, 'models'));
@@ -19,8 +22,10 @@ test('the entries a switch accepts are the models/<id>.model.json files', () => 
   assert.deepEqual(entries, [...entries].sort());
 });
 
-test('/model switch takes one required, autocompleted backbone option and says it is for moderators', () => {
-  const json = data.toJSON();
+test('/model switch takes one required, autocompleted backbone option and says it is for moderators', async () => {
+  const json = (await loadCommands()).slash
+    .get('model')!
+    .data.toJSON() as RESTPostAPIChatInputApplicationCommandsJSONBody;
   const sub = json.options?.find((o) => o.name === 'switch') as
     | { description: string; options?: { name: string; required?: boolean; autocomplete?: boolean }[] }
     | undefined;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { modelInfoEmbed } from '../commands/model.ts';
+import { modelInfoEmbed } from '../commands/model/info.ts';
 import { outcomeLine } from '../commands/retrain.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { TrainingOutcome } from '../src/app/types.ts';

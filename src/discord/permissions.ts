@@ -1,8 +1,10 @@
 import { GuildMember, PermissionFlagsBits, type Interaction } from 'discord.js';
 import { permissionDenied } from '../app/errors.ts';
+import type { Breedbot } from '../app/types.ts';
+import type { Access } from './command-types.ts';
 
 /**
- * Moderators: Manage Server, or the guild's configured moderator role. Checked in every handler, because
+ * Moderators: Manage Server, or the guild's configured moderator role. Checked on the bot's side, because
  * default member permissions on a command are only a hint that server admins can override.
  */
 export function isModerator(interaction: Interaction, moderatorRoleId: string | null): boolean {
@@ -14,11 +16,16 @@ export function isModerator(interaction: Interaction, moderatorRoleId: string | 
   return Array.isArray(member.roles) && member.roles.includes(moderatorRoleId);
 }
 
-/** Throws the user-facing refusal unless the caller is a moderator. */
-export function requireModerator(
-  interaction: Interaction,
-  moderatorRoleId: string | null,
-  action: string,
-): void {
-  if (!isModerator(interaction, moderatorRoleId)) throw permissionDenied(action);
+/** The one moderator check of every command: reads the server's moderator role only when Manage Server is not enough. */
+export async function callerIsModerator(interaction: Interaction, app: Breedbot): Promise<boolean> {
+  if (!interaction.inGuild()) return false;
+  if (isModerator(interaction, null)) return true;
+  const { moderatorRoleId } = await app.guildSettings(interaction.guildId);
+  return isModerator(interaction, moderatorRoleId);
+}
+
+/** A command's precondition: throws the user-facing refusal when it is for moderators and the caller is not one. */
+export async function checkAccess(access: Access, interaction: Interaction, app: Breedbot): Promise<void> {
+  if (access.moderatorOnly && !(await callerIsModerator(interaction, app)))
+    throw permissionDenied(access.action);
 }

@@ -1,6 +1,6 @@
 /**
  * Re-renders the bot's replies after their crowd answer changed: a vote (reactions) or removed labels
- * (`/labels purge`, `/forget`). Every path goes through one coalescer per reply, so concurrent changes share
+ * (`/moderate purge`, `/forget`). Every path goes through one coalescer per reply, so concurrent changes share
  * edits and the last edit always shows the latest state.
  */
 import type { Client, Message, PartialMessage } from 'discord.js';
