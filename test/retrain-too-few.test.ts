@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { modelInfoEmbed } from '../commands/model/info.ts';
-import { outcomeLine } from '../commands/retrain.ts';
+import { outcomeLine } from '../src/discord/training-reply.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { TrainingOutcome } from '../src/app/types.ts';
 import type { Config } from '../src/config.ts';

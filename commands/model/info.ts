@@ -2,7 +2,7 @@ import { EmbedBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { ModelInfo, ModelVersionInfo, TrainingProgress } from '../../src/app/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { codeText, NO_MENTIONS, safeText } from '../../src/discord/render.ts';
-import { progressLine } from '../retrain.ts';
+import { progressLine } from '../../src/discord/training-reply.ts';
 import { switchProgressLine } from './switch.ts';
 
 const HISTORY_SHOWN = 10;

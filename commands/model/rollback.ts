@@ -1,10 +1,10 @@
-import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../../src/app/errors.ts';
 import type { ModelInfo } from '../../src/app/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { codeText, NO_MENTIONS } from '../../src/discord/render.ts';
 import { isBaseVersion } from '../../src/model/registry.ts';
-import { TRAINING_NOT_AVAILABLE } from '../retrain.ts';
+import { replyPrivately, TRAINING_NOT_AVAILABLE } from '../../src/discord/training-reply.ts';
 import { MAX_VERSION_LENGTH } from './_command.ts';
 
 /** Statuses a rollback accepts: versions that passed their checks once (see the learning loop's rollback). */
@@ -33,14 +33,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   const version = interaction.options.getString('version', true).trim();
   if (version.length > MAX_VERSION_LENGTH)
     throw new UserFacingError('argument-too-long', 'That version name is too long.');
-  if (!ctx.training) {
-    await interaction.reply({
-      content: TRAINING_NOT_AVAILABLE,
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_MENTIONS,
-    });
-    return;
-  }
+  if (!ctx.training) return replyPrivately(interaction, TRAINING_NOT_AVAILABLE);
   await interaction.deferReply();
   const { activeVersion } = await ctx.training.rollback(version, interaction.user.id);
   await interaction.editReply({

@@ -1,10 +1,14 @@
-import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../../src/app/errors.ts';
 import type { TrainingProgress } from '../../src/app/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
-import { confidenceBar, NO_MENTIONS, safeText } from '../../src/discord/render.ts';
-import { outcomeLine, TRAINING_NOT_AVAILABLE } from '../retrain.ts';
-import { MAX_VERSION_LENGTH, PROGRESS_EVERY_MS } from './_command.ts';
+import { confidenceBar, safeText } from '../../src/discord/render.ts';
+import {
+  answerWithTraining,
+  replyPrivately,
+  TRAINING_NOT_AVAILABLE,
+} from '../../src/discord/training-reply.ts';
+import { MAX_VERSION_LENGTH } from './_command.ts';
 
 /** The /model switch choices: the backbone entries whose id contains what was typed. */
 export function backboneChoices(entries: string[], query: string): { name: string; value: string }[] {
@@ -36,41 +40,17 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   if (backbone.length > MAX_VERSION_LENGTH)
     throw new UserFacingError('argument-too-long', 'That backbone name is too long.');
   const training = ctx.training;
-  if (!training?.switchBackbone) {
-    await interaction.reply({
-      content: training ? 'This deployment cannot switch backbones from Discord.' : TRAINING_NOT_AVAILABLE,
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_MENTIONS,
-    });
-    return;
+  const switchBackbone = training?.switchBackbone?.bind(training);
+  if (!training || !switchBackbone) {
+    const why = training ? 'This deployment cannot switch backbones from Discord.' : TRAINING_NOT_AVAILABLE;
+    return replyPrivately(interaction, why);
   }
-  const running = training.current();
-  if (running) {
-    await interaction.reply({
-      content: `Already training, ${Math.round(running.fraction * 100)}% done.`,
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_MENTIONS,
-    });
-    return;
-  }
-  await interaction.deferReply();
-  let lastEdit = 0;
-  // The final answer must not be overwritten by a progress edit still on its way.
-  let pendingEdit: Promise<unknown> = Promise.resolve();
-  const outcome = await training.switchBackbone({
-    backboneId: backbone,
-    requestedBy: interaction.user.id,
-    onProgress: (p) => {
-      const now = Date.now();
-      if (now - lastEdit < PROGRESS_EVERY_MS) return;
-      lastEdit = now;
-      pendingEdit = interaction
-        .editReply({ content: switchProgressLine(p, backbone), allowedMentions: NO_MENTIONS })
-        .catch(() => undefined);
-    },
-  });
-  await pendingEdit;
-  await interaction.editReply({ content: outcomeLine(outcome), allowedMentions: NO_MENTIONS });
+  await answerWithTraining(
+    interaction,
+    training,
+    (onProgress) => switchBackbone({ backboneId: backbone, requestedBy: interaction.user.id, onProgress }),
+    (p) => switchProgressLine(p, backbone),
+  );
 }
 
 export default {
