@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 
-/** Folders that are no part of the product: src/ never imports from them. */
+/** Folders that are no part of the product: src/ and commands/ never import from them. */
 const NOT_PRODUCT = ['**/test/**', '**/scripts/**', '**/bench/**'];
 
 /** The application and the domain: besides discord.js itself, they never reach into the adapter. */
@@ -19,7 +19,9 @@ const NO_DISCORD = 'Only src/discord and commands/ talk to Discord.';
 
 /** One no-restricted-imports entry per folder set (ESLint keeps only the last entry that matches a file). */
 function restrictImports(files, { discord = false, adapter = false }) {
-  const patterns = [{ group: NOT_PRODUCT, message: 'src/ never imports test, script or bench code.' }];
+  const patterns = [
+    { group: NOT_PRODUCT, message: 'Product code never imports test, script or bench code.' },
+  ];
   if (discord) patterns.push({ group: ['discord.js/*'], message: NO_DISCORD });
   if (adapter)
     patterns.push({
@@ -65,6 +67,12 @@ export default tseslint.config(
     },
   },
   {
+    // An async function handed to an emitter or a callback that ignores its promise loses its failure too.
+    // Tests are left out: their throwaway bots' async listeners fail the test loudly, as they should.
+    files: ['src/**/*.ts', 'commands/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-misused-promises': 'error' },
+  },
+  {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
@@ -76,5 +84,5 @@ export default tseslint.config(
   },
   ...restrictImports(['src/**/*.ts'], { discord: true }),
   ...restrictImports(DOMAIN, { discord: true, adapter: true }),
-  ...restrictImports(['src/discord/**/*.ts'], {}),
+  ...restrictImports(['src/discord/**/*.ts', 'commands/**/*.ts'], {}),
 );
