@@ -10,7 +10,7 @@ const DOMAIN = [
   'src/learning/**',
   'src/model/**',
   'src/images/**',
-  'src/labels/**',
+  'src/storage/**',
   'src/storage/**',
   'src/training/**',
 ];

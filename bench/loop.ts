@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { loadConfig, projectRoot, type Config } from '../src/config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../src/images/decode.ts';
-import { recordModelVersion } from '../src/labels/model-versions.ts';
+import { recordModelVersion } from '../src/storage/model-versions.ts';
 import { startLearning, type RetrainResult } from '../src/learning/index.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';

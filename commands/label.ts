@@ -11,7 +11,7 @@ import type { LabelCommandInput } from '../src/app/types.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
 import { callerIsModerator } from '../src/discord/permissions.ts';
-import { NO_BREED_MATCH_VALUE } from '../src/labels/breed-search.ts';
+import { NO_BREED_MATCH_VALUE } from '../src/storage/breed-search.ts';
 import { labelAnswer, rerenderLabelledReply, type LabelCommandOutcome } from '../src/discord/label-answer.ts';
 import { askToConfirm } from '../src/discord/label-confirmation.ts';
 import { NO_MENTIONS } from '../src/discord/render.ts';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { projectRoot } from '../src/config.ts';
-import { providerFiles, writeDerivedPostgresSchema, type Provider } from '../src/labels/schema-files.ts';
+import { providerFiles, writeDerivedPostgresSchema, type Provider } from '../src/storage/schema-files.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
  * SQLite by default) and the same bot connected to it, so anyone can try breedbot with no account and no internet.
  */
 import { loadConfig } from './config.ts';
-import { redact } from './labels/database-url.ts';
+import { redact } from './storage/database-url.ts';
 import { log } from './log.ts';
 import { buildRuntime, type BotRuntime } from './runtime/build-runtime.ts';
 import { runProcess } from './runtime/run-process.ts';

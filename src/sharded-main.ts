@@ -6,8 +6,8 @@
 import { loadConfig } from './config.ts';
 import { loadCommands } from './discord/command-loader.ts';
 import { deployCommands } from './discord/deploy.ts';
-import { redact } from './labels/database-url.ts';
-import { applyMigrations } from './labels/migrate.ts';
+import { redact } from './storage/database-url.ts';
+import { applyMigrations } from './storage/migrate.ts';
 import { startSandbox, type Sandbox } from './sandbox/index.ts';
 import { probeRedis } from './scale/redis.ts';
 import { assertScaleOutConfig } from './scale/requirements.ts';

@@ -6,7 +6,7 @@
  * Ctrl+C lets the job in hand finish (a second one abandons it: BullMQ hands it to the next trainer).
  */
 import { loadConfig } from './config.ts';
-import { redact } from './labels/database-url.ts';
+import { redact } from './storage/database-url.ts';
 import { buildRuntime } from './runtime/build-runtime.ts';
 import { runProcess } from './runtime/run-process.ts';
 

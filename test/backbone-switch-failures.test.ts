@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
-import { listModelVersions } from '../src/labels/model-versions.ts';
+import { listModelVersions } from '../src/storage/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import {
   sharedModelDir,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startBotRig, type BotRig } from '../src/abuse/bot-rig.ts';
 import { dogPhotos, missingSharedInputs } from '../src/abuse/shared-inputs.ts';
-import { updateGuildSettings } from '../src/labels/guild-settings.ts';
+import { updateGuildSettings } from '../src/storage/guild-settings.ts';
 
 const POLITE_USER = /^You are going a bit fast\. Please try again in \d+ s\.$/;
 const POLITE_GUILD = /^This server is going a bit fast\. Please try again in \d+ s\.$/;

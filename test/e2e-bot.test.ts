@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
-import { recordModelVersion } from '../src/labels/model-versions.ts';
+import { recordModelVersion } from '../src/storage/model-versions.ts';
 import { attachSandboxPage } from '../src/sandbox/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';

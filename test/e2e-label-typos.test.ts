@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { NO_BREED_MATCH_VALUE } from '../src/labels/breed-search.ts';
+import { NO_BREED_MATCH_VALUE } from '../src/storage/breed-search.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 

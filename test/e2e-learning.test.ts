@@ -13,7 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
-import { listModelVersions } from '../src/labels/model-versions.ts';
+import { listModelVersions } from '../src/storage/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import type { TrainHeadOptions } from '../src/training/types.ts';

@@ -14,7 +14,7 @@ import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { ModelInfo } from '../src/app/types.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
-import { recordModelVersion } from '../src/labels/model-versions.ts';
+import { recordModelVersion } from '../src/storage/model-versions.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { connectServing, type ServingScale } from '../src/scale/serving.ts';

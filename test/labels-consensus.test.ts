@@ -1,10 +1,10 @@
 /** The rules behind consensus, trust and breed search, as pure functions (no database). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveVotes } from '../src/labels/consensus.ts';
-import { nearestNames, normaliseBreedText, rankBreeds } from '../src/labels/breed-search.ts';
-import { NEWCOMER_TRUST, trustByUser, trustFrom, type Vote } from '../src/labels/trust.ts';
-import { validateBreedName } from '../src/labels/breeds.ts';
+import { resolveVotes } from '../src/storage/consensus.ts';
+import { nearestNames, normaliseBreedText, rankBreeds } from '../src/storage/breed-search.ts';
+import { NEWCOMER_TRUST, trustByUser, trustFrom, type Vote } from '../src/storage/trust.ts';
+import { validateBreedName } from '../src/storage/breeds.ts';
 
 const at = new Date('2026-01-01T00:00:00Z');
 const vote = (imageId: string, userId: string, breed: string, source = 'reaction', updatedAt = at): Vote => ({

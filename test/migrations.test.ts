@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyMigrations, pendingSchemaChange, readMigrations } from '../src/labels/migrate.ts';
-import { postgresSchemaFrom, providerFiles } from '../src/labels/schema-files.ts';
+import { applyMigrations, pendingSchemaChange, readMigrations } from '../src/storage/migrate.ts';
+import { postgresSchemaFrom, providerFiles } from '../src/storage/schema-files.ts';
 import { backends, TEST_PG_URL } from './helpers/storage-backends.ts';
 
 const MODEL_TABLES = ['Breed', 'Embedding', 'GuildSettings', 'Image', 'Label', 'ModelVersion', 'Prediction'];
@@ -41,7 +41,7 @@ for (const backend of backends) {
         assert.deepEqual(second.applied, []);
 
         // look with the database's own eyes, through the app's client
-        const { openDatabase } = await import('../src/labels/database.ts');
+        const { openDatabase } = await import('../src/storage/database.ts');
         const db = await openDatabase(url, { migrate: false });
         try {
           const tables =
@@ -155,12 +155,12 @@ for (const backend of backends) {
     { skip: backend.skip },
     async () => {
       const { url, remove } = backend.freshUrl();
-      const { openDatabase } = await import('../src/labels/database.ts');
+      const { openDatabase } = await import('../src/storage/database.ts');
       const live = await openDatabase(url);
       try {
         await live.prisma.breed.create({ data: { name: 'Held Open', aliases: [], origin: 'user' } });
         const { spawnSync } = await import('node:child_process');
-        const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/labels/migrate.ts', 'deploy'], {
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/storage/migrate.ts', 'deploy'], {
           env: { ...process.env, DATABASE_URL: url },
           encoding: 'utf8',
         });

@@ -13,7 +13,7 @@ import { outcomeLine } from '../src/discord/training-reply.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { TrainingOutcome } from '../src/app/types.ts';
 import type { Config } from '../src/config.ts';
-import { listModelVersions, recordModelVersion } from '../src/labels/model-versions.ts';
+import { listModelVersions, recordModelVersion } from '../src/storage/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';
 import { resultText } from '../src/learning/progress-text.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openDatabase } from '../src/labels/database.ts';
-import { seedBreeds, setLabel, storeImage } from '../src/labels/index.ts';
+import { openDatabase } from '../src/storage/database.ts';
+import { seedBreeds, setLabel, storeImage } from '../src/storage/index.ts';
 import { projectRoot } from '../src/config.ts';
 import { backends, SAMPLE_BREEDS, withDatabase } from './helpers/storage-backends.ts';
 
@@ -46,8 +46,8 @@ test('sqlite: WAL mode and a busy timeout are on', () =>
 
 /** A child process that labels `count` images as its own users, all at once, and reports its outcomes. */
 const CHILD = `
-import { openDatabase } from ${JSON.stringify(pathToFileURL(path.join(projectRoot, 'src/labels/database.ts')).href)};
-import { setLabel } from ${JSON.stringify(pathToFileURL(path.join(projectRoot, 'src/labels/labels.ts')).href)};
+import { openDatabase } from ${JSON.stringify(pathToFileURL(path.join(projectRoot, 'src/storage/database.ts')).href)};
+import { setLabel } from ${JSON.stringify(pathToFileURL(path.join(projectRoot, 'src/storage/labels.ts')).href)};
 const [url, imagesDir, name, imageIdsJson, breedsJson] = process.argv.slice(2);
 const imageIds = JSON.parse(imageIdsJson);
 const breeds = JSON.parse(breedsJson);

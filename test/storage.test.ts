@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Database } from '../src/labels/database.ts';
+import type { Database } from '../src/storage/database.ts';
 import {
   activateModelVersion,
   activeModelVersion,
@@ -44,7 +44,7 @@ import {
   UnknownBreedError,
   updateGuildSettings,
   type NewPrediction,
-} from '../src/labels/index.ts';
+} from '../src/storage/index.ts';
 import { backends, SAMPLE_BREEDS, withDatabase } from './helpers/storage-backends.ts';
 
 /** A real PNG, different for every seed. */

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { openDatabase, type Database } from '../labels/database.ts';
+import { openDatabase, type Database } from '../storage/database.ts';
 import { log } from '../log.ts';
 import { loadModelGateway, type LoadedModel } from './model-gateway.ts';
 import { createPrismaStore } from './prisma-store.ts';

@@ -1,20 +1,20 @@
 /** The application's Store port over the Prisma repositories in src/labels: delegation and shape mapping. */
-import * as breeds from '../labels/breeds.ts';
-import { crowdAnswer, crowdSplit } from '../labels/consensus.ts';
-import type { Database } from '../labels/database.ts';
-import { InvalidBreedNameError } from '../labels/errors.ts';
+import * as breeds from '../storage/breeds.ts';
+import { crowdAnswer, crowdSplit } from '../storage/consensus.ts';
+import type { Database } from '../storage/database.ts';
+import { InvalidBreedNameError } from '../storage/errors.ts';
 import {
   getGuildSettings,
   updateGuildSettings,
   type GuildSettingsPatch,
   type GuildSettingsRecord,
-} from '../labels/guild-settings.ts';
-import { storeImage } from '../labels/images.ts';
-import * as labels from '../labels/labels.ts';
-import { activeModelVersion, listModelVersions } from '../labels/model-versions.ts';
-import * as predictions from '../labels/predictions.ts';
-import { forgetUser, mostDisputedImages, purgeUserLabels } from '../labels/privacy.ts';
-import { labelStats } from '../labels/stats.ts';
+} from '../storage/guild-settings.ts';
+import { storeImage } from '../storage/images.ts';
+import * as labels from '../storage/labels.ts';
+import { activeModelVersion, listModelVersions } from '../storage/model-versions.ts';
+import * as predictions from '../storage/predictions.ts';
+import { forgetUser, mostDisputedImages, purgeUserLabels } from '../storage/privacy.ts';
+import { labelStats } from '../storage/stats.ts';
 import { UserFacingError } from './errors.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
 import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo, ReplyLocation } from './types.ts';

@@ -10,7 +10,7 @@ import {
   UnknownBreedError,
   UserFacingError,
 } from './errors.ts';
-import { NO_BREED_MATCH_VALUE } from '../labels/breed-search.ts';
+import { NO_BREED_MATCH_VALUE } from '../storage/breed-search.ts';
 import type { ModelGateway, UrlFetcher } from './ports.ts';
 import { RATE_LIMIT_NAMES, type LimitedAction, type RateLimits } from './rate-limits.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';

@@ -6,9 +6,9 @@
 import './cli-logging.ts';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
-import { redact } from '../labels/database-url.ts';
-import { openDatabase } from '../labels/database.ts';
-import { exportLabels } from '../labels/privacy.ts';
+import { redact } from '../storage/database-url.ts';
+import { openDatabase } from '../storage/database.ts';
+import { exportLabels } from '../storage/privacy.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 
 const usage = `Usage: npm run export -- <dir> [--json]

@@ -10,7 +10,7 @@ import { createBreedbot } from '../app/create.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { startLearning } from '../learning/index.ts';
 import { progressBar, resultText } from '../learning/progress-text.ts';
-import { openDatabase } from '../labels/database.ts';
+import { openDatabase } from '../storage/database.ts';
 import {
   activateModelVersion,
   activeModelVersion,
@@ -18,7 +18,7 @@ import {
   listModelVersions,
   setModelVersionStatus,
   type ModelVersionRecord,
-} from '../labels/model-versions.ts';
+} from '../storage/model-versions.ts';
 import { isBaseVersion, listVersions, loadHeadVersion } from '../model/registry.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 import path from 'node:path';

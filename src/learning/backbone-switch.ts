@@ -5,8 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import type { ImageLimits } from '../images/decode.ts';
-import type { ConsensusOptions } from '../labels/consensus.ts';
-import type { Database } from '../labels/database.ts';
+import type { ConsensusOptions } from '../storage/consensus.ts';
+import type { Database } from '../storage/database.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
 import { imageSpecOf } from '../model/model-config.ts';
 import { tooFewLabels, type SplitOptions } from '../training/dataset.ts';

@@ -8,10 +8,10 @@
  */
 import type { ImageLimits, InputSpec } from '../images/decode.ts';
 import { prepareModelInput } from '../images/decode.ts';
-import { resolveLabels, type ConsensusOptions } from '../labels/consensus.ts';
-import type { Database } from '../labels/database.ts';
-import { embeddingFromBytes, embeddingsFor, saveEmbedding } from '../labels/embeddings.ts';
-import { readImageBytes } from '../labels/images.ts';
+import { resolveLabels, type ConsensusOptions } from '../storage/consensus.ts';
+import type { Database } from '../storage/database.ts';
+import { embeddingFromBytes, embeddingsFor, saveEmbedding } from '../storage/embeddings.ts';
+import { readImageBytes } from '../storage/images.ts';
 import { log } from '../log.ts';
 import type { ModelInput } from '../model/types.ts';
 import type { LabelledEmbedding } from '../training/types.ts';

@@ -16,8 +16,8 @@ import type { LoadedModel } from '../app/model-gateway.ts';
 import { UserFacingError } from '../app/errors.ts';
 import type { TrainingOutcome, TrainingProgress } from '../app/types.ts';
 import type { ImageLimits } from '../images/decode.ts';
-import type { ConsensusOptions } from '../labels/consensus.ts';
-import type { Database } from '../labels/database.ts';
+import type { ConsensusOptions } from '../storage/consensus.ts';
+import type { Database } from '../storage/database.ts';
 import {
   activateModelVersion,
   activeModelVersion,
@@ -26,7 +26,7 @@ import {
   recordModelVersion,
   setModelVersionStatus,
   type ModelVersionRecord,
-} from '../labels/model-versions.ts';
+} from '../storage/model-versions.ts';
 import { log } from '../log.ts';
 import type { BackendName } from '../model/backend.ts';
 import type { BreedClassifier } from '../model/classifier.ts';

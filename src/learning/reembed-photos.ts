@@ -4,9 +4,9 @@
  * id. Photos that already have one are counted as done; photos whose file is gone or unreadable are skipped.
  */
 import { prepareModelInput, type ImageLimits, type InputSpec } from '../images/decode.ts';
-import type { Database } from '../labels/database.ts';
-import { saveEmbedding } from '../labels/embeddings.ts';
-import { readImageBytes } from '../labels/images.ts';
+import type { Database } from '../storage/database.ts';
+import { saveEmbedding } from '../storage/embeddings.ts';
+import { readImageBytes } from '../storage/images.ts';
 import type { ModelInput } from '../model/types.ts';
 
 export interface ReembedSource {

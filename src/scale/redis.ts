@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { redact } from '../labels/database-url.ts';
+import { redact } from '../storage/database-url.ts';
 
 /**
  * A connection as BullMQ wants it: `maxRetriesPerRequest: null` so blocking commands (workers, event readers)

@@ -3,7 +3,7 @@
  * instead of two shards corrupting each other's SQLite file or training on their own.
  */
 import type { Config } from '../config.ts';
-import { parseDatabaseUrl } from '../labels/database-url.ts';
+import { parseDatabaseUrl } from '../storage/database-url.ts';
 
 export class ScaleOutConfigError extends Error {
   constructor(message: string) {

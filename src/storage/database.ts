@@ -35,7 +35,7 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
-/** SQLite settings that let many writers queue instead of failing: see src/labels/README in the report. */
+/** SQLite settings that let many writers queue instead of failing: see src/storage/README in the report. */
 async function tuneSqlite(prisma: BreedbotPrisma): Promise<void> {
   // WAL: readers never block the writer and a crash loses no committed transaction. Persistent in the file.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
