@@ -4,7 +4,7 @@ import {
   InteractionContextType,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
-import { UserFacingError } from '../src/app/errors.ts';
+import { UserFacingError } from '../src/refusals.ts';
 import type { CommandContext, MessageCommand } from '../src/discord/command-types.ts';
 import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
 import { photosOfMessage } from '../src/discord/message-photos.ts';

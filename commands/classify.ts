@@ -1,9 +1,8 @@
 import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { UserFacingError } from '../src/app/errors.ts';
+import { MAX_URL_LENGTH } from '../src/limits.ts';
+import { UserFacingError } from '../src/refusals.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
-
-export const MAX_URL_LENGTH = 2000;
 
 const data = new SlashCommandBuilder()
   .setName('classify')

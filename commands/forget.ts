@@ -5,6 +5,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
+import { keptLines } from '../src/discord/forget-answer.ts';
 import { NO_MENTIONS } from '../src/discord/render.ts';
 import { notRerenderedNote, rerenderReplies } from '../src/discord/reply-rerender.ts';
 
@@ -32,7 +33,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   ctx.log.info({ labels: outcome.labelsDeleted, images: outcome.imagesDeleted }, 'a person used /forget');
   const lines = [
     `Deleted ${plural(outcome.labelsDeleted, 'label')} and ${plural(outcome.imagesDeleted, 'photo')} that only you contributed.`,
-    ...outcome.kept.map((k) => `• ${k}`),
+    ...keptLines(outcome).map((k) => `• ${k}`),
     notRerenderedNote(outcome.affectedReplies.length),
   ].filter(Boolean);
   await interaction.reply({

@@ -6,17 +6,16 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { NotADogConfirmationError, UserFacingError } from '../src/app/errors.ts';
-import type { LabelCommandInput } from '../src/app/types.ts';
+import { MAX_BREED_LENGTH } from '../src/limits.ts';
+import { NotADogConfirmationError, UserFacingError } from '../src/refusals.ts';
+import type { LabelCommandInput, LabelCommandOutcome } from '../src/features/labelling/types.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';
 import { callerIsModerator } from '../src/discord/permissions.ts';
 import { NO_BREED_MATCH_VALUE } from '../src/storage/breed-search.ts';
-import { labelAnswer, rerenderLabelledReply, type LabelCommandOutcome } from '../src/discord/label-answer.ts';
+import { labelAnswer, rerenderLabelledReply } from '../src/discord/label-answer.ts';
 import { askToConfirm } from '../src/discord/label-confirmation.ts';
 import { NO_MENTIONS } from '../src/discord/render.ts';
-
-export const MAX_BREED_LENGTH = 100;
 
 const data = new SlashCommandBuilder()
   .setName('label')

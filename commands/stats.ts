@@ -4,7 +4,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import type { GuildStats } from '../src/app/types.ts';
+import type { GuildStats } from '../src/features/stats/types.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import { UnknownBreedError, UserFacingError } from '../src/app/errors.ts';
+import { UnknownBreedError, UserFacingError } from '../src/refusals.ts';
 import { RateLimits } from '../src/app/rate-limits.ts';
 import { imagewoofValDir, notDogsDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { tempDirConfig } from './helpers/temp-app.ts';

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TrainingProgress } from '../src/app/types.ts';
+import type { TrainingProgress } from '../src/features/training/types.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { openDatabase } from '../src/storage/database.ts';

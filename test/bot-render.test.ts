@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ApplicationCommandType, PermissionFlagsBits } from 'discord.js';
-import type { ReplyItem } from '../src/app/types.ts';
+import type { ReplyItem } from '../src/features/classify/types.ts';
 import { statsEmbed } from '../commands/stats.ts';
 import { loadCommands } from '../src/discord/command-loader.ts';
 import { parseMessageRef } from '../src/discord/message-ref.ts';

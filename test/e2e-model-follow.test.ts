@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { modelInfoEmbed } from '../commands/model/info.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import type { ModelInfo } from '../src/app/types.ts';
+import type { ModelInfo } from '../src/features/model/types.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
 import { recordModelVersion } from '../src/storage/model-versions.ts';

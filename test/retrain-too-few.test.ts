@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { modelInfoEmbed } from '../commands/model/info.ts';
 import { outcomeLine } from '../src/discord/training-reply.ts';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
-import type { TrainingOutcome } from '../src/app/types.ts';
+import type { TrainingOutcome } from '../src/features/training/types.ts';
 import type { Config } from '../src/config.ts';
 import { listModelVersions, recordModelVersion } from '../src/storage/model-versions.ts';
 import { startLearning, type Learning } from '../src/learning/index.ts';

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { isUserFacing } from '../src/app/errors.ts';
-import type { TrainingOutcome, TrainingProgress } from '../src/app/types.ts';
+import { isUserFacing } from '../src/refusals.ts';
+import type { TrainingOutcome, TrainingProgress } from '../src/features/training/types.ts';
 import { BullTrainingQueue, startTrainingWorker, type TrainingWorker } from '../src/scale/bullmq-queue.ts';
 import {
   InProcessModelBroadcast,

@@ -1,5 +1,6 @@
 import { EmbedBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { ModelInfo, ModelVersionInfo, TrainingProgress } from '../../src/app/types.ts';
+import type { ModelInfo, ModelVersionInfo } from '../../src/features/model/types.ts';
+import type { TrainingProgress } from '../../src/features/training/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { codeText, NO_MENTIONS, safeText } from '../../src/discord/render.ts';
 import { progressLine } from '../../src/discord/training-reply.ts';

@@ -1,6 +1,6 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
-import { UserFacingError } from '../../src/app/errors.ts';
-import type { ModelInfo } from '../../src/app/types.ts';
+import { UserFacingError } from '../../src/refusals.ts';
+import type { ModelInfo } from '../../src/features/model/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { codeText, NO_MENTIONS } from '../../src/discord/render.ts';
 import { isBaseVersion } from '../../src/model/registry.ts';

@@ -1,6 +1,6 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
-import { UserFacingError } from '../../src/app/errors.ts';
-import type { TrainingProgress } from '../../src/app/types.ts';
+import { UserFacingError } from '../../src/refusals.ts';
+import type { TrainingProgress } from '../../src/features/training/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { confidenceBar, safeText } from '../../src/discord/render.ts';
 import {

@@ -1,5 +1,5 @@
 import { EmbedBuilder, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
-import type { DisputedImageView } from '../../src/app/types.ts';
+import type { DisputedImageView } from '../../src/features/moderation/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { NO_MENTIONS, safeText } from '../../src/discord/render.ts';
 

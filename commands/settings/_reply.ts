@@ -1,7 +1,7 @@
 /** What every /settings subcommand answers: a sentence about the change (if any) above the settings as they are now. */
 import { EmbedBuilder, MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { RateLimitName } from '../../src/app/rate-limits.ts';
-import type { GuildSettingsReport } from '../../src/app/types.ts';
+import type { GuildSettingsReport } from '../../src/features/settings/types.ts';
 import type { CommandContext } from '../../src/discord/command-types.ts';
 import { NO_MENTIONS } from '../../src/discord/render.ts';
 

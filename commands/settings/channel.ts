@@ -1,5 +1,5 @@
 import { ChannelType, type ChatInputCommandInteraction } from 'discord.js';
-import type { ChannelChange, GuildSettingsReport } from '../../src/app/types.ts';
+import type { ChannelChange, GuildSettingsReport } from '../../src/features/settings/types.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { CHANGE_ACTION, replyWithSettings } from './_reply.ts';
 

@@ -1,5 +1,5 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { UserFacingError } from '../../src/app/errors.ts';
+import { UserFacingError } from '../../src/refusals.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { CHANGE_ACTION, replyWithSettings } from './_reply.ts';
 

@@ -17,7 +17,7 @@ import {
   type ClassifierRuntime,
 } from '../model/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
-import { UserFacingError } from './errors.ts';
+import { UserFacingError } from '../refusals.ts';
 import type { ModelGateway } from './ports.ts';
 
 export interface LoadedModel extends ModelGateway {

@@ -15,9 +15,11 @@ import { activeModelVersion, listModelVersions } from '../storage/model-versions
 import * as predictions from '../storage/predictions.ts';
 import { forgetUser, mostDisputedImages, purgeUserLabels } from '../storage/privacy.ts';
 import { labelStats } from '../storage/stats.ts';
-import { UserFacingError } from './errors.ts';
+import { UserFacingError } from '../refusals.ts';
 import type { LabelSource, Store, StoredPrediction } from './store.ts';
-import type { GuildSettingsChange, GuildSettingsView, ModelVersionInfo, ReplyLocation } from './types.ts';
+import type { ReplyLocation } from '../features/classify/types.ts';
+import type { ModelVersionInfo } from '../features/model/types.ts';
+import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
 
 const settingsView = ({
   moderatorRoleId,
@@ -174,8 +176,8 @@ export function createPrismaStore(db: Database): Store {
     stats: (guildId) => labelStats(db, guildId),
 
     async forgetUser(userId) {
-      const { labelsDeleted, imagesDeleted, imagesKept, kept } = await forgetUser(db, userId);
-      return { labelsDeleted, imagesDeleted, imagesKept, kept };
+      const { labelsDeleted, imagesDeleted, imagesKept } = await forgetUser(db, userId);
+      return { labelsDeleted, imagesDeleted, imagesKept };
     },
     purgeUserLabels: (userId, guildId) => purgeUserLabels(db, userId, { guildId }),
     async repliesShowingLabelsBy(userId, guildId) {

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from './errors.ts';
+import { RateLimitedError } from '../refusals.ts';
 
 export type LimitedAction = 'classify' | 'label';
 

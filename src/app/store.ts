@@ -3,16 +3,13 @@
  * Prisma repositories in src/labels; keeping the port narrow lets the services read like the product rules.
  */
 import type { BreedProbability } from '../model/types.ts';
-import type {
-  CrowdAnswer,
-  DisputedImageView,
-  ForgetOutcome,
-  GuildSettingsChange,
-  GuildSettingsView,
-  GuildStats,
-  ModelVersionInfo,
-  ReplyLocation,
-} from './types.ts';
+import type { ReplyLocation } from '../features/classify/types.ts';
+import type { CrowdAnswer } from '../features/labelling/types.ts';
+import type { ModelVersionInfo } from '../features/model/types.ts';
+import type { DisputedImageView } from '../features/moderation/types.ts';
+import type { ForgetOutcome } from '../features/privacy/types.ts';
+import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
+import type { GuildStats } from '../features/stats/types.ts';
 
 export type LabelSource = 'reaction' | 'command' | 'moderator';
 

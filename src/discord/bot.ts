@@ -4,8 +4,9 @@
  * into discord.js.
  */
 import { Events, type Client } from 'discord.js';
-import { isUserFacing } from '../app/errors.ts';
-import type { Breedbot, TrainingControl } from '../app/types.ts';
+import { isUserFacing } from '../refusals.ts';
+import type { Breedbot } from '../app/breedbot.ts';
+import type { TrainingControl } from '../features/training/types.ts';
 import { log } from '../log.ts';
 import { loadCommands, type CommandSet } from './command-loader.ts';
 import { createDiscordClient } from './client.ts';

@@ -3,8 +3,9 @@
  * attachments → app.classifyUrl one by one → render items. One photo failing does not sink the others.
  */
 import type { Attachment, Message, RepliableInteraction } from 'discord.js';
-import { isUserFacing } from '../app/errors.ts';
-import type { Breedbot, Classification, ImageSource, PhotoOrigin, ReplyItem } from '../app/types.ts';
+import { isUserFacing } from '../refusals.ts';
+import type { Breedbot } from '../app/breedbot.ts';
+import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
 import { log } from '../log.ts';
 import {
   MAX_PHOTOS_PER_REPLY,

@@ -6,7 +6,8 @@ import type {
   SlashCommandBuilder,
   SlashCommandSubcommandBuilder,
 } from 'discord.js';
-import type { Breedbot, TrainingControl } from '../app/types.ts';
+import type { Breedbot } from '../app/breedbot.ts';
+import type { TrainingControl } from '../features/training/types.ts';
 import type { Logger } from '../log.ts';
 
 /** What a command may use. Commands hold no business logic: they parse options, call `app`, render. */

@@ -3,12 +3,12 @@
  * got it (a link to the bot's reply showing it), the crowd's answer; then the reply is re-rendered.
  */
 import type { Client } from 'discord.js';
-import type { Breedbot, LabelOutcome, ReplyLocation } from '../app/types.ts';
+import type { Breedbot } from '../app/breedbot.ts';
+import type { ReplyLocation } from '../features/classify/types.ts';
+import type { LabelCommandOutcome } from '../features/labelling/types.ts';
 import { log } from '../log.ts';
 import { messageLink } from './message-ref.ts';
 import { crowdLine, NO_MENTIONS, renderReply, safeText } from './render.ts';
-
-export type LabelCommandOutcome = LabelOutcome & { readAs?: string; reply: ReplyLocation | null };
 
 /** "the one in [my reply](…)": the link is what tells people which photo it was. */
 export function photoPointer(guildId: string | null, reply: ReplyLocation | null): string {

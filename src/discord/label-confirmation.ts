@@ -12,8 +12,8 @@ import {
   type ButtonInteraction,
 } from 'discord.js';
 import { LRUCache } from 'lru-cache';
-import { isUserFacing, type NotADogConfirmationError } from '../app/errors.ts';
-import type { LabelCommandInput } from '../app/types.ts';
+import { isUserFacing, type NotADogConfirmationError } from '../refusals.ts';
+import type { LabelCommandInput } from '../features/labelling/types.ts';
 import type { CommandContext } from './command-types.ts';
 import { labelAnswer, photoPointer, rerenderLabelledReply } from './label-answer.ts';
 import { NO_MENTIONS, safeText } from './render.ts';

@@ -1,5 +1,5 @@
-import { UserFacingError } from '../app/errors.ts';
-import type { MessageRef } from '../app/types.ts';
+import { UserFacingError } from '../refusals.ts';
+import type { MessageRef } from '../features/labelling/types.ts';
 
 /** discord.com links, and the same path on any host (the local sandbox shows its own links). */
 const LINK = /^<?https?:\/\/[^/\s]+\/channels\/(\d{1,20}|@me)\/(\d{1,20})\/(\d{1,20})\/?>?$/i;

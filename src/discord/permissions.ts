@@ -1,6 +1,6 @@
 import { GuildMember, PermissionFlagsBits, type Interaction } from 'discord.js';
-import { permissionDenied } from '../app/errors.ts';
-import type { Breedbot } from '../app/types.ts';
+import { permissionDenied } from '../refusals.ts';
+import type { Breedbot } from '../app/breedbot.ts';
 import type { Access } from './command-types.ts';
 
 /**

@@ -4,7 +4,8 @@
  * and truncated, and every payload carries NO_MENTIONS so a reply can never ping anyone.
  */
 import { EmbedBuilder, escapeMarkdown, type MessageMentionOptions } from 'discord.js';
-import type { CrowdAnswer, ReplyItem } from '../app/types.ts';
+import type { ReplyItem } from '../features/classify/types.ts';
+import type { CrowdAnswer } from '../features/labelling/types.ts';
 
 export const NUMBER_EMOJIS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
 export const NONE_EMOJI = '❌';

@@ -4,7 +4,8 @@
  * edits and the last edit always shows the latest state.
  */
 import type { Client, Message, PartialMessage } from 'discord.js';
-import type { Breedbot, ReplyLocation } from '../app/types.ts';
+import type { Breedbot } from '../app/breedbot.ts';
+import type { ReplyLocation } from '../features/classify/types.ts';
 import { log } from '../log.ts';
 import { KeyedCoalescer } from './coalesce.ts';
 import { NO_MENTIONS, renderReply } from './render.ts';

@@ -1,6 +1,6 @@
 /** The answer of the commands that start a training run (/retrain, /model switch): refusals, progress, outcome. */
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
-import type { TrainingControl, TrainingOutcome, TrainingProgress } from '../app/types.ts';
+import type { TrainingControl, TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
 import { confidenceBar, NO_MENTIONS, safeText } from './render.ts';
 
 export const TRAINING_NOT_AVAILABLE =

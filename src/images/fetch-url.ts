@@ -21,6 +21,7 @@ import type { Config } from '../config.ts';
 import { excerpt, ImageRejectedError, UrlRefusedError } from './errors.ts';
 import { isIpLiteral, judgeAddress, type AddressPolicy } from './address-policy.ts';
 import { requireImageFormat } from './sniff.ts';
+import { MAX_URL_LENGTH } from '../limits.ts';
 
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
@@ -52,7 +53,6 @@ export const fetchOptionsFromConfig = (config: Config): FetchImageOptions => ({
 });
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const MAX_URL_LENGTH = 4096;
 
 function parseHttpUrl(input: string | URL, base?: URL): URL {
   const text = String(input).trim();

@@ -3,7 +3,7 @@
  * `startLearning(app, config)`; pass `learning.control` to the Discord bot as its `training` port.
  */
 import type { BreedbotApp } from '../app/create.ts';
-import type { TrainingControl } from '../app/types.ts';
+import type { TrainingControl } from '../features/training/types.ts';
 import type { Config } from '../config.ts';
 import { imageLimitsFromConfig } from '../images/decode.ts';
 import { log } from '../log.ts';

@@ -13,8 +13,8 @@
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { LoadedModel } from '../app/model-gateway.ts';
-import { UserFacingError } from '../app/errors.ts';
-import type { TrainingOutcome, TrainingProgress } from '../app/types.ts';
+import { UserFacingError } from '../refusals.ts';
+import type { TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
 import type { ImageLimits } from '../images/decode.ts';
 import type { ConsensusOptions } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';

@@ -1,5 +1,5 @@
 /** Plain-text renderings of training progress and outcomes, for the CLI and logs. */
-import type { TrainingProgress } from '../app/types.ts';
+import type { TrainingProgress } from '../features/training/types.ts';
 import type { RetrainResult } from './learning-loop.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

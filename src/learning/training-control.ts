@@ -1,9 +1,9 @@
 /**
- * The bot's training port (src/app/types.ts TrainingControl) over the LearningLoop: what /retrain,
+ * The bot's training port (TrainingControl, src/features/training/types.ts) over the LearningLoop: what /retrain,
  * /model rollback and /model switch call. A failed training becomes a refusal people can read; nothing changed in that case.
  */
-import { UserFacingError } from '../app/errors.ts';
-import type { TrainingControl, TrainingOutcome } from '../app/types.ts';
+import { UserFacingError } from '../refusals.ts';
+import type { TrainingControl, TrainingOutcome } from '../features/training/types.ts';
 import type { LearningLoop, RetrainResult } from './learning-loop.ts';
 
 export function trainingControlOf(loop: LearningLoop): TrainingControl {

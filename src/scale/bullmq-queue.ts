@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents, Worker, type JobProgress } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { TrainingOutcome, TrainingProgress } from '../app/types.ts';
+import type { TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
 import { log } from '../log.ts';
 import { connectRedis } from './redis.ts';
 import {

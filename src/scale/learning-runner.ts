@@ -1,5 +1,5 @@
 /** The LearningLoop as a TrainingRunner: what a queue job (in this process or in `npm run trainer`) runs. */
-import type { TrainingOutcome } from '../app/types.ts';
+import type { TrainingOutcome } from '../features/training/types.ts';
 import type { LearningLoop } from '../learning/learning-loop.ts';
 import type { TrainingRunner } from './training-queue.ts';
 

@@ -10,7 +10,7 @@
  *   /model rollback runs on the shard that got it (database + its own swap) and is broadcast the same way.
  */
 import type { BreedbotApp } from '../app/create.ts';
-import type { TrainingControl } from '../app/types.ts';
+import type { TrainingControl } from '../features/training/types.ts';
 import type { Config } from '../config.ts';
 import { startLearning, type Learning } from '../learning/index.ts';
 import type { LearningLoop } from '../learning/learning-loop.ts';

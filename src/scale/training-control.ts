@@ -3,8 +3,8 @@
  * Whichever process runs the training, the moderator sees the same thing: progress edits, then the outcome;
  * "already training, N% done" when one is under way anywhere; a readable refusal when the training failed.
  */
-import { UserFacingError } from '../app/errors.ts';
-import type { TrainingControl, TrainingOutcome } from '../app/types.ts';
+import { UserFacingError } from '../refusals.ts';
+import type { TrainingControl, TrainingOutcome } from '../features/training/types.ts';
 import { TrainingJobFailedError, type TrainingQueue } from './training-queue.ts';
 
 export type Rollback = (version: string, requestedBy: string) => Promise<{ activeVersion: string }>;

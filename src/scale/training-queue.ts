@@ -5,7 +5,7 @@
  * - BullTrainingQueue (bullmq-queue.ts): shards enqueue on Redis and `npm run trainer` runs the jobs.
  */
 import { randomUUID } from 'node:crypto';
-import type { TrainingOutcome, TrainingProgress } from '../app/types.ts';
+import type { TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
 import { log } from '../log.ts';
 import type { ModelBroadcast } from './model-broadcast.ts';
 

@@ -6,6 +6,7 @@
 import type { Database } from './database.ts';
 import { exactBreed, nearestNames, rankBreeds } from './breed-search.ts';
 import { InvalidBreedNameError, isUniqueViolation } from './errors.ts';
+import { MAX_AUTOCOMPLETE, MAX_BREED_LENGTH } from '../limits.ts';
 
 export type BreedOrigin = 'imagenet' | 'user';
 
@@ -16,8 +17,6 @@ export interface BreedRecord {
   origin: BreedOrigin;
   createdBy: string | null;
 }
-
-export const MAX_AUTOCOMPLETE = 25;
 
 const toAliases = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -78,7 +77,11 @@ export async function findBreed(db: Database, name: string): Promise<BreedRecord
 
 /** Autocomplete: prefix and substring matches on names and aliases, then typos; at most `limit` (≤ 25). */
 export async function searchBreeds(db: Database, query: string, limit = MAX_AUTOCOMPLETE): Promise<string[]> {
-  return rankBreeds(await listBreeds(db), query.slice(0, 100), Math.min(limit, MAX_AUTOCOMPLETE));
+  return rankBreeds(
+    await listBreeds(db),
+    query.slice(0, MAX_BREED_LENGTH),
+    Math.min(limit, MAX_AUTOCOMPLETE),
+  );
 }
 
 /** The closest names to an unknown one, for "did you mean". */

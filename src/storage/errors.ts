@@ -1,16 +1,5 @@
 /** Errors the storage layer raises on purpose, and recognisers for the database's own. */
 
-export class UnknownBreedError extends Error {
-  constructor(
-    readonly breed: string,
-    /** The closest known names, best first. */
-    readonly nearest: string[],
-  ) {
-    super(`Unknown breed "${breed}"${nearest.length ? `; did you mean: ${nearest.join(', ')}?` : ''}`);
-    this.name = 'UnknownBreedError';
-  }
-}
-
 export class InvalidBreedNameError extends Error {
   constructor(
     readonly breed: string,

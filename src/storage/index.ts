@@ -3,6 +3,8 @@ export { openDatabase, type Database, type BreedbotPrisma, type OpenDatabaseOpti
 export { applyMigrations, type MigrationResult } from './migrate.ts';
 export { parseDatabaseUrl, redact } from './database-url.ts';
 export * from './errors.ts';
+/** What setLabel throws for a name that is no breed: the services' own refusal, so people read "unknown breed". */
+export { UnknownBreedError } from '../refusals.ts';
 export * from './images.ts';
 export * from './embeddings.ts';
 export * from './predictions.ts';

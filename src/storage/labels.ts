@@ -5,7 +5,8 @@
  */
 import type { Database } from './database.ts';
 import { findBreed, nearestBreeds } from './breeds.ts';
-import { isUniqueViolation, UnknownBreedError } from './errors.ts';
+import { UnknownBreedError } from '../refusals.ts';
+import { isUniqueViolation } from './errors.ts';
 
 export type LabelSource = 'reaction' | 'command' | 'moderator';
 export const LABEL_SOURCES: readonly LabelSource[] = ['reaction', 'command', 'moderator'];

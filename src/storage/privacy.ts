@@ -16,8 +16,6 @@ export interface ForgetReport {
   imagesKept: number;
   predictionsDeleted: number;
   predictionsAnonymised: number;
-  /** In words, for the reply. */
-  kept: string[];
 }
 
 /**
@@ -60,27 +58,17 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
     data: { userId: null },
   });
 
-  const kept: string[] = [];
-  if (keep.length) {
-    kept.push(
-      `${keep.length} image(s) were also posted or labelled by other people: they stay for them, without your name.`,
-    );
-  }
-  kept.push(
-    "Messages in Discord itself (your posts and the bot's replies) are Discord's to delete, not the bot's.",
-  );
   return {
     labelsDeleted,
     imagesDeleted,
     imagesKept: keep.length,
     predictionsDeleted,
     predictionsAnonymised,
-    kept,
   };
 }
 
 /**
- * Moderators' `/labels purge user:`: removes every label the person gave (their images stay). With `guildId`,
+ * Moderators' `/moderate purge user:`: removes every label the person gave (their images stay). With `guildId`,
  * only the labels given in that server: a moderator's reach ends at their own server.
  */
 export async function purgeUserLabels(
@@ -105,7 +93,7 @@ export interface DisputedImage {
 }
 
 /**
- * Moderators' `/labels review`: images whose labellers disagree most (then most labellers), most disputed first.
+ * Moderators' `/moderate review`: images whose labellers disagree most (then most labellers), most disputed first.
  * With `guildId`, only that server's labels count (and are shown).
  */
 export async function mostDisputedImages(

@@ -1,6 +1,6 @@
 /** Routes slash commands, autocomplete and the message context menu to the command files. */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
-import { isUserFacing } from '../../app/errors.ts';
+import { isUserFacing } from '../../refusals.ts';
 import { log } from '../../log.ts';
 import type { CommandSet } from '../command-loader.ts';
 import type { CommandContext } from '../command-types.ts';

@@ -4,7 +4,7 @@
  * embeds in a MESSAGE_UPDATE after the create, and that update must neither be missed nor answered again.
  */
 import type { Message, PartialMessage } from 'discord.js';
-import type { Breedbot } from '../../app/types.ts';
+import type { Breedbot } from '../../app/breedbot.ts';
 import { log } from '../../log.ts';
 import { addVoteReactions, classifyUrls } from '../classify-flow.ts';
 import type { EventDeduper } from '../event-dedupe.ts';

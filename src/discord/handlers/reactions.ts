@@ -3,7 +3,7 @@
  * ❌ explains /label to that person in a DM (none-help.ts). The reply is then re-rendered with the crowd's answer.
  */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
-import type { Breedbot } from '../../app/types.ts';
+import type { Breedbot } from '../../app/breedbot.ts';
 import { log } from '../../log.ts';
 import { sendNoneHelp, type NoneHelpRecord } from '../none-help.ts';
 import { NONE_EMOJI, NUMBER_EMOJIS, reactionPosition } from '../render.ts';

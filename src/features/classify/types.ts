@@ -1,0 +1,47 @@
+/** Classification as the application hands it out: where a photo came from and what the model said. */
+import type { ClassifyResult } from '../../model/types.ts';
+import type { CrowdAnswer } from '../labelling/types.ts';
+
+/** How a photo reached the bot: a file someone uploaded, or a link (posted, unfurled or given to /classify url:). */
+export type PhotoOrigin = 'upload' | 'link';
+
+/** Where an image came from. Predictions are idempotent per (message or interaction, attachment index). */
+export interface ImageSource {
+  guildId: string | null;
+  channelId: string;
+  /** The Discord message that carried the image (auto-classify, context menu). */
+  messageId?: string;
+  /** The slash command that carried it (`/classify`). */
+  interactionId?: string;
+  /** The person who asked (or posted). */
+  userId: string;
+  attachmentIndex?: number;
+}
+
+/** A classification as people see it (the embedding stays in storage). */
+export type PredictionView = Pick<
+  ClassifyResult,
+  'isDog' | 'top5' | 'lookslike' | 'dogProbability' | 'modelVersion'
+>;
+
+export interface Classification {
+  result: PredictionView;
+  imageId: string;
+  predictionId: string;
+  /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
+  replayed: boolean;
+}
+
+/** One image of a bot reply, enough to render it again (e.g. with the crowd's answer). */
+export interface ReplyItem {
+  predictionId: string;
+  imageId: string;
+  result: PredictionView;
+  crowd: CrowdAnswer | null;
+}
+
+/** A reply the bot posted, where to find it. */
+export interface ReplyLocation {
+  channelId: string;
+  messageId: string;
+}

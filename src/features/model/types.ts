@@ -1,0 +1,19 @@
+/** The serving model and its version history, as `/model info` shows them. */
+
+export interface ModelVersionInfo {
+  version: string;
+  status: string;
+  createdAt: Date;
+  parent: string | null;
+  metrics: Record<string, unknown> | null;
+  /** Why it was rejected, retired or rolled back to. */
+  reason: string | null;
+}
+
+export interface ModelInfo {
+  activeVersion: string;
+  backend: string;
+  backboneId: string;
+  breeds: number;
+  history: ModelVersionInfo[];
+}
