@@ -8,37 +8,17 @@ import { projectRoot } from '../src/config.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { loadBackbone, type Backbone } from '../src/model/backbone.ts';
 import { BreedClassifier, baseHeadOf, baseVersionOf } from '../src/model/classifier.ts';
-import { imageSpecOf, loadModelConfig, type ModelConfig } from '../src/model/model-config.ts';
+import { imageSpecOf, loadModelConfig } from '../src/model/model-config.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
 import { convertLayersBackbone } from '../src/model/onnx/keras-to-onnx.ts';
 import { OnnxConversionError, readLayersModel } from '../src/model/onnx/layers-model.ts';
-import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
 import type { ModelInput } from '../src/model/types.ts';
 import { photoToModelInput } from './helpers/model-input.ts';
+import { layersConfig, ortMissing, relativeMaxDiff, saveLayersModel } from './helpers/onnx-rig.ts';
 import { imagewoofSample, notDogPhotos, sharedModelDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
-const ortMissing = await loadOnnxRuntime().then(
-  () => false as const,
-  (err: Error) => `needs onnxruntime-node (${err.message})`,
-);
 const skipReal = ortMissing || skipWithoutPhotos;
 const modelConfig = loadModelConfig(path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json'));
-
-/**
- * Agreement measure: the largest |tfjs - onnx| of an embedding divided by max(1, its largest |value|).
- * Pure float32 rounding: the two engines sum in different orders and ONNX has batch norm folded into the
- * convolutions; tfjs's own cpu and wasm backends differ by about as much (1.1e-5 absolute here).
- */
-function relativeMaxDiff(expected: Float32Array, actual: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(expected[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
 
 describe('ONNX Runtime backbone on the real MobileNet', { skip: skipReal }, () => {
   let tfjsBackbone: Backbone;
@@ -122,37 +102,6 @@ describe('ONNX Runtime backbone on the real MobileNet', { skip: skipReal }, () =
   });
 });
 
-/** Saves a tfjs layers model as model.json + weights.bin, the way tfjs-converter lays out a folder. */
-async function saveLayersModel(model: tf.LayersModel, dir: string) {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-      const manifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }];
-      writeFileSync(
-        path.join(dir, 'model.json'),
-        JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: manifest }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
-
-function syntheticConfig(dir: string, embeddingLayer: string): ModelConfig {
-  return {
-    id: 'synthetic',
-    url: 'https://example.invalid/model.json',
-    format: 'layers',
-    inputSize: 17,
-    normalisation: { scale: 1 / 127.5, offset: -1 },
-    resize: 'cover',
-    embeddingLayer,
-    classifier: { layer: 'unused' },
-    labelsFile: 'labels.txt',
-    dogClasses: { first: 0, last: 0 },
-    configPath: path.join(dir, 'synthetic.model.json'),
-  };
-}
-
 describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => {
   let dir: string;
   before(async () => {
@@ -216,7 +165,7 @@ describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => 
 
     const images = tf.randomUniform([3, 17, 17, 3], -1, 1, 'float32', 11);
     const expected = (await (model.predict(images) as tf.Tensor).data()) as Float32Array;
-    const onnx = await loadOnnxBackbone(dir, syntheticConfig(dir, 'gap'), {
+    const onnx = await loadOnnxBackbone(dir, layersConfig('synthetic', dir, 'gap', 17), {
       cacheDir: path.join(dir, 'cache'),
     });
     try {
@@ -228,7 +177,7 @@ describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => 
         assert.ok(relativeMaxDiff(expected.slice(i * 5, (i + 1) * 5), actual[i]!) <= 1e-5);
       }
       // A cut inside the convolutions gives tfjs's NHWC order, flattened.
-      const cut = await loadOnnxBackbone(dir, syntheticConfig(dir, 'r2'), {
+      const cut = await loadOnnxBackbone(dir, layersConfig('synthetic', dir, 'r2', 17), {
         cacheDir: path.join(dir, 'cache'),
       });
       const inner = tf.model({
@@ -275,7 +224,7 @@ describe('keras-to-onnx converter on built models', { skip: ortMissing }, () => 
 
       const cache = path.join(other, 'cache');
       await assert.rejects(
-        loadOnnxBackbone(other, syntheticConfig(other, 'gap'), { cacheDir: cache }),
+        loadOnnxBackbone(other, layersConfig('synthetic', other, 'gap', 17), { cacheDir: cache }),
         (err: Error) => err instanceof OnnxConversionError && /MaxPooling2D/.test(err.message),
       );
       // Nothing half-converted is left in the cache.

@@ -1,6 +1,6 @@
 /** keras-to-onnx on branching (residual) graphs: the TFLite-imported MobileNets on real photos, and built DAGs. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,19 +9,14 @@ import { projectRoot } from '../src/config.ts';
 import { prepareModelInput } from '../src/images/decode.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { ONNX_AGREEMENT_TOLERANCE } from '../src/model/inference/select-engine.ts';
-import type { ModelConfig } from '../src/model/model-config.ts';
 import { convertLayersBackbone } from '../src/model/onnx/keras-to-onnx.ts';
 import { OnnxConversionError, readLayersModel } from '../src/model/onnx/layers-model.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
-import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
 import { embeddingLayerName, importTflite, type TfliteImport } from '../src/model/tflite/index.ts';
 import type { ModelInput } from '../src/model/types.ts';
+import { layersConfig, ortMissing, relativeMaxDiff, saveLayersModel } from './helpers/onnx-rig.ts';
 import { imagewoofSample, imagewoofValDir } from './helpers/shared-data.ts';
 
-const ortMissing = await loadOnnxRuntime().then(
-  () => false as const,
-  (err: Error) => `needs onnxruntime-node (${err.message})`,
-);
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const tfliteModels = {
   'mobilenet_edgetpu_224_1.0': 'mobilenet_edgetpu_224_1.0/mobilenet_edgetpu_224_1.0_uint8.tflite',
@@ -33,34 +28,6 @@ const skipReal =
   existsSync(imagewoofValDir)
     ? false
     : 'needs ../shared/models (the two MobileNet .tflite files) and ../shared/datasets/imagewoof/val (absent)');
-
-/** Largest |expected - actual| over max(1, largest |expected|): the measure select-engine's start-up check uses. */
-function relativeMaxDiff(expected: Float32Array, actual: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(expected[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
-function layersConfig(id: string, dir: string, embeddingLayer: string, inputSize: number): ModelConfig {
-  return {
-    id,
-    url: 'https://example.invalid/model.json',
-    format: 'layers',
-    inputSize,
-    normalisation: { scale: 1 / 127.5, offset: -1 },
-    resize: 'cover',
-    embeddingLayer,
-    classifier: { layer: 'unused' },
-    labelsFile: 'labels.txt',
-    dogClasses: { first: 0, last: 0 },
-    configPath: path.join(dir, `${id}.model.json`),
-  };
-}
 
 /** tfjs's embedding: the imported model run up to `embedding_pool`, flattened per image. */
 function tfjsEmbeddings(imported: TfliteImport, inputs: ModelInput[]): Float32Array[] {
@@ -127,21 +94,6 @@ describe(
     }
   },
 );
-
-/** Saves a tfjs layers model as model.json + weights.bin, the way tfjs-converter lays out a folder. */
-async function saveLayersModel(model: tf.LayersModel, dir: string) {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-      const manifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }];
-      writeFileSync(
-        path.join(dir, 'model.json'),
-        JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: manifest }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
 
 const apply = (layer: tf.layers.Layer, ...inputs: tf.SymbolicTensor[]) =>
   layer.apply(inputs.length === 1 ? inputs[0]! : inputs) as tf.SymbolicTensor;
