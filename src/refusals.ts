@@ -1,6 +1,8 @@
 /**
- * Refusals the application gives back to a person. Every adapter (Discord, the CLI, the sandbox page) shows
- * `userMessage` as it is; `code` lets callers and tests tell the cases apart without matching text.
+ * Refusals the application gives back to a person. `userMessage` is in plain words that name no adapter's
+ * commands; where a refusal is best answered in an adapter's own terms (a command option to use), `reason`
+ * says why in data and the adapter words it (src/discord/refusal-text.ts). `code` lets callers and tests tell
+ * the cases apart without matching text.
  */
 export type RefusalCode =
   | 'image-rejected'
@@ -17,14 +19,34 @@ export type RefusalCode =
   | 'busy'
   | 'needs-confirmation';
 
+/** Why a refusal happened, for the adapter to word in its own terms. */
+export type RefusalReason =
+  /** The person named photo number `photo` of a reply that shows `photos`. */
+  | { kind: 'photo-out-of-range'; photos: number }
+  /** A reply with several photos and no single dog: the person must say which. */
+  | { kind: 'photo-ambiguous'; photos: number }
+  /** The photo a confirmation was about is gone (forgotten, or in another server). */
+  | { kind: 'confirmed-photo-gone' }
+  /** The message pointed at carries no photo the bot looked at. */
+  | { kind: 'message-not-classified' }
+  /** No answered photo in the channel to label by default. */
+  | { kind: 'channel-has-no-photo' }
+  /** Auto-classify covers every channel (no list), so one channel cannot be switched off on its own. */
+  | { kind: 'channel-list-empty' }
+  /** The default photo is not a dog: the person confirms or points at another photo. */
+  | { kind: 'not-a-dog' };
+
 export class UserFacingError extends Error {
+  readonly reason?: RefusalReason;
+
   constructor(
     readonly code: RefusalCode,
     readonly userMessage: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: RefusalReason },
   ) {
-    super(userMessage, options);
+    super(userMessage, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'UserFacingError';
+    if (options?.reason) this.reason = options.reason;
   }
 }
 
@@ -78,7 +100,8 @@ export class NotADogConfirmationError extends UserFacingError {
     super(
       'needs-confirmation',
       "The newest photo I answered here doesn't look like a dog to me, so I haven't labelled it. " +
-        'Confirm to label it anyway, or say which photo with `message:` (a link to it or to my reply).',
+        'Confirm to label it anyway, or say which photo.',
+      { reason: { kind: 'not-a-dog' } },
     );
     this.name = 'NotADogConfirmationError';
   }

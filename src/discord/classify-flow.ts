@@ -4,6 +4,7 @@
  */
 import type { Attachment, Message, RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../refusals.ts';
+import { refusalText } from './refusal-text.ts';
 import type { Breedbot } from '../app/breedbot.ts';
 import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
 import { log } from '../log.ts';
@@ -48,7 +49,7 @@ export function describeFailure(error: unknown, context: Record<string, unknown>
   if (isUserFacing(error)) {
     // Logged with its cause (e.g. sharp's decoder message) so operators can see why a photo was refused.
     log.warn({ ...context, code: error.code, err: error.cause ?? error }, 'photo refused');
-    return error.userMessage;
+    return refusalText(error);
   }
   log.error({ ...context, err: error }, 'classification failed');
   return GENERIC_FAILURE;

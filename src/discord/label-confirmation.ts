@@ -13,6 +13,7 @@ import {
 } from 'discord.js';
 import { LRUCache } from 'lru-cache';
 import { isUserFacing, type NotADogConfirmationError } from '../refusals.ts';
+import { refusalText } from './refusal-text.ts';
 import type { LabelCommandInput } from '../features/labelling/types.ts';
 import type { CommandContext } from './command-types.ts';
 import { labelAnswer, photoPointer, rerenderLabelledReply } from './label-answer.ts';
@@ -92,6 +93,6 @@ export async function handleLabelConfirmation(interaction: ButtonInteraction, ct
     await rerenderLabelledReply(interaction.client, ctx.app, outcome);
   } catch (error) {
     if (!isUserFacing(error)) throw error;
-    await interaction.editReply({ content: error.userMessage, components: [], allowedMentions: NO_MENTIONS });
+    await interaction.editReply({ content: refusalText(error), components: [], allowedMentions: NO_MENTIONS });
   }
 }

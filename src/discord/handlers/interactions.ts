@@ -1,6 +1,7 @@
 /** Routes slash commands, autocomplete and the message context menu to the command files. */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../../refusals.ts';
+import { refusalText } from '../refusal-text.ts';
 import { log } from '../../log.ts';
 import type { CommandSet } from '../command-loader.ts';
 import type { CommandContext } from '../command-types.ts';
@@ -26,7 +27,7 @@ export function commandFailureMessage(interaction: RepliableInteraction): string
 
 /** Answers with the refusal (or a generic apology naming the command), whether or not the command had deferred. */
 export async function answerWithError(interaction: RepliableInteraction, error: unknown): Promise<void> {
-  const content = isUserFacing(error) ? error.userMessage : commandFailureMessage(interaction);
+  const content = isUserFacing(error) ? refusalText(error) : commandFailureMessage(interaction);
   if (isUserFacing(error)) log.info({ code: error.code, command: interaction.id }, 'command refused');
   else log.error({ err: error, interactionId: interaction.id }, 'command failed');
   try {

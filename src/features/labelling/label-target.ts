@@ -22,16 +22,16 @@ function pickPhoto(candidates: StoredPrediction[], photo: number | undefined): S
     if (!chosen)
       throw new UserFacingError(
         'bad-argument',
-        `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick \`photo:\` between 1 and ${photos.length}.`,
+        `That reply has ${photos.length} photo${photos.length === 1 ? '' : 's'}; pick one between 1 and ${photos.length}.`,
+        { reason: { kind: 'photo-out-of-range', photos: photos.length } },
       );
     return chosen;
   }
   const dogs = photos.filter((p) => p.isDog);
   if (photos.length > 1 && dogs.length !== 1) {
-    throw new UserFacingError(
-      'bad-argument',
-      `That reply covers ${photos.length} photos: say which with \`photo:\`.`,
-    );
+    throw new UserFacingError('bad-argument', `That reply covers ${photos.length} photos: say which one.`, {
+      reason: { kind: 'photo-ambiguous', photos: photos.length },
+    });
   }
   return dogs[0] ?? photos[0]!;
 }
@@ -48,7 +48,9 @@ export async function labelTarget(
   if (input.confirmedPredictionId) {
     const confirmed = await store.predictionById(input.confirmedPredictionId);
     if (!confirmed || confirmed.guildId !== input.guildId) {
-      throw new UserFacingError('not-found', 'That photo is no longer stored: run `/label` again.');
+      throw new UserFacingError('not-found', 'That photo is no longer stored: label it again.', {
+        reason: { kind: 'confirmed-photo-gone' },
+      });
     }
     return { target: confirmed, needsConfirmation: false };
   }
@@ -63,7 +65,8 @@ export async function labelTarget(
     if (all.length === 0) {
       throw new UserFacingError(
         'nothing-to-label',
-        'I haven\'t looked at a photo in that message. Use `/classify` or the "Classify breed" menu first.',
+        "I haven't looked at a photo in that message: have it classified first.",
+        { reason: { kind: 'message-not-classified' } },
       );
     }
     return { target: pickPhoto(all, input.photo), needsConfirmation: false };
@@ -77,7 +80,8 @@ export async function labelTarget(
   if (!newest) {
     throw new UserFacingError(
       'nothing-to-label',
-      'There is no photo to label in this channel yet: post one, or give `message:` with a link.',
+      'There is no photo to label in this channel yet: post one, or point at a message with one.',
+      { reason: { kind: 'channel-has-no-photo' } },
     );
   }
   const target = pickPhoto(await store.predictionsForReply(newest.replyMessageId!), input.photo);

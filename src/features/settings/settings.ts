@@ -80,8 +80,9 @@ export class GuildSettings {
         throw new UserFacingError(
           'bad-argument',
           'No channel is listed, so photos are classified in every channel: one channel cannot be switched ' +
-            'off on its own. List the channels that should classify with `/settings channel enabled:true` ' +
-            '(the others then stay quiet), or turn it off everywhere with `/settings auto-classify enabled:false`.',
+            'off on its own. List the channels that should classify (the others then stay quiet), or turn ' +
+            'auto-classify off everywhere.',
+          { reason: { kind: 'channel-list-empty' } },
         );
       } else {
         change = listed.includes(channelId) ? 'removed' : 'not-listed';
