@@ -60,11 +60,8 @@ async function main() {
     await switchBackbone(config, version!, by, values.json === true);
     return;
   }
-  // No migrations here: the bot that made the versions migrated the database, and migrating while it runs fails.
-  const db = await openDatabase(config.DATABASE_URL, {
-    imagesDir: path.join(config.dataDir, 'images'),
-    migrate: false,
-  });
+  // Migrates a fresh database; next to a running bot nothing is pending, so the schema engine never opens the file.
+  const db = await openDatabase(config.DATABASE_URL, { imagesDir: path.join(config.dataDir, 'images') });
   const out = (json: unknown, text: string) =>
     process.stdout.write(values.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
   try {
