@@ -6,21 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
+import type { BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { listModelVersions } from '../src/storage/model-versions.ts';
-import { startLearning, type Learning } from '../src/learning/index.ts';
+import type { Learning } from '../src/learning/index.ts';
 import {
   sharedModelDir,
   sharedModelEnv,
   skipWithoutTrainPhotos,
   trainPhotos,
 } from './helpers/shared-data.ts';
-import { tempDirConfig } from './helpers/temp-app.ts';
+import { classifyPosted, labelWithCommand, startLearningApp, type LearningApp } from './helpers/learning-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 /** Refuses connections at once: "the official download failed", so the mirror decides. */
@@ -46,7 +45,7 @@ function writeEntries(dir: string): string {
 }
 
 describe('backbone switches that cannot finish, and the CLI switch', { skip }, () => {
-  let dir: string;
+  let rig: LearningApp;
   let config: Config;
   let app: BreedbotApp;
   let learning: Learning;
@@ -55,20 +54,8 @@ describe('backbone switches that cannot finish, and the CLI switch', { skip }, (
 
   async function postAndLabel(file: string, breed: string) {
     const messageId = `m${++seq}`;
-    await app.classifyImageBytes(readFileSync(file), {
-      guildId: 'g',
-      channelId: 'c',
-      messageId,
-      userId: 'p',
-    });
-    await app.labelByCommand({
-      guildId: 'g',
-      channelId: 'c',
-      userId: 'mod',
-      breed,
-      messageRef: { messageId },
-      isModerator: true,
-    });
+    await classifyPosted(app, file, messageId, 'p');
+    await labelWithCommand(app, messageId, breed, { userId: 'mod', isModerator: true });
   }
   /** What serves and what the database says: a failed switch must leave both as they were. */
   const state = async () => ({
@@ -78,24 +65,24 @@ describe('backbone switches that cannot finish, and the CLI switch', { skip }, (
   });
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-switch-failures-'));
-    config = tempDirConfig(dir, {
-      BASE_MODEL_CONFIG: writeEntries(mkdtempSync(path.join(dir, 'entries-'))),
-      EMBED_ENGINE: 'inprocess',
-      RATE_CLASSIFY_PER_USER: '100000',
-      RATE_LABEL_PER_USER: '100000',
-    });
-    app = await createBreedbot(config);
-    learning = startLearning(app, config, {
-      onWorker: (worker) => {
-        if (killWorkers) void worker.terminate();
+    rig = await startLearningApp(
+      'switch-failures',
+      (dir) => ({
+        BASE_MODEL_CONFIG: writeEntries(mkdtempSync(path.join(dir, 'entries-'))),
+        EMBED_ENGINE: 'inprocess',
+        RATE_CLASSIFY_PER_USER: '100000',
+        RATE_LABEL_PER_USER: '100000',
+      }),
+      {
+        onWorker: (worker) => {
+          if (killWorkers) void worker.terminate();
+        },
       },
-    });
+    );
+    ({ app, config, learning } = rig);
   });
   after(async () => {
-    await learning?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('missing files, too few labels and a dead worker: a clear reason each time, nothing changed', async (t) => {

@@ -4,22 +4,25 @@
  * Real model, real SQLite; no training worker is started in any of these cases.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { modelInfoEmbed } from '../commands/model/info.ts';
 import { outcomeLine } from '../src/discord/training-reply.ts';
-import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
+import type { BreedbotApp } from '../src/app/create.ts';
 import type { TrainingOutcome } from '../src/features/training/types.ts';
 import type { Config } from '../src/config.ts';
-import { listModelVersions, recordModelVersion } from '../src/storage/model-versions.ts';
-import { startLearning, type Learning } from '../src/learning/index.ts';
+import { listModelVersions } from '../src/storage/model-versions.ts';
+import type { Learning } from '../src/learning/index.ts';
 import { resultText } from '../src/learning/progress-text.ts';
-import { saveHeadVersion } from '../src/model/registry.ts';
 import { tooFewLabels } from '../src/training/dataset.ts';
+import {
+  classifyPosted,
+  labelWithCommand,
+  saveRetiredVersion,
+  startLearningApp,
+  type LearningApp,
+} from './helpers/learning-app.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { breedNameBySynset, tempDirConfig } from './helpers/temp-app.ts';
+import { breedNameBySynset } from './helpers/temp-app.ts';
 
 test('tooFewLabels: a holdout needs 2 photos of a known breed (or the new-breed minimum)', () => {
   const known = ['Beagle', 'Samoyed', 'Pug'];
@@ -59,7 +62,7 @@ test('/model info: a version with no holdout shows no top-1 0.0%', () => {
 });
 
 describe('retrain with too few or no new labels', { skip: skipWithoutTrainPhotos }, () => {
-  let dir: string;
+  let rig: LearningApp;
   let app: BreedbotApp;
   let config: Config;
   let learning: Learning;
@@ -68,33 +71,17 @@ describe('retrain with too few or no new labels', { skip: skipWithoutTrainPhotos
 
   async function classifyAndLabel(file: string, breed: string) {
     const messageId = `m${++seq}`;
-    await app.classifyImageBytes(readFileSync(file), {
-      guildId: 'g',
-      channelId: 'c',
-      messageId,
-      userId: 'p',
-    });
-    await app.labelByCommand({
-      guildId: 'g',
-      channelId: 'c',
-      userId: 'u1',
-      breed,
-      messageRef: { messageId },
-      isModerator: false,
-    });
+    await classifyPosted(app, file, messageId, 'p');
+    await labelWithCommand(app, messageId, breed, { userId: 'u1', isModerator: false });
   }
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-too-few-'));
-    config = tempDirConfig(dir, { EMBED_ENGINE: 'inprocess' });
-    app = await createBreedbot(config);
-    learning = startLearning(app, config);
+    rig = await startLearningApp('too-few', { EMBED_ENGINE: 'inprocess' });
+    ({ app, config, learning } = rig);
     breedOf = breedNameBySynset(app);
   });
   after(async () => {
-    await learning?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('3 labels of 3 breeds: says how many are needed, makes no version', async () => {
@@ -111,18 +98,7 @@ describe('retrain with too few or no new labels', { skip: skipWithoutTrainPhotos
   });
 
   test('no label since the active version was made: "nothing new to learn", no new version', async () => {
-    const base = app.model.runtime.baseVersion;
-    const saved = await saveHeadVersion(config.modelsDir, app.model.runtime.baseHead, {
-      parent: base,
-      backboneId: app.model.backboneId,
-    });
-    await recordModelVersion(app.db, {
-      id: saved.version,
-      path: saved.dir,
-      parentId: base,
-      backboneId: app.model.backboneId,
-      status: 'retired',
-    });
+    const saved = await saveRetiredVersion(app, config);
     await learning.loop.rollback(saved.version, 'test');
     const r = await learning.loop.retrain({ requestedBy: 'mod' });
     assert.equal(r.status, 'skipped');
