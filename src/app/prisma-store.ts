@@ -1,4 +1,4 @@
-/** The application's Store port over the Prisma repositories in src/labels: delegation and shape mapping. */
+/** The application's Store port over the Prisma repositories in src/storage: delegation and shape mapping. */
 import * as breeds from '../storage/breeds.ts';
 import { crowdAnswer, crowdSplit } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';
@@ -16,7 +16,7 @@ import * as predictions from '../storage/predictions.ts';
 import { forgetUser, mostDisputedImages, purgeUserLabels } from '../storage/privacy.ts';
 import { labelStats } from '../storage/stats.ts';
 import { UserFacingError } from '../refusals.ts';
-import type { LabelSource, Store, StoredPrediction } from './store.ts';
+import type { LabelSource, Store } from './store.ts';
 import type { ReplyLocation } from '../features/classify/types.ts';
 import type { ModelVersionInfo } from '../features/model/types.ts';
 import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
@@ -53,8 +53,6 @@ function settingsPatch({ rateLimits, ...rest }: GuildSettingsChange): GuildSetti
   return { ...rest, rateLimits: limits };
 }
 
-const toStored = (p: predictions.PredictionRecord): StoredPrediction => ({ ...p, userId: p.userId ?? '' });
-
 export function createPrismaStore(db: Database): Store {
   const { prisma } = db;
   return {
@@ -85,23 +83,14 @@ export function createPrismaStore(db: Database): Store {
       return (await storeImage(db, bytes, { sha256, width, height, format })).image.id;
     },
 
-    async findPredictionBySource(source) {
-      const p = await predictions.findPredictionBySource(db, source);
-      return p ? toStored(p) : null;
-    },
-    async savePrediction(p) {
-      const { prediction, created } = await predictions.recordPrediction(db, p);
-      return { prediction: toStored(prediction), created };
-    },
+    findPredictionBySource: (source) => predictions.findPredictionBySource(db, source),
+    savePrediction: (p) => predictions.recordPrediction(db, p),
     setReplyMessage: (ids, replyMessageId) => predictions.setReplyMessage(db, ids, replyMessageId),
-    predictionsForReply: async (id) => (await predictions.predictionsForReply(db, id)).map(toStored),
-    predictionsForMessage: async (id) => (await predictions.predictionsForMessage(db, id)).map(toStored),
-    recentRepliedPredictionsInChannel: async (guildId, channelId, limit) =>
-      (await predictions.recentRepliedPredictionsInChannel(db, guildId, channelId, limit)).map(toStored),
-    async predictionById(id) {
-      const p = await predictions.predictionById(db, id);
-      return p ? toStored(p) : null;
-    },
+    predictionsForReply: (id) => predictions.predictionsForReply(db, id),
+    predictionsForMessage: (id) => predictions.predictionsForMessage(db, id),
+    recentRepliedPredictionsInChannel: (guildId, channelId, limit) =>
+      predictions.recentRepliedPredictionsInChannel(db, guildId, channelId, limit),
+    predictionById: (id) => predictions.predictionById(db, id),
 
     async setLabel(l) {
       const { outcome } = await labels.setLabel(db, {

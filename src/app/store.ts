@@ -1,38 +1,23 @@
 /**
  * What the application needs from storage, in its own words. `storage-adapter.ts` implements it over the
- * Prisma repositories in src/labels; keeping the port narrow lets the services read like the product rules.
+ * Prisma repositories in src/storage; keeping the port narrow lets the services read like the product rules.
  */
-import type { BreedProbability } from '../model/types.ts';
-import type { ReplyLocation } from '../features/classify/types.ts';
-import type { CrowdAnswer } from '../features/labelling/types.ts';
+import type { ReplyLocation, StoredPrediction } from '../features/classify/types.ts';
+import type { CrowdAnswer, LabelSource } from '../features/labelling/types.ts';
 import type { ModelVersionInfo } from '../features/model/types.ts';
 import type { DisputedImageView } from '../features/moderation/types.ts';
 import type { ForgetOutcome } from '../features/privacy/types.ts';
 import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
 import type { GuildStats } from '../features/stats/types.ts';
 
-export type LabelSource = 'reaction' | 'command' | 'moderator';
+export type { LabelSource } from '../features/labelling/types.ts';
+export type { StoredPrediction } from '../features/classify/types.ts';
 
-export interface StoredPrediction {
-  id: string;
-  imageId: string;
-  guildId: string | null;
-  channelId: string;
-  messageId: string | null;
-  interactionId: string | null;
-  attachmentIndex: number;
-  replyMessageId: string | null;
+export interface NewPrediction extends Omit<
+  StoredPrediction,
+  'id' | 'replyMessageId' | 'createdAt' | 'topBreed' | 'userId'
+> {
   userId: string;
-  modelVersion: string;
-  backboneId: string;
-  isDog: boolean;
-  dogProbability: number;
-  top5: BreedProbability[];
-  lookslike: { label: string; probability: number } | null;
-  createdAt: Date;
-}
-
-export interface NewPrediction extends Omit<StoredPrediction, 'id' | 'replyMessageId' | 'createdAt'> {
   embedding: Float32Array;
 }
 

@@ -6,9 +6,9 @@
 import type { Database } from './database.ts';
 import { findBreed, nearestBreeds } from './breeds.ts';
 import { UnknownBreedError } from '../refusals.ts';
+import type { LabelSource } from '../features/labelling/types.ts';
 import { isUniqueViolation } from './errors.ts';
 
-export type LabelSource = 'reaction' | 'command' | 'moderator';
 export const LABEL_SOURCES: readonly LabelSource[] = ['reaction', 'command', 'moderator'];
 
 export interface LabelInput {

@@ -7,6 +7,7 @@
 import type { BreedProbability } from '../model/types.ts';
 import type { Database } from './database.ts';
 import { saveEmbedding } from './embeddings.ts';
+import type { StoredPrediction } from '../features/classify/types.ts';
 import { isUniqueViolation } from './errors.ts';
 
 export interface PredictionSource {
@@ -31,26 +32,6 @@ export interface NewPrediction extends PredictionSource {
   embedding?: Float32Array;
 }
 
-export interface PredictionRecord {
-  id: string;
-  imageId: string;
-  guildId: string | null;
-  channelId: string;
-  messageId: string | null;
-  interactionId: string | null;
-  attachmentIndex: number;
-  replyMessageId: string | null;
-  userId: string | null;
-  modelVersion: string;
-  backboneId: string;
-  isDog: boolean;
-  dogProbability: number;
-  topBreed: string;
-  top5: BreedProbability[];
-  lookslike: { label: string; probability: number } | null;
-  createdAt: Date;
-}
-
 /** The unique key of a prediction's source: the interaction when there is one, else the message. */
 export function sourceKeyOf(source: PredictionSource): string {
   const index = source.attachmentIndex ?? 0;
@@ -59,18 +40,18 @@ export function sourceKeyOf(source: PredictionSource): string {
   throw new Error('a prediction needs a message id or an interaction id');
 }
 
-type PredictionRow = Omit<PredictionRecord, 'top5' | 'lookslike'> & {
+type PredictionRow = Omit<StoredPrediction, 'top5' | 'lookslike'> & {
   top5: unknown;
   lookslike: unknown;
   sourceKey: string;
 };
 
-function toRecord(row: PredictionRow): PredictionRecord {
+function toRecord(row: PredictionRow): StoredPrediction {
   const { sourceKey: _sourceKey, ...rest } = row;
   const top5 = Array.isArray(row.top5) ? (row.top5 as BreedProbability[]) : [];
   const lookslike =
     row.lookslike && typeof row.lookslike === 'object'
-      ? (row.lookslike as PredictionRecord['lookslike'])
+      ? (row.lookslike as StoredPrediction['lookslike'])
       : null;
   return { ...rest, top5, lookslike };
 }
@@ -78,7 +59,7 @@ function toRecord(row: PredictionRow): PredictionRecord {
 export async function findPredictionBySource(
   db: Database,
   source: PredictionSource,
-): Promise<PredictionRecord | null> {
+): Promise<StoredPrediction | null> {
   const row = await db.prisma.prediction.findUnique({ where: { sourceKey: sourceKeyOf(source) } });
   return row ? toRecord(row) : null;
 }
@@ -87,7 +68,7 @@ export async function findPredictionBySource(
 export async function recordPrediction(
   db: Database,
   p: NewPrediction,
-): Promise<{ prediction: PredictionRecord; created: boolean }> {
+): Promise<{ prediction: StoredPrediction; created: boolean }> {
   const sourceKey = sourceKeyOf(p);
   const existing = await db.prisma.prediction.findUnique({ where: { sourceKey } });
   if (existing) return { prediction: toRecord(existing), created: false };
@@ -136,7 +117,7 @@ export async function setReplyMessage(
 }
 
 /** Predictions shown by one reply, in attachment order. */
-export async function predictionsForReply(db: Database, replyMessageId: string): Promise<PredictionRecord[]> {
+export async function predictionsForReply(db: Database, replyMessageId: string): Promise<StoredPrediction[]> {
   const rows = await db.prisma.prediction.findMany({
     where: { replyMessageId },
     orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
@@ -145,7 +126,7 @@ export async function predictionsForReply(db: Database, replyMessageId: string):
 }
 
 /** Predictions whose source message or bot reply is `messageId`, in attachment order. */
-export async function predictionsForMessage(db: Database, messageId: string): Promise<PredictionRecord[]> {
+export async function predictionsForMessage(db: Database, messageId: string): Promise<StoredPrediction[]> {
   const rows = await db.prisma.prediction.findMany({
     where: { OR: [{ messageId }, { replyMessageId: messageId }] },
     orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
@@ -157,7 +138,7 @@ export async function predictionsForMessage(db: Database, messageId: string): Pr
 export async function predictionForMessage(
   db: Database,
   messageId: string,
-): Promise<PredictionRecord | null> {
+): Promise<StoredPrediction | null> {
   return (await predictionsForMessage(db, messageId))[0] ?? null;
 }
 
@@ -167,7 +148,7 @@ export async function recentRepliedPredictionsInChannel(
   guildId: string | null,
   channelId: string,
   limit: number,
-): Promise<PredictionRecord[]> {
+): Promise<StoredPrediction[]> {
   const rows = await db.prisma.prediction.findMany({
     where: { guildId, channelId, replyMessageId: { not: null } },
     orderBy: [{ createdAt: 'desc' }, { attachmentIndex: 'asc' }],
@@ -176,7 +157,7 @@ export async function recentRepliedPredictionsInChannel(
   return rows.map(toRecord);
 }
 
-export async function predictionById(db: Database, id: string): Promise<PredictionRecord | null> {
+export async function predictionById(db: Database, id: string): Promise<StoredPrediction | null> {
   const row = await db.prisma.prediction.findUnique({ where: { id } });
   return row ? toRecord(row) : null;
 }
@@ -185,7 +166,7 @@ export async function latestPredictionInChannel(
   db: Database,
   guildId: string | null,
   channelId: string,
-): Promise<PredictionRecord | null> {
+): Promise<StoredPrediction | null> {
   const row = await db.prisma.prediction.findFirst({
     where: { guildId, channelId },
     orderBy: [{ createdAt: 'desc' }, { attachmentIndex: 'asc' }],

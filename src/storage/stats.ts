@@ -1,29 +1,10 @@
 /** Figures for /stats: labels per breed, top labellers, agreement, and what the model confuses most. */
+import type { GuildStats } from '../features/stats/types.ts';
 import type { Database } from './database.ts';
 import { resolveVotes } from './consensus.ts';
 
-export interface LabelStats {
-  labels: number;
-  labelsPerBreed: { breed: string; count: number }[];
-  topLabellers: { userId: string; count: number }[];
-  /**
-   * Among images labelled by at least two people, the share where everyone gave the same breed
-   * (null when no image has two labels yet).
-   */
-  agreementRate: number | null;
-  /** Images labelled by at least two people: what agreementRate is over. */
-  agreementImages: number;
-  /**
-   * The bot's first top guess against the people's resolved answer: on how many labelled images (with a
-   * resolved breed and a prediction in this scope) it was `matched` out of `compared`.
-   */
-  botMatch: { matched: number; compared: number };
-  /** Pairs (the model's top-1 → the crowd's breed) that differ most often. */
-  mostConfused: { predicted: string; labelled: string; count: number }[];
-}
-
 /** Stats over one guild's labels, or every label when guildId is null. */
-export async function labelStats(db: Database, guildId: string | null, top = 10): Promise<LabelStats> {
+export async function labelStats(db: Database, guildId: string | null, top = 10): Promise<GuildStats> {
   const scope = guildId === null ? {} : { guildId };
   const [labels, perBreed, perUser, scoped] = await Promise.all([
     db.prisma.label.count({ where: scope }),
@@ -73,7 +54,7 @@ async function predictionVsPeople(
   imageIds: string[],
   guildId: string | null,
   top: number,
-): Promise<Pick<LabelStats, 'botMatch' | 'mostConfused'>> {
+): Promise<Pick<GuildStats, 'botMatch' | 'mostConfused'>> {
   if (imageIds.length === 0) return { botMatch: { matched: 0, compared: 0 }, mostConfused: [] };
   const votes = await db.prisma.label.findMany({
     where: { imageId: { in: imageIds } },

@@ -1,5 +1,5 @@
 /** Classification as the application hands it out: where a photo came from and what the model said. */
-import type { ClassifyResult } from '../../model/types.ts';
+import type { BreedProbability, ClassifyResult } from '../../model/types.ts';
 import type { CrowdAnswer } from '../labelling/types.ts';
 
 /** How a photo reached the bot: a file someone uploaded, or a link (posted, unfurled or given to /classify url:). */
@@ -44,4 +44,27 @@ export interface ReplyItem {
 export interface ReplyLocation {
   channelId: string;
   messageId: string;
+}
+
+/** A prediction as stored: the model's answer for one photo of one message or command, and its reply. */
+export interface StoredPrediction {
+  id: string;
+  imageId: string;
+  guildId: string | null;
+  channelId: string;
+  messageId: string | null;
+  interactionId: string | null;
+  attachmentIndex: number;
+  replyMessageId: string | null;
+  /** Who posted or asked; null once they used /forget and others kept the photo. */
+  userId: string | null;
+  modelVersion: string;
+  backboneId: string;
+  isDog: boolean;
+  dogProbability: number;
+  /** The model's first guess (top5[0]'s breed), stored for queries. */
+  topBreed: string;
+  top5: BreedProbability[];
+  lookslike: { label: string; probability: number } | null;
+  createdAt: Date;
 }

@@ -1,6 +1,9 @@
 /** Labels people give photos, and what the crowd says about a photo. */
 import type { ReplyLocation } from '../classify/types.ts';
 
+/** How a label was given. */
+export type LabelSource = 'reaction' | 'command' | 'moderator';
+
 /** What the crowd says about one image. */
 export interface CrowdAnswer {
   breed: string;
