@@ -5,6 +5,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import type { GuildStats } from '../src/features/stats/types.ts';
+import { statsCharts } from '../src/discord/chart-attachments.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
 import { NO_MENTIONS, safeText } from '../src/discord/render.ts';
 
@@ -60,7 +61,9 @@ export function statsEmbed(stats: GuildStats): EmbedBuilder {
 
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const stats = await ctx.app.stats(interaction.guildId!);
-  await interaction.reply({ embeds: [statsEmbed(stats)], allowedMentions: NO_MENTIONS });
+  // The charts repeat the embed's numbers as pictures; their alt text says them in words.
+  const files = await statsCharts(stats);
+  await interaction.reply({ embeds: [statsEmbed(stats)], files, allowedMentions: NO_MENTIONS });
 }
 
 export default { data, execute } satisfies SlashCommand;

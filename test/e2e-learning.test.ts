@@ -190,6 +190,16 @@ describe('the learning loop through the fake Discord', { skip }, () => {
       /New model \*\*v\d{8}-\d{6}-[0-9a-f]+\*\* is now serving: holdout top-1 [\d.]+% → [\d.]+%/,
     );
     promoted = /\*\*(v[^*]+)\*\*/.exec(done.content)![1]!;
+    // The answer carries the candidate's training curve and before/after accuracy, described in words.
+    const charts = new Map(done.attachments.map((a) => [a.filename, a.description ?? '']));
+    assert.match(
+      charts.get('before-after.png') ?? '',
+      /^Accuracy before and after \(holdout top-1 \(\d+ photos\)\): before [\d.]+%, after [\d.]+%/,
+    );
+    assert.match(
+      charts.get('training-curve.png') ?? '',
+      /^Training curve over \d+ epochs?: loss [\d.]+ → [\d.]+/,
+    );
     // The reply was edited with progress while it trained.
     const edits = h.fake.requests.filter(
       (r) => r.method === 'PATCH' && r.path.includes(run.interaction.token),
@@ -208,6 +218,8 @@ describe('the learning loop through the fake Discord', { skip }, () => {
     assert.ok(existsSync(path.join(h.config.modelsDir, 'versions', promoted, 'head.json')));
     // 45 photos labelled by one person plus the 30 the crowd took back from the spammer.
     assert.equal((active.metrics as { labels: number }).labels, 75);
+    const { curve, epochs } = active.metrics as { curve: unknown[]; epochs: number };
+    assert.equal(curve.length, epochs, 'each epoch of the head is kept for the training curve');
 
     const again = await post(PROBE, 'bob');
     assert.match(footer(again.reply), new RegExp(`model ${promoted}`));
@@ -215,7 +227,12 @@ describe('the learning loop through the fake Discord', { skip }, () => {
     assert.notEqual(listedBreeds(again.reply)[0], probeBefore);
 
     const info = await h.fake.runCommand({ name: 'model info', userId: 'alice', channelId: h.channelId });
-    assert.match(JSON.stringify((await info.reply()).embeds), new RegExp(promoted));
+    const infoReply = await info.reply();
+    assert.match(JSON.stringify(infoReply.embeds), new RegExp(promoted));
+    assert.deepEqual(infoReply.attachments.map((a) => a.filename).sort(), [
+      'before-after.png',
+      'training-curve.png',
+    ]);
   });
 
   test('a second /retrain while training is told how far it is; killing the worker changes nothing', async () => {

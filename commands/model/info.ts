@@ -1,6 +1,7 @@
 import { EmbedBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { ModelInfo, ModelVersionInfo } from '../../src/features/model/types.ts';
 import type { TrainingProgress } from '../../src/features/training/types.ts';
+import { trainingCharts } from '../../src/discord/chart-attachments.ts';
 import type { CommandContext, Subcommand } from '../../src/discord/command-types.ts';
 import { codeText, NO_MENTIONS, safeText } from '../../src/discord/render.ts';
 import { progressLine } from '../../src/discord/training-reply.ts';
@@ -76,7 +77,14 @@ export function modelInfoEmbed(info: ModelInfo, running: TrainingProgress | null
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const info = await ctx.app.modelInfo();
   const running = ctx.training?.current() ?? null;
-  await interaction.reply({ embeds: [modelInfoEmbed(info, running)], allowedMentions: NO_MENTIONS });
+  // The serving version's training curve and before/after accuracy; none for the base model.
+  const active = info.history.find((v) => v.version === info.activeVersion);
+  const files = await trainingCharts(active?.metrics);
+  await interaction.reply({
+    embeds: [modelInfoEmbed(info, running)],
+    files,
+    allowedMentions: NO_MENTIONS,
+  });
 }
 
 export default {

@@ -1,6 +1,7 @@
 /** The answer of the commands that start a training run (/retrain, /model switch): refusals, progress, outcome. */
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { TrainingControl, TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
+import { trainingCharts } from './chart-attachments.ts';
 import { confidenceBar, NO_MENTIONS, safeText } from './render.ts';
 
 export const TRAINING_NOT_AVAILABLE =
@@ -37,7 +38,7 @@ export async function replyPrivately(
 
 /**
  * Runs one training job as the command's answer: "Already training" while one runs; else a deferred reply whose
- * progress is edited at most every 2 s, then the outcome.
+ * progress is edited at most every 2 s, then the outcome with the candidate's training curve and before/after chart.
  */
 export async function answerWithTraining(
   interaction: ChatInputCommandInteraction,
@@ -62,6 +63,8 @@ export async function answerWithTraining(
       .editReply({ content: describeProgress(p), allowedMentions: NO_MENTIONS })
       .catch(() => undefined);
   });
+  // A chart that cannot be drawn must not cost the outcome: the text alone then.
+  const files = await trainingCharts(outcome.metrics).catch(() => []);
   await pendingEdit;
-  await interaction.editReply({ content: outcomeLine(outcome), allowedMentions: NO_MENTIONS });
+  await interaction.editReply({ content: outcomeLine(outcome), files, allowedMentions: NO_MENTIONS });
 }

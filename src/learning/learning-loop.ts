@@ -454,6 +454,8 @@ export class LearningLoop {
       guardAgreement: metrics.guard.agreement,
       guardImages: metrics.guard.count,
       epochs: metrics.epochsRun,
+      // Per-epoch figures for the training-curve chart of /retrain and /model info (NaN accuracy becomes null).
+      curve: metrics.curve,
       trainSeconds: metrics.trainSeconds,
       requestedBy,
       trigger,

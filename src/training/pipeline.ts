@@ -38,6 +38,7 @@ import {
 import { trainHead } from './train-head.ts';
 import {
   defaultTrainHeadOptions,
+  type EpochFigures,
   type LabelledEmbedding,
   type ProgressListener,
   type TrainHeadOptions,
@@ -89,6 +90,8 @@ export interface TrainingMetrics {
   trainedBreeds: string[];
   epochsRun: number;
   bestEpoch: number;
+  /** The head's training loss and holdout accuracy per epoch (the first stage only). */
+  curve: EpochFigures[];
   trainSeconds: number;
   seed: number;
   /** Present when the second stage was asked for: whether it ran, was kept, and why. */
@@ -218,6 +221,7 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
         trainedBreeds: result.trainedBreeds,
         epochsRun: result.epochsRun,
         bestEpoch: result.bestEpoch,
+        curve: result.curve,
         trainSeconds: result.seconds + (stageTwo?.report.seconds ?? 0),
         seed: options.seed,
         ...(stageTwo ? { fineTune: stageTwo.report } : {}),

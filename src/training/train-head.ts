@@ -17,6 +17,7 @@ import { fitNewBreedRows } from './new-breeds.ts';
 import { createRng, shuffledIndices } from './prng.ts';
 import {
   defaultTrainHeadOptions,
+  type EpochFigures,
   type ProgressListener,
   type TrainHeadOptions,
   type TrainHeadResult,
@@ -202,6 +203,7 @@ export async function trainHead(
 
   let best = { loss: Infinity, epoch: 0, W: W0.clone(), b: b0.clone() };
   let epochsRun = 0;
+  const curve: EpochFigures[] = [];
   try {
     for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
       const epochStart = performance.now();
@@ -270,6 +272,7 @@ export async function trainHead(
         best = { loss: hold.loss, epoch, W: W.clone(), b: b.clone() };
       }
       const epochSeconds = (performance.now() - epochStart) / 1000;
+      curve.push({ epoch, loss: lossSum / steps, holdoutAccuracy: hold.accuracy });
       extras.onProgress?.({
         epoch,
         epochs: o.maxEpochs,
@@ -295,6 +298,7 @@ export async function trainHead(
       holdoutLoss: best.loss,
       seconds: (performance.now() - began) / 1000,
       trainedBreeds: [...trainedBreeds].sort(),
+      curve,
     };
   } finally {
     tf.dispose([W0, b0, W, b, mask, l2Mask, oldMask, xTrain, yTrain, wTrain, qTrain, best.W, best.b]);

@@ -115,6 +115,14 @@ export interface TrainHeadResult {
   seconds: number;
   /** Breeds whose rows were trained (labelled or new). */
   trainedBreeds: string[];
+  /** Each epoch's training loss and holdout accuracy (NaN without a holdout), for the training-curve chart. */
+  curve: EpochFigures[];
+}
+
+export interface EpochFigures {
+  epoch: number;
+  loss: number;
+  holdoutAccuracy: number;
 }
 
 export type ProgressListener = (p: TrainingProgress) => void;

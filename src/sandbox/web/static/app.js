@@ -168,7 +168,7 @@ function renderMessage(m) {
   li.querySelector('.attachments').replaceChildren(
     ...m.attachments.map((a) =>
       a.content_type?.startsWith('image/')
-        ? el('img', { src: a.url, alt: a.filename, 'data-testid': 'attachment-image' })
+        ? imageAttachment(a)
         : el('a', { href: a.url, target: '_blank' }, a.filename),
     ),
   );
@@ -187,6 +187,18 @@ function renderMessage(m) {
     copyLinkButton(m),
   );
   return li;
+}
+
+/** An image attachment; its description (the alt text, e.g. of a chart) is shown under it as well. */
+function imageAttachment(a) {
+  const img = el('img', { src: a.url, alt: a.description ?? a.filename, 'data-testid': 'attachment-image' });
+  if (!a.description) return img;
+  return el(
+    'figure',
+    { class: 'attachment' },
+    img,
+    el('figcaption', { 'data-testid': 'attachment-alt' }, a.description),
+  );
 }
 
 /** "Copy message link", as in Discord's message menu: the link `/label message:` accepts. */
