@@ -17,7 +17,6 @@ import { forgetUser, mostDisputedImages, purgeUserLabels } from '../storage/priv
 import { labelStats } from '../storage/stats.ts';
 import { UserFacingError } from '../refusals.ts';
 import type { LabelSource, Store } from './store.ts';
-import type { ReplyLocation } from '../features/classify/types.ts';
 import type { ModelVersionInfo } from '../features/model/types.ts';
 import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
 
@@ -169,38 +168,12 @@ export function createPrismaStore(db: Database): Store {
       return { labelsDeleted, imagesDeleted, imagesKept };
     },
     purgeUserLabels: (userId, guildId) => purgeUserLabels(db, userId, { guildId }),
-    async repliesShowingLabelsBy(userId, guildId) {
-      const labelled = await prisma.label.findMany({
-        where: { userId, ...(guildId ? { guildId } : {}) },
-        select: { imageId: true },
-      });
-      const shown = await prisma.prediction.findMany({
-        where: {
-          imageId: { in: [...new Set(labelled.map((l) => l.imageId))] },
-          replyMessageId: { not: null },
-        },
-        orderBy: { createdAt: 'desc' },
-        select: { channelId: true, replyMessageId: true },
-      });
-      // One reply can show several photos: list it once.
-      const replies = new Map<string, ReplyLocation>();
-      for (const p of shown)
-        if (p.replyMessageId && !replies.has(p.replyMessageId))
-          replies.set(p.replyMessageId, { channelId: p.channelId, messageId: p.replyMessageId });
-      return [...replies.values()];
-    },
+    repliesShowingLabelsBy: (userId, guildId) => predictions.repliesShowingLabelsBy(db, userId, guildId),
     async mostDisputed(guildId, limit) {
       const disputed = await mostDisputedImages(db, limit, { guildId });
       return Promise.all(
         disputed.map(async ({ imageId, voters, breeds: votes, consensus }) => {
-          const shown = await prisma.prediction.findFirst({
-            where: { imageId, guildId, replyMessageId: { not: null } },
-            orderBy: { createdAt: 'desc' },
-            select: { channelId: true, replyMessageId: true },
-          });
-          const reply = shown?.replyMessageId
-            ? { channelId: shown.channelId, messageId: shown.replyMessageId }
-            : null;
+          const reply = await predictions.newestReplyShowing(db, imageId, guildId);
           return { imageId, voters, breeds: votes, consensus, reply };
         }),
       );

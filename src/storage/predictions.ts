@@ -7,7 +7,7 @@
 import type { BreedProbability } from '../model/types.ts';
 import type { Database } from './database.ts';
 import { saveEmbedding } from './embeddings.ts';
-import type { StoredPrediction } from '../features/classify/types.ts';
+import type { ReplyLocation, StoredPrediction } from '../features/classify/types.ts';
 import { isUniqueViolation } from './errors.ts';
 
 export interface PredictionSource {
@@ -172,4 +172,44 @@ export async function latestPredictionInChannel(
     orderBy: [{ createdAt: 'desc' }, { attachmentIndex: 'asc' }],
   });
   return row ? toRecord(row) : null;
+}
+
+/** The bot's replies showing images this person labelled (in `guildId` when given), most recent first. */
+export async function repliesShowingLabelsBy(
+  db: Database,
+  userId: string,
+  guildId: string | null,
+): Promise<ReplyLocation[]> {
+  const labelled = await db.prisma.label.findMany({
+    where: { userId, ...(guildId ? { guildId } : {}) },
+    select: { imageId: true },
+  });
+  const shown = await db.prisma.prediction.findMany({
+    where: {
+      imageId: { in: [...new Set(labelled.map((l) => l.imageId))] },
+      replyMessageId: { not: null },
+    },
+    orderBy: { createdAt: 'desc' },
+    select: { channelId: true, replyMessageId: true },
+  });
+  // One reply can show several photos: list it once.
+  const replies = new Map<string, ReplyLocation>();
+  for (const p of shown)
+    if (p.replyMessageId && !replies.has(p.replyMessageId))
+      replies.set(p.replyMessageId, { channelId: p.channelId, messageId: p.replyMessageId });
+  return [...replies.values()];
+}
+
+/** The newest bot reply showing an image in one server, or null. */
+export async function newestReplyShowing(
+  db: Database,
+  imageId: string,
+  guildId: string,
+): Promise<ReplyLocation | null> {
+  const shown = await db.prisma.prediction.findFirst({
+    where: { imageId, guildId, replyMessageId: { not: null } },
+    orderBy: { createdAt: 'desc' },
+    select: { channelId: true, replyMessageId: true },
+  });
+  return shown?.replyMessageId ? { channelId: shown.channelId, messageId: shown.replyMessageId } : null;
 }
