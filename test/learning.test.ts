@@ -6,28 +6,32 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
+import type { BreedbotApp } from '../src/app/create.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { embeddingsFor } from '../src/storage/embeddings.ts';
-import { listModelVersions, recordModelVersion } from '../src/storage/model-versions.ts';
-import { datasetFromStore, scheduleRetraining, startLearning, type Learning } from '../src/learning/index.ts';
+import { listModelVersions } from '../src/storage/model-versions.ts';
+import { datasetFromStore, scheduleRetraining, type Learning } from '../src/learning/index.ts';
 import { progressBar } from '../src/learning/progress-text.ts';
-import { saveHeadVersion } from '../src/model/registry.ts';
 import { sharedModelEnv, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { breedNameBySynset, tempDirConfig } from './helpers/temp-app.ts';
+import {
+  classifyPosted,
+  labelWithCommand,
+  saveRetiredVersion,
+  startLearningApp,
+  type LearningApp,
+} from './helpers/learning-app.ts';
+import { breedNameBySynset } from './helpers/temp-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 const SYNSETS = ['n02086240', 'n02093754', 'n02111889'];
 const photos = trainPhotos;
 
 describe('the learning loop over the services', { skip }, () => {
-  let dir: string;
+  let rig: LearningApp;
   let config: Config;
   let app: BreedbotApp;
   let learning: Learning;
@@ -37,8 +41,7 @@ describe('the learning loop over the services', { skip }, () => {
   /** Posts a photo and, when `breed` is given, someone labels it (a reaction, or /label when not in the top 5). */
   async function classifyAndLabel(file: string, breed?: string, userId = 'u1') {
     const messageId = `m${++seq}`;
-    const source = { guildId: 'g', channelId: 'c', messageId, userId: 'poster' };
-    const c = await app.classifyImageBytes(readFileSync(file), source);
+    const c = await classifyPosted(app, file, messageId);
     if (!breed) return c;
     const position = c.result.top5.findIndex((b) => b.breed === breed);
     if (position >= 0) {
@@ -50,21 +53,13 @@ describe('the learning loop over the services', { skip }, () => {
         guildId: 'g',
       });
     } else {
-      await app.labelByCommand({
-        guildId: 'g',
-        channelId: 'c',
-        userId,
-        breed,
-        messageRef: { messageId },
-        isModerator: false,
-      });
+      await labelWithCommand(app, messageId, breed, { userId, isModerator: false });
     }
     return c;
   }
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-learning-'));
-    config = tempDirConfig(dir, {
+    rig = await startLearningApp('learning', {
       EMBED_ENGINE: 'inprocess',
       RETRAIN_MIN_NEW_LABELS: '12',
       RATE_CLASSIFY_PER_USER: '100000',
@@ -72,14 +67,11 @@ describe('the learning loop over the services', { skip }, () => {
       RATE_LABEL_PER_USER: '100000',
       RATE_LABEL_PER_GUILD: '100000',
     });
-    app = await createBreedbot(config);
-    learning = startLearning(app, config);
+    ({ app, config, learning } = rig);
     breedOf = breedNameBySynset(app);
   });
   after(async () => {
-    await learning?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('the dataset: resolved labels with stored embeddings; missing ones are recomputed from the stored bytes', async () => {
@@ -175,18 +167,7 @@ describe('the learning loop over the services', { skip }, () => {
     const head = app.model.runtime.baseHead;
     const samoyed = head.breeds.indexOf(breedOf.get('n02111889')!);
     const bias = Float32Array.from(head.bias, (b, j) => (j === samoyed ? b + 50 : b));
-    const saved = await saveHeadVersion(
-      config.modelsDir,
-      { ...head, bias },
-      { parent: base, backboneId: app.model.backboneId },
-    );
-    await recordModelVersion(app.db, {
-      id: saved.version,
-      path: saved.dir,
-      parentId: base,
-      backboneId: app.model.backboneId,
-      status: 'retired',
-    });
+    const saved = await saveRetiredVersion(app, config, { ...head, bias });
     await learning.loop.rollback(base, 'test');
     const tensorsBefore = tf.memory().numTensors;
 
