@@ -5,24 +5,28 @@
  * The worker runs tfjs's cpu backend with requireGpu off (no GPU here); a real deployment runs it on a GPU backend.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
+import type { BreedbotApp } from '../src/app/create.ts';
 import { type Config } from '../src/config.ts';
 import { embeddingsFor } from '../src/storage/embeddings.ts';
 import { getModelVersion } from '../src/storage/model-versions.ts';
-import { startLearning, type Learning } from '../src/learning/index.ts';
+import type { Learning } from '../src/learning/index.ts';
 import { fineTunedBackboneDir, parseBackboneId } from '../src/model/fine-tuned-backbone.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
-import { tempDirConfig } from './helpers/temp-app.ts';
+import {
+  classifyPosted,
+  labelWithCommand,
+  startLearningApp,
+  type LearningApp,
+} from './helpers/learning-app.ts';
 
 const skip = skipWithoutTrainPhotos;
 const photos = trainPhotos;
 
 describe('the learning loop with the backbone fine-tuning stage', { skip }, () => {
-  let dir: string;
+  let rig: LearningApp;
   let config: Config;
   let app: BreedbotApp;
   let learning: Learning;
@@ -30,55 +34,43 @@ describe('the learning loop with the backbone fine-tuning stage', { skip }, () =
 
   async function post(file: string) {
     const messageId = `m${++seq}`;
-    await app.classifyImageBytes(readFileSync(file), {
-      guildId: 'g',
-      channelId: 'c',
-      messageId,
-      userId: 'poster',
-    });
+    await classifyPosted(app, file, messageId);
     return messageId;
   }
   async function postAndLabel(file: string, breed: string) {
     const messageId = await post(file);
-    await app.labelByCommand({
-      guildId: 'g',
-      channelId: 'c',
-      userId: 'mod',
-      breed,
-      messageRef: { messageId },
-      isModerator: true,
-    });
+    await labelWithCommand(app, messageId, breed, { userId: 'mod', isModerator: true });
   }
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-finetune-loop-'));
-    config = tempDirConfig(dir, {
-      EMBED_ENGINE: 'inprocess',
-      FINE_TUNE_BACKBONE: 'on',
-      RATE_CLASSIFY_PER_USER: '100000',
-      RATE_LABEL_PER_USER: '100000',
-    });
-    app = await createBreedbot(config);
-    learning = startLearning(app, config, {
-      backend: 'cpu', // the only backend here with convolution gradients
-      fineTune: {
-        enabled: true,
-        requireGpu: false,
-        options: { blocks: 1, maxEpochs: 1, batchSize: 8, replayPerBatch: 4 },
-        guardPhotos: 10,
+    rig = await startLearningApp(
+      'finetune-loop',
+      {
+        EMBED_ENGINE: 'inprocess',
+        FINE_TUNE_BACKBONE: 'on',
+        RATE_CLASSIFY_PER_USER: '100000',
+        RATE_LABEL_PER_USER: '100000',
       },
-      // Few pseudo-examples: generating them is matrix work that the cpu backend does slowly.
-      training: {
-        policy: { minGuardImages: 4 },
-        train: { maxEpochs: 5, pseudoExamplesPerBreed: 1 },
-        guardPseudo: { perBreed: 1 },
+      {
+        backend: 'cpu', // the only backend here with convolution gradients
+        fineTune: {
+          enabled: true,
+          requireGpu: false,
+          options: { blocks: 1, maxEpochs: 1, batchSize: 8, replayPerBatch: 4 },
+          guardPhotos: 10,
+        },
+        // Few pseudo-examples: generating them is matrix work that the cpu backend does slowly.
+        training: {
+          policy: { minGuardImages: 4 },
+          train: { maxEpochs: 5, pseudoExamplesPerBreed: 1 },
+          guardPseudo: { perBreed: 1 },
+        },
       },
-    });
+    );
+    ({ app, config, learning } = rig);
   });
   after(async () => {
-    await learning?.close();
-    await app?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   test('a retrain fine-tunes the backbone, promotes it with its own backbone, serves it and rolls back', async (t) => {
