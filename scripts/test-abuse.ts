@@ -1,12 +1,12 @@
 /**
  * `npm run test:abuse [-- --json] [--fuzz N] [--labels N] [--no-kill]`
- * Runs the abuse suite (src/abuse): 1,000+ fuzzed images, every SSRF case, 1,000 concurrent labels through the
+ * Runs the abuse suite (test/abuse): 1,000+ fuzzed images, every SSRF case, 1,000 concurrent labels through the
  * fake Discord, the kill -9 tests. With --json, stdout carries only the figures (logs go to stderr).
  * Exits non-zero when any target is missed.
  */
 import { parseCliArgs } from '../src/cli/args.ts';
-import { fullAbuseOptions, runAbuseSuite } from '../src/abuse/run-abuse.ts';
-import { missingSharedInputs } from '../src/abuse/shared-inputs.ts';
+import { fullAbuseOptions, runAbuseSuite } from '../test/abuse/run-abuse.ts';
+import { missingSharedInputs } from '../test/abuse/shared-inputs.ts';
 
 const usage = `Usage: npm run test:abuse -- [--json] [--fuzz N] [--labels N] [--no-kill]
 

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { missedTargets, runAbuseSuite } from '../src/abuse/run-abuse.ts';
-import { missingSharedInputs } from '../src/abuse/shared-inputs.ts';
+import { missedTargets, runAbuseSuite } from './abuse/run-abuse.ts';
+import { missingSharedInputs } from './abuse/shared-inputs.ts';
 
 const options = { fuzzCount: 200, fuzzSeed: 7, concurrentLabels: 200, killTests: true };
 

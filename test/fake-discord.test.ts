@@ -26,7 +26,7 @@ import {
   type FakeDiscord,
   type RecordedRequest,
 } from '../src/sandbox/fake-discord/index.ts';
-import { createOpenApiChecker } from '../src/sandbox/fake-discord/openapi-check.ts';
+import { createOpenApiChecker } from './rigs/openapi-check.ts';
 import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
 
 const SPEC = path.resolve(projectRoot, '../shared/specs/discord-openapi.json');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { generateFuzzCases, runImageFuzz } from '../src/images/fuzz.ts';
+import { generateFuzzCases, runImageFuzz } from './rigs/fuzz.ts';
 import { ImageRejectedError, prepareModelInput } from '../src/images/index.ts';
-import { findJpegFrameHeader } from '../src/images/crafted.ts';
+import { findJpegFrameHeader } from './rigs/crafted.ts';
 import { needsPhotos } from './helpers/image-fixtures.ts';
 
 const hashes = async (seed: number, count: number) => {

@@ -10,7 +10,7 @@ import {
   DEFAULT_INPUT_SPEC,
   type ImageRejectionCode,
 } from '../src/images/index.ts';
-import { withJpegDimensions, withPngDimensions, withGifDimensions } from '../src/images/crafted.ts';
+import { withJpegDimensions, withPngDimensions, withGifDimensions } from './rigs/crafted.ts';
 import {
   animated,
   BLUE,

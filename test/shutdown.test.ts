@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { NO_RATE_LIMITS } from '../src/abuse/bot-rig.ts';
-import { spawnEntry } from '../src/abuse/child-process.ts';
-import { checkSqliteStore } from '../src/abuse/integrity.ts';
-import { dogPhotos, missingSharedInputs, sharedModelEnv } from '../src/abuse/shared-inputs.ts';
+import { NO_RATE_LIMITS } from './abuse/bot-rig.ts';
+import { spawnEntry } from './abuse/child-process.ts';
+import { checkSqliteStore } from './abuse/integrity.ts';
+import { dogPhotos, missingSharedInputs, sharedModelEnv } from './abuse/shared-inputs.ts';
 import { startFakeDiscord } from '../src/sandbox/fake-discord/index.ts';
 import { deployCommandsTo } from './helpers/temp-app.ts';
 

@@ -15,7 +15,7 @@ import {
   type FetchImageOptions,
   type UrlRefusalCode,
 } from '../src/images/index.ts';
-import { runSsrfCases } from '../src/images/ssrf-cases.ts';
+import { runSsrfCases } from './rigs/ssrf-cases.ts';
 import { RED, solidPng } from './helpers/image-fixtures.ts';
 
 // ---- connection watch: fail loudly if anything tries to reach a non-loopback address ----

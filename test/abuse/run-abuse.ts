@@ -2,9 +2,9 @@
  * The abuse suite: image fuzz, SSRF cases, concurrent labels through the fake Discord, kill -9 tests. Returns
  * the figures `npm run test:abuse -- --json` prints and the targets each must meet.
  */
-import { runImageFuzz } from '../images/fuzz.ts';
-import { runSsrfCases } from '../images/ssrf-cases.ts';
-import { log } from '../log.ts';
+import { runImageFuzz } from '../rigs/fuzz.ts';
+import { runSsrfCases } from '../rigs/ssrf-cases.ts';
+import { log } from '../../src/log.ts';
 import { runConcurrentLabels, type ConcurrentLabelReport } from './concurrent-labels.ts';
 import { runKillTests, type KillTestReport } from './kill-tests.ts';
 import { runExtraSsrfCases } from './ssrf-extra.ts';

@@ -1,7 +1,7 @@
 /** The ../shared inputs the abuse suite reads (never copied into the repository). */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../config.ts';
+import { projectRoot } from '../../src/config.ts';
 
 export const sharedModelDir = path.resolve(projectRoot, '../shared/models/mobilenet_v1_0.75_224');
 export const imagewoofValDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');

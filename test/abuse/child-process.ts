@@ -1,6 +1,6 @@
 /** A breedbot process the abuse suites start, watch line by line, and kill. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { projectRoot } from '../config.ts';
+import { projectRoot } from '../../src/config.ts';
 
 export interface WatchedChild {
   process: ChildProcess;

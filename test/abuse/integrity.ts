@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { imageFilePath } from '../storage/images.ts';
+import { imageFilePath } from '../../src/storage/images.ts';
 
 export interface IntegrityReport {
   /** "ok", or SQLite's list of problems. */

@@ -7,9 +7,9 @@
 import http from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
-import { UrlRefusedError, type UrlRefusalCode } from '../images/errors.ts';
-import { fetchImage } from '../images/fetch-url.ts';
-import type { SsrfReport } from '../images/ssrf-cases.ts';
+import { UrlRefusedError, type UrlRefusalCode } from '../../src/images/errors.ts';
+import { fetchImage } from '../../src/images/fetch-url.ts';
+import type { SsrfReport } from '../rigs/ssrf-cases.ts';
 
 interface ExtraCase {
   name: string;

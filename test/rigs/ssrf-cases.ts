@@ -7,8 +7,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
-import { UrlRefusedError, type UrlRefusalCode } from './errors.ts';
-import { fetchImage, systemResolver, type FetchImageOptions } from './fetch-url.ts';
+import { UrlRefusedError, type UrlRefusalCode } from '../../src/images/errors.ts';
+import { fetchImage, systemResolver, type FetchImageOptions } from '../../src/images/fetch-url.ts';
 
 export interface SsrfCase {
   name: string;

@@ -5,17 +5,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBreedbot, type BreedbotApp } from '../app/create.ts';
-import { loadConfig, type Config } from '../config.ts';
-import { startBot, type RunningBot } from '../discord/bot.ts';
-import { loadCommands } from '../discord/command-loader.ts';
-import { deployCommands } from '../discord/deploy.ts';
+import { createBreedbot, type BreedbotApp } from '../../src/app/create.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startBot, type RunningBot } from '../../src/discord/bot.ts';
+import { loadCommands } from '../../src/discord/command-loader.ts';
+import { deployCommands } from '../../src/discord/deploy.ts';
 import {
   startFakeDiscord,
   type FakeDiscord,
   type FakeDiscordOptions,
   type FakeMessage,
-} from '../sandbox/fake-discord/index.ts';
+} from '../../src/sandbox/fake-discord/index.ts';
 import { sharedModelEnv } from './shared-inputs.ts';
 
 export interface BotRig {

@@ -3,8 +3,8 @@
  * the SQLite file and models folder named by the environment. It reports each step as one JSON line on stdout
  * ({"event": ...}) so the parent knows when to strike. Usage: kill-child.ts retrain [maxEpochs]
  */
-import { loadConfig } from '../config.ts';
-import { buildRuntime } from '../runtime/build-runtime.ts';
+import { loadConfig } from '../../src/config.ts';
+import { buildRuntime } from '../../src/runtime/build-runtime.ts';
 
 const say = (event: string, data: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);

@@ -6,10 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { projectRoot } from '../config.ts';
+import { projectRoot } from '../../src/config.ts';
 import { withGifDimensions, withJpegDimensions, withPngDimensions } from './crafted.ts';
-import { DEFAULT_INPUT_SPEC, prepareModelInput, type ImageLimits, type InputSpec } from './decode.ts';
-import { ImageRejectedError } from './errors.ts';
+import { DEFAULT_INPUT_SPEC, prepareModelInput, type ImageLimits, type InputSpec } from '../../src/images/decode.ts';
+import { ImageRejectedError } from '../../src/images/errors.ts';
 
 export interface FuzzOptions {
   count: number;

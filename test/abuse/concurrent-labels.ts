@@ -10,8 +10,8 @@ import {
   startFakeDiscord,
   type FakeDiscord,
   type InteractionHandle,
-} from '../sandbox/fake-discord/index.ts';
-import { log } from '../log.ts';
+} from '../../src/sandbox/fake-discord/index.ts';
+import { log } from '../../src/log.ts';
 import { listedBreeds, startBotProcess, type BotProcess } from './bot-process.ts';
 import { labelsInFile } from './integrity.ts';
 import { dogPhotos } from './shared-inputs.ts';

@@ -8,13 +8,13 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createBreedbot } from '../app/create.ts';
-import { loadConfig, projectRoot } from '../config.ts';
-import { loadCommands } from '../discord/command-loader.ts';
-import { deployCommands } from '../discord/deploy.ts';
-import { log } from '../log.ts';
-import { listVersions } from '../model/registry.ts';
-import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../sandbox/fake-discord/index.ts';
+import { createBreedbot } from '../../src/app/create.ts';
+import { loadConfig, projectRoot } from '../../src/config.ts';
+import { loadCommands } from '../../src/discord/command-loader.ts';
+import { deployCommands } from '../../src/discord/deploy.ts';
+import { log } from '../../src/log.ts';
+import { listVersions } from '../../src/model/registry.ts';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../../src/sandbox/fake-discord/index.ts';
 import { NO_RATE_LIMITS } from './bot-rig.ts';
 import { eventLine, spawnEntry } from './child-process.ts';
 import { checkSqliteStore, labelsInFile, type IntegrityReport } from './integrity.ts';
@@ -180,7 +180,7 @@ async function killRetrain(template: Workspace, moment: Moment): Promise<KillTes
     const before = modelVersionRows(w.dbFile);
     // A long training for the kill during training; the default (short) one to reach the swap.
     const child = spawnEntry(
-      'src/abuse/kill-child.ts',
+      'test/abuse/kill-child.ts',
       moment === 'training' ? ['retrain', '400'] : ['retrain'],
       w.env,
     );
