@@ -6,7 +6,7 @@
  */
 import { parseCliArgs } from '../src/cli/args.ts';
 import { fullAbuseOptions, runAbuseSuite } from '../test/abuse/run-abuse.ts';
-import { missingSharedInputs } from '../test/abuse/shared-inputs.ts';
+import { missingSharedInputs } from '../test/helpers/shared-data.ts';
 
 const usage = `Usage: npm run test:abuse -- [--json] [--fuzz N] [--labels N] [--no-kill]
 

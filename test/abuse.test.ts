@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { missedTargets, runAbuseSuite } from './abuse/run-abuse.ts';
-import { missingSharedInputs } from './abuse/shared-inputs.ts';
+import { missingSharedInputs } from './helpers/shared-data.ts';
 
 const options = { fuzzCount: 200, fuzzSeed: 7, concurrentLabels: 200, killTests: true };
 

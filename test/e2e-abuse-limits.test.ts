@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startBotRig, type BotRig } from './abuse/bot-rig.ts';
-import { dogPhotos, missingSharedInputs } from './abuse/shared-inputs.ts';
+import { dogPhotos, missingSharedInputs } from './helpers/shared-data.ts';
 import { updateGuildSettings } from '../src/storage/guild-settings.ts';
 
 const POLITE_USER = /^You are going a bit fast\. Please try again in \d+ s\.$/;

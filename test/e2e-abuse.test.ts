@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBotRig, type BotRig } from './abuse/bot-rig.ts';
-import { dogPhotos, missingSharedInputs } from './abuse/shared-inputs.ts';
+import { dogPhotos, missingSharedInputs } from './helpers/shared-data.ts';
 import { projectRoot } from '../src/config.ts';
 import { datasetFromStore } from '../src/learning/index.ts';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { MessageFlags } from 'discord.js';
 import { startBotRig, type BotRig } from './abuse/bot-rig.ts';
-import { dogPhotos, missingSharedInputs } from './abuse/shared-inputs.ts';
+import { dogPhotos, missingSharedInputs } from './helpers/shared-data.ts';
 import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
 import { snowflake } from '../src/sandbox/fake-discord/snowflake.ts';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startBotRig, type BotRig } from './abuse/bot-rig.ts';
-import { dogPhotos, missingSharedInputs } from './abuse/shared-inputs.ts';
+import { dogPhotos, missingSharedInputs } from './helpers/shared-data.ts';
 
 const files = dogPhotos(8);
 const photo = (i: number) => ({

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { NO_RATE_LIMITS } from './abuse/bot-rig.ts';
 import { spawnEntry } from './abuse/child-process.ts';
 import { checkSqliteStore } from './abuse/integrity.ts';
-import { dogPhotos, missingSharedInputs, sharedModelEnv } from './abuse/shared-inputs.ts';
+import { dogPhotos, missingSharedInputs, sharedModelEnv } from './helpers/shared-data.ts';
 import { startFakeDiscord } from '../src/sandbox/fake-discord/index.ts';
 import { deployCommandsTo } from './helpers/temp-app.ts';
 

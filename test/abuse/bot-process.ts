@@ -11,7 +11,7 @@ import { deployCommands } from '../../src/discord/deploy.ts';
 import type { FakeDiscord, FakeMessage } from '../../src/sandbox/fake-discord/index.ts';
 import { NO_RATE_LIMITS } from './bot-rig.ts';
 import { spawnEntry, type WatchedChild } from './child-process.ts';
-import { sharedModelEnv } from './shared-inputs.ts';
+import { sharedModelEnv } from '../helpers/shared-data.ts';
 
 export interface BotProcess {
   child: WatchedChild;

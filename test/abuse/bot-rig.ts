@@ -16,7 +16,7 @@ import {
   type FakeDiscordOptions,
   type FakeMessage,
 } from '../../src/sandbox/fake-discord/index.ts';
-import { sharedModelEnv } from './shared-inputs.ts';
+import { sharedModelEnv } from '../helpers/shared-data.ts';
 
 export interface BotRig {
   fake: FakeDiscord;

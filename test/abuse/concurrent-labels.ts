@@ -14,7 +14,7 @@ import {
 import { log } from '../../src/log.ts';
 import { listedBreeds, startBotProcess, type BotProcess } from './bot-process.ts';
 import { labelsInFile } from './integrity.ts';
-import { dogPhotos } from './shared-inputs.ts';
+import { dogPhotos } from '../helpers/shared-data.ts';
 
 export interface ConcurrentLabelOptions {
   /** How many labels to give at once (default 1000). */

@@ -18,7 +18,7 @@ import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../../src/
 import { NO_RATE_LIMITS } from './bot-rig.ts';
 import { eventLine, spawnEntry } from './child-process.ts';
 import { checkSqliteStore, labelsInFile, type IntegrityReport } from './integrity.ts';
-import { dogPhotos, sharedModelEnv } from './shared-inputs.ts';
+import { dogPhotos, sharedModelEnv } from '../helpers/shared-data.ts';
 
 export interface KillTestResult {
   name: string;
