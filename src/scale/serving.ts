@@ -79,9 +79,13 @@ export async function connectServing(
         'training queue and model broadcast on Redis',
       );
     }
+    const queued = queuedTrainingControl(queue, announcingRollback(learning.loop, broadcast));
+    // A backbone switch runs in the process that holds the loop, so only the single-process shape offers it
+    // (the loop refuses it while a retrain runs, and a retrain while it runs); a shard has no loop that trains.
+    const { switchBackbone, backboneEntries } = learning.control;
     return {
       shape: redisUrl ? 'redis' : 'single-process',
-      training: queuedTrainingControl(queue, announcingRollback(learning.loop, broadcast)),
+      training: redisUrl ? queued : { ...queued, switchBackbone, backboneEntries },
       queue,
       broadcast,
       follower,
