@@ -6,11 +6,10 @@
  * database (see LearningLoop.syncWithDatabase).
  */
 import './cli-logging.ts';
-import { createBreedbot } from '../app/create.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { startLearning } from '../learning/index.ts';
 import { progressBar, resultText } from '../learning/progress-text.ts';
-import { openDatabase } from '../storage/database.ts';
+import { buildRuntime } from '../runtime/build-runtime.ts';
+import type { Database } from '../storage/database.ts';
 import {
   activateModelVersion,
   activeModelVersion,
@@ -21,7 +20,6 @@ import {
 } from '../storage/model-versions.ts';
 import { isBaseVersion, listVersions, loadHeadVersion } from '../model/registry.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
-import path from 'node:path';
 
 const usage = `Usage: npm run model -- <list|info|rollback <version>|switch <backbone id>> [--json] [--by <name>]
 
@@ -60,8 +58,7 @@ async function main() {
     await switchBackbone(config, version!, by, values.json === true);
     return;
   }
-  // Migrates a fresh database; next to a running bot nothing is pending, so the schema engine never opens the file.
-  const db = await openDatabase(config.DATABASE_URL, { imagesDir: path.join(config.dataDir, 'images') });
+  const { db, close } = await buildRuntime(config, 'storage');
   const out = (json: unknown, text: string) =>
     process.stdout.write(values.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
   try {
@@ -100,12 +97,12 @@ async function main() {
       process.exit(2);
     }
   } finally {
-    await db.close();
+    await close();
   }
 }
 
 async function rollback(
-  db: Awaited<ReturnType<typeof openDatabase>>,
+  db: Database,
   modelsDir: string,
   version: string,
   by: string,
@@ -128,8 +125,7 @@ async function rollback(
 
 /** Runs the switch in this process (progress on stderr); the running bot follows the database afterwards. */
 async function switchBackbone(config: Config, backboneId: string, by: string, json: boolean): Promise<void> {
-  const app = await createBreedbot(config);
-  const learning = startLearning(app, config);
+  const { learning, close } = await buildRuntime(config, 'learning');
   const tty = process.stderr.isTTY;
   try {
     const result = await learning.loop.switchBackbone({ backboneId, requestedBy: by, reason: 'cli' }, (p) =>
@@ -141,8 +137,7 @@ async function switchBackbone(config: Config, backboneId: string, by: string, js
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
     process.exitCode = result.status === 'failed' ? 1 : result.status === 'rejected' ? 3 : 0;
   } finally {
-    await learning.close();
-    await app.close();
+    await close();
   }
 }
 

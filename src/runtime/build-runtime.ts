@@ -2,6 +2,7 @@
  * The one composition root. `buildRuntime(config, role)` opens what a process of that role needs, wires it, and
  * returns it with one `close()` that shuts it down in reverse order:
  *
+ *   storage   database only                                          (CLIs that read or edit the store)
  *   app       database + model + application services              (CLIs that classify or read the store)
  *   learning  app + the learning loop                                (retrain and model CLIs, kill tests)
  *   bot       app + training/model following + the Discord bot       (`npm start`, the e2e test harness)
@@ -31,7 +32,7 @@ import { connectServing, type ServingScale } from '../scale/serving.ts';
 import { announcingRunner } from '../scale/training-queue.ts';
 import { Resources } from './resources.ts';
 
-export type RuntimeRole = 'app' | 'learning' | 'bot' | 'shard' | 'trainer';
+export type RuntimeRole = 'storage' | 'app' | 'learning' | 'bot' | 'shard' | 'trainer';
 
 /** A Discord the bot should talk to instead of discord.com or the sandbox (a fake Discord in tests). */
 export interface DiscordTarget {
@@ -56,6 +57,10 @@ export interface RuntimeOptions {
 interface Closeable {
   /** Closes everything this runtime opened, newest first. */
   close(): Promise<void>;
+}
+export interface StorageRuntime extends Closeable {
+  config: Config;
+  db: Database;
 }
 export interface AppRuntime extends Closeable {
   config: Config;
@@ -82,6 +87,7 @@ export interface TrainerRuntime extends Closeable {
 type WithoutClose<T> = T extends unknown ? Omit<T, 'close'> : never;
 
 interface Runtimes {
+  storage: StorageRuntime;
   app: AppRuntime;
   learning: LearningRuntime;
   bot: BotRuntime;
@@ -97,6 +103,8 @@ export async function buildRuntime<R extends RuntimeRole>(
   const resources = new Resources();
   const built = await resources.build(async (): Promise<WithoutClose<Runtimes[RuntimeRole]>> => {
     switch (role) {
+      case 'storage':
+        return { config, db: await openStorage(config, resources) };
       case 'app':
         return { config, app: await openApp(config, resources, options.app) };
       case 'learning': {
@@ -118,6 +126,12 @@ export async function buildRuntime<R extends RuntimeRole>(
   // defineProperty, not a spread or Object.assign: those would freeze the bot runtime's `bot` getter.
   Object.defineProperty(built, 'close', { value: () => resources.close(), enumerable: true });
   return built as Runtimes[R];
+}
+
+async function openStorage(config: Config, resources: Resources): Promise<Database> {
+  // Migrates a fresh database; next to a running bot nothing is pending, so the schema engine never opens the file.
+  const db = await openDatabase(config.DATABASE_URL, { imagesDir: path.join(config.dataDir, 'images') });
+  return resources.add('database', db, (d) => d.close());
 }
 
 function openApp(config: Config, resources: Resources, options: CreateOptions = {}): Promise<BreedbotApp> {
@@ -210,11 +224,7 @@ async function buildTrainer(config: Config, resources: Resources): Promise<Omit<
   assertScaleOutConfig(config, 'trainer');
   const redisProblem = await probeRedis(config.REDIS_URL);
   if (redisProblem) throw new Error(redisProblem);
-  const db = resources.add(
-    'database',
-    await openDatabase(config.DATABASE_URL, { imagesDir: path.join(config.dataDir, 'images') }),
-    (d) => d.close(),
-  );
+  const db = await openStorage(config, resources);
   const model = resources.add(
     'model',
     await loadModelGateway(config, (await activeModelVersion(db))?.id ?? null),
