@@ -124,23 +124,28 @@ async function unlabelledEmbeddings(
   limit: number,
 ): Promise<Float32Array[]> {
   const chosen: { sha256: string; embedding: Float32Array }[] = [];
-  const PAGE = 500;
-  for (let skip = 0; chosen.length < limit; skip += PAGE) {
+  for await (const row of newestEmbeddings(db, backboneId, 500)) {
+    if (chosen.length >= limit) break;
+    if (!labelled.has(row.imageId)) {
+      chosen.push({ sha256: row.image.sha256, embedding: embeddingFromBytes(row.vector) });
+    }
+  }
+  return chosen.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)).map((c) => c.embedding);
+}
+
+/** This backbone's stored embeddings, newest first, read a page at a time. */
+async function* newestEmbeddings(db: Database, backboneId: string, pageSize: number) {
+  for (let skip = 0; ; skip += pageSize) {
     const rows = await db.prisma.embedding.findMany({
       where: { backboneId },
       select: { imageId: true, vector: true, image: { select: { sha256: true } } },
       orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
       skip,
-      take: PAGE,
+      take: pageSize,
     });
-    for (const row of rows) {
-      if (!labelled.has(row.imageId) && chosen.length < limit) {
-        chosen.push({ sha256: row.image.sha256, embedding: embeddingFromBytes(row.vector) });
-      }
-    }
-    if (rows.length < PAGE) break;
+    yield* rows;
+    if (rows.length < pageSize) return;
   }
-  return chosen.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)).map((c) => c.embedding);
 }
 
 /**
@@ -164,22 +169,11 @@ export async function photosForFineTuning(
     if (bytes) images[label.imageId] = bytes;
   }
   const references: { bytes: Uint8Array; embedding: Float32Array }[] = [];
-  const PAGE = 200;
-  for (let skip = 0; references.length < referenceLimit; skip += PAGE) {
-    const rows = await db.prisma.embedding.findMany({
-      where: { backboneId },
-      select: { imageId: true, vector: true, image: { select: { sha256: true } } },
-      orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
-      skip,
-      take: PAGE,
-    });
-    for (const row of rows) {
-      if (labelled.has(row.imageId)) continue;
-      if (references.length >= referenceLimit) break;
-      const bytes = await readImageBytes(db, row.image).catch(() => null);
-      if (bytes) references.push({ bytes, embedding: embeddingFromBytes(row.vector) });
-    }
-    if (rows.length < PAGE) break;
+  for await (const row of newestEmbeddings(db, backboneId, 200)) {
+    if (references.length >= referenceLimit) break;
+    if (labelled.has(row.imageId)) continue;
+    const bytes = await readImageBytes(db, row.image).catch(() => null);
+    if (bytes) references.push({ bytes, embedding: embeddingFromBytes(row.vector) });
   }
   return { images, references };
 }
