@@ -19,10 +19,11 @@ import { loadModelConfig, loadNetworkConfig, type NetworkConfig } from '../src/m
 import { readLayersModel } from '../src/model/onnx/layers-model.ts';
 import type { BreedHead } from '../src/model/types.ts';
 import { buildDataset } from '../src/training/dataset.ts';
-import { BackboneFineTuner, type PixelExample } from '../src/training/fine-tune/backbone-fine-tuner.ts';
+import { BackboneFineTuner } from '../src/training/fine-tune/backbone-fine-tuner.ts';
 import { runSecondStage } from '../src/training/fine-tune/second-stage.ts';
 import { splitTop } from '../src/training/fine-tune/trainable-top.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { shihTzuThenRidgeback } from './helpers/fine-tune-examples.ts';
 
 const CONFIG_PATH = path.join(projectRoot, 'models/mobilenet_edgetpu_224_1.0.model.json');
 const MIRROR = path.resolve(projectRoot, '../shared/models/mobilenet_edgetpu_224_1.0');
@@ -113,12 +114,7 @@ describe('fine-tuning the tail of a residual backbone (MobileNet-EdgeTPU)', { sk
         'the rebuilt tail gives the served embedding',
       );
 
-      const index = (breed: string) => head.breeds.indexOf(breed);
-      const train: PixelExample[] = pixels.map((p, i) => ({
-        pixels: p,
-        breedIndex: i < 2 ? index('Shih-Tzu') : index('Rhodesian Ridgeback'),
-        weight: 1,
-      }));
+      const train = shihTzuThenRidgeback(head, pixels);
       assert.ok(train.every((e) => e.breedIndex >= 0));
       // No holdout: the last epoch's weights are kept, so the test does not depend on one epoch helping.
       const run = await tuner.train(head, train, [], { maxEpochs: 1, batchSize: 4, learningRate: 1e-3 });

@@ -17,10 +17,11 @@ import { loadNetworkConfig, type NetworkConfig } from '../src/model/model-config
 import { readLayersModel } from '../src/model/onnx/layers-model.ts';
 import { listVersions } from '../src/model/registry.ts';
 import type { BreedHead } from '../src/model/types.ts';
-import { BackboneFineTuner, type PixelExample } from '../src/training/fine-tune/backbone-fine-tuner.ts';
+import { BackboneFineTuner } from '../src/training/fine-tune/backbone-fine-tuner.ts';
 import { trainCandidate } from '../src/training/pipeline.ts';
 import { maxAbsDifference } from '../src/model/inference/select-engine.ts';
 import { sharedModelDir, skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
+import { shihTzuThenRidgeback } from './helpers/fine-tune-examples.ts';
 
 const skip = skipWithoutTrainPhotos;
 const CONFIG_PATH = path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json');
@@ -116,12 +117,7 @@ describe('fine-tuning the backbone (second stage)', { skip }, () => {
       const reference = await base.embed(await inputsOf(files));
       assert.ok(maxAbsDifference(await tuner.embed(pixels, 'initial'), reference) < 1e-4);
 
-      const index = (breed: string) => head.breeds.indexOf(breed);
-      const train: PixelExample[] = pixels.map((p, i) => ({
-        pixels: p,
-        breedIndex: i < 2 ? index('Shih-Tzu') : index('Rhodesian Ridgeback'),
-        weight: 1,
-      }));
+      const train = shihTzuThenRidgeback(head, pixels);
       assert.ok(train.every((e) => e.breedIndex >= 0));
       // No holdout: the last epoch's weights are kept, so the test does not depend on one epoch helping.
       const run = await tuner.train(head, train, [], { maxEpochs: 1, batchSize: 4, learningRate: 1e-3 });

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +19,7 @@ import { imageSpecOf, loadModelConfig } from '../src/model/model-config.ts';
 import type { WebGpuRegistration } from '../src/model/webgpu-backend.ts';
 import { photoToModelInput } from './helpers/model-input.ts';
 import { imagewoofSample, sharedModelDir, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { webgpuMissing } from './helpers/webgpu-packages.ts';
 
 const thisFile = fileURLToPath(import.meta.url);
 const modelConfigPath = path.join(projectRoot, 'models/mobilenet_v1_0.75_224.model.json');
@@ -109,15 +109,6 @@ async function probe(env: NodeJS.ProcessEnv = {}): Promise<WebGpuRegistration> {
 const childMode = process.env.WEBGPU_CHILD;
 if (childMode) await runChild(childMode);
 
-const webgpuMissing = (() => {
-  try {
-    createRequire(import.meta.url).resolve('webgpu');
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-webgpu');
-    return false as const;
-  } catch {
-    return 'needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (not installed)';
-  }
-})();
 const registration = webgpuMissing ? undefined : await probe();
 const noAdapter =
   webgpuMissing ||

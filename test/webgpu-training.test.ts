@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +17,7 @@ import type { BreedHead } from '../src/model/types.ts';
 import { trainCandidate } from '../src/training/pipeline.ts';
 import { createRng } from '../src/training/prng.ts';
 import type { LabelledEmbedding } from '../src/training/types.ts';
+import { webgpuMissing } from './helpers/webgpu-packages.ts';
 
 const thisFile = fileURLToPath(import.meta.url);
 // Big enough that every tensor lives on the GPU: tfjs's WebGPU backend keeps tensors under 1,000 values on the CPU.
@@ -134,16 +134,6 @@ function runChild(): Promise<{ stdout: string; stderr: string }> {
     );
   });
 }
-
-const webgpuMissing = (() => {
-  try {
-    createRequire(import.meta.url).resolve('webgpu');
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-webgpu');
-    return false as const;
-  } catch {
-    return 'needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (not installed)';
-  }
-})();
 
 test(
   'TF_BACKEND=webgpu trains and evaluates a head (new breed, pseudo-examples, guard) and agrees with cpu',
