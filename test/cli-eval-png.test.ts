@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { projectRoot } from '../src/config.ts';
 import type { EvalReport } from '../src/cli/eval.ts';
-import { imagewoofSample, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
-
-function runCli(script: string, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, ...sharedModelEnv },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli } from './helpers/run-cli.ts';
+import { imagewoofSample, skipWithoutPhotos } from './helpers/shared-data.ts';
 
 describe('eval --png', { skip: skipWithoutPhotos }, () => {
   let tmp: string;

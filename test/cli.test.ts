@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig, projectRoot } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
 import { loadClassifierRuntime } from '../src/model/index.ts';
 import { saveHeadVersion } from '../src/model/registry.ts';
 import type { ClassifyOutput } from '../src/cli/classify.ts';
 import type { BreedHead } from '../src/model/types.ts';
+import { runCli as runCliScript } from './helpers/run-cli.ts';
 import { imagewoofSample, notDogPhotos, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
 
-/** Runs a CLI the way `npm run` does, capturing stdout and stderr apart. */
-function runCli(script: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, ...sharedModelEnv, LOG_LEVEL: 'info', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLIs at LOG_LEVEL info, so their progress lines can be asserted on. */
+const runCli = (script: string, args: string[], env: Record<string, string> = {}) =>
+  runCliScript(script, args, { LOG_LEVEL: 'info', ...env });
 
 describe('command line', { skip: skipWithoutPhotos }, () => {
   let tmp: string;

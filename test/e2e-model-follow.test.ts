@@ -14,12 +14,11 @@ import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import type { ModelInfo } from '../src/features/model/types.ts';
 import { projectRoot, type Config } from '../src/config.ts';
 import { startBot, type RunningBot } from '../src/discord/bot.ts';
-import { recordModelVersion } from '../src/storage/model-versions.ts';
-import { saveHeadVersion } from '../src/model/registry.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { connectServing, type ServingScale } from '../src/scale/serving.ts';
 import { imagewoofValDir, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { deployCommandsTo, tempDirConfig } from './helpers/temp-app.ts';
+import { saveRetiredVersion } from './helpers/learning-app.ts';
 
 const SYNC_INTERVAL_S = 1;
 const footer = (m: FakeMessage) => m.embeds[0]?.footer?.text ?? '';
@@ -82,17 +81,7 @@ describe('a running bot follows the model version the CLI activates', { skip: sk
     assert.match(footer(await post()), new RegExp(`model ${base}`));
 
     // A real version folder (the base head, copied) that served once, as a rollback target.
-    const saved = await saveHeadVersion(config.modelsDir, app.model.runtime.baseHead, {
-      parent: base,
-      backboneId: app.model.backboneId,
-    });
-    await recordModelVersion(app.db, {
-      id: saved.version,
-      path: saved.dir,
-      parentId: base,
-      backboneId: app.model.backboneId,
-      status: 'retired',
-    });
+    const saved = await saveRetiredVersion(app, config);
 
     const cli = spawnSync(
       process.execPath,

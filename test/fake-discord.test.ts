@@ -28,6 +28,7 @@ import {
 } from '../src/sandbox/fake-discord/index.ts';
 import { createOpenApiChecker } from './rigs/openapi-check.ts';
 import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
+import { labelCommandJson } from './helpers/label-command.ts';
 
 const SPEC = path.resolve(projectRoot, '../shared/specs/discord-openapi.json');
 
@@ -48,19 +49,7 @@ async function png(width: number, height: number): Promise<Buffer> {
 }
 
 const commands = [
-  {
-    name: 'label',
-    description: 'Name the breed',
-    options: [
-      {
-        name: 'breed',
-        description: 'breed',
-        type: ApplicationCommandOptionType.String,
-        required: true,
-        autocomplete: true,
-      },
-    ],
-  },
+  labelCommandJson,
   {
     name: 'classify',
     description: 'Classify an image',

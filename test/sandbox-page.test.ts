@@ -9,7 +9,6 @@ import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import {
   ActionRowBuilder,
-  ApplicationCommandOptionType,
   ButtonBuilder,
   ButtonStyle,
   type Client,
@@ -22,6 +21,7 @@ import {
 import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
 import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
 import { fullIntentsClient, loginAndWaitReady } from './helpers/discord-client.ts';
+import { labelCommandJson } from './helpers/label-command.ts';
 
 const skip = skipWithoutChromium;
 
@@ -68,19 +68,7 @@ before(async () => {
     Routes.applicationGuildCommands(sandbox.fake.applicationId, sandbox.fake.guild.guild.id),
     {
       body: [
-        {
-          name: 'label',
-          description: 'Name the breed',
-          options: [
-            {
-              name: 'breed',
-              description: 'breed',
-              type: ApplicationCommandOptionType.String,
-              required: true,
-              autocomplete: true,
-            },
-          ],
-        },
+        labelCommandJson,
         // like /retrain: says "(moderators)" itself and is limited to them
         { name: 'retrain', description: 'Train the model (moderators)', default_member_permissions: '32' },
       ],
