@@ -5,18 +5,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBreedbot, type BreedbotApp } from '../../src/app/create.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { startBot, type RunningBot } from '../../src/discord/bot.ts';
-import { loadCommands } from '../../src/discord/command-loader.ts';
-import { deployCommands } from '../../src/discord/deploy.ts';
+import type { BreedbotApp } from '../../src/app/create.ts';
+import type { Config } from '../../src/config.ts';
+import type { RunningBot } from '../../src/discord/bot.ts';
 import {
   startFakeDiscord,
   type FakeDiscord,
   type FakeDiscordOptions,
   type FakeMessage,
 } from '../../src/sandbox/fake-discord/index.ts';
-import { sharedModelEnv } from '../helpers/shared-data.ts';
+import { buildBotOnFake } from '../helpers/bot-harness.ts';
+import { tempDirConfig } from '../helpers/temp-app.ts';
 
 export interface BotRig {
   fake: FakeDiscord;
@@ -44,42 +43,33 @@ export const NO_RATE_LIMITS = {
   RATE_LABEL_PER_GUILD: '0',
 } as const;
 
+/** Built by the same composition root as `npm start` (as test/helpers/bot-harness.ts is), without training. */
 export async function startBotRig(
   env: Record<string, string> = {},
   fakeOptions: FakeDiscordOptions = {},
 ): Promise<BotRig> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-abuse-'));
-  const dbFile = path.join(dir, 'breedbot.db');
-  const config = loadConfig({
-    ...process.env,
-    ...sharedModelEnv,
-    DATABASE_URL: `file:${dbFile}`,
-    DATA_DIR: path.join(dir, 'data'),
-    MODELS_DIR: path.join(dir, 'models'),
-    ...env,
-  });
+  const config = tempDirConfig(dir, { AUTO_CLASSIFY: 'true', ...env });
   const fake = await startFakeDiscord(fakeOptions);
-  const app = await createBreedbot(config, { trustedLoopbackOrigins: [fake.baseUrl] });
-  const commands = await loadCommands();
+  const runtime = await buildBotOnFake(config, fake);
   const guildId = fake.guild.guild.id;
-  await deployCommands({ token: fake.token, apiUrl: fake.apiUrl, commands: commands.json, guildId });
-  const bot = await startBot({ app, token: fake.token, apiUrl: fake.apiUrl, autoClassify: true, commands });
   const channelId = fake.channel('dog-photos').id;
   return {
     fake,
-    app,
-    bot,
+    app: runtime.app,
+    get bot() {
+      return runtime.bot;
+    },
     config,
     dir,
-    dbFile,
+    dbFile: path.join(dir, 'breedbot.db'),
     channelId,
     guildId,
     replyTo: (messageId, reactions = 0, timeoutMs = 60_000) =>
       fake.waitForBotReply(messageId, reactions, timeoutMs),
     link: (messageId) => `https://discord.com/channels/${guildId}/${channelId}/${messageId}`,
     async close() {
-      await bot.stop();
-      await app.close();
+      await runtime.close();
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -31,12 +31,12 @@ export interface BotHarness {
   close(): Promise<void>;
 }
 
-export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-'));
-  const config = tempDirConfig(dir, { AUTO_CLASSIFY: 'true', ...env });
-  const fake = await startFakeDiscord();
-  // The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
-  const runtime = await buildRuntime(config, 'bot', {
+/**
+ * The bot role of `npm start` on `fake`, its commands deployed, without training or model following.
+ * The fake's own file host (attachments and hosted files) is the only loopback origin the bot may fetch.
+ */
+export async function buildBotOnFake(config: Config, fake: FakeDiscord) {
+  return buildRuntime(config, 'bot', {
     discord: {
       token: fake.token,
       apiUrl: fake.apiUrl,
@@ -45,6 +45,13 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     },
     withoutServing: true,
   });
+}
+
+export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-e2e-'));
+  const config = tempDirConfig(dir, { AUTO_CLASSIFY: 'true', ...env });
+  const fake = await startFakeDiscord();
+  const runtime = await buildBotOnFake(config, fake);
   return {
     fake,
     app: runtime.app,
