@@ -14,6 +14,7 @@ import { EventDeduper } from './event-dedupe.ts';
 import { handleInteraction } from './handlers/interactions.ts';
 import { handleMessageCreate, handleMessageUpdate } from './handlers/message-create.ts';
 import { handleReactionAdd, handleReactionRemove } from './handlers/reactions.ts';
+import { KeyedWorkQueue } from './keyed-work-queue.ts';
 import { NoneHelpRecord } from './none-help.ts';
 
 export interface BotOptions {
@@ -32,12 +33,16 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+const REACTION_CONCURRENCY = 4;
+
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { app, autoClassify } = options;
   const commands = options.commands ?? (await loadCommands());
   const client = createDiscordClient({ autoClassify, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
   const dedupe = new EventDeduper();
   const noneHelp = new NoneHelpRecord();
+  // One person's votes on one reply are handled in arrival order; a few at a time, so interactions stay prompt.
+  const reactionQueue = new KeyedWorkQueue(REACTION_CONCURRENCY);
   const inFlight = new Set<Promise<unknown>>();
   let accepting = true;
 
@@ -62,10 +67,18 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     track('messageUpdate', () => handleMessageUpdate(m, { app, dedupe, autoClassify })),
   );
   client.on(Events.MessageReactionAdd, (r, u) =>
-    track('reactionAdd', () => handleReactionAdd(r, u, { app, noneHelp, botUserId: botUserId() })),
+    track('reactionAdd', () =>
+      reactionQueue.run(`${r.message.id} ${u.id}`, () =>
+        handleReactionAdd(r, u, { app, noneHelp, botUserId: botUserId() }),
+      ),
+    ),
   );
   client.on(Events.MessageReactionRemove, (r, u) =>
-    track('reactionRemove', () => handleReactionRemove(r, u, { app, noneHelp, botUserId: botUserId() })),
+    track('reactionRemove', () =>
+      reactionQueue.run(`${r.message.id} ${u.id}`, () =>
+        handleReactionRemove(r, u, { app, noneHelp, botUserId: botUserId() }),
+      ),
+    ),
   );
   client.on(Events.InteractionCreate, (i) =>
     track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })),
