@@ -1,21 +1,9 @@
 /** Rewrites a TFLite graph as a float32 Keras functional model (topology JSON + weights in TF layout). */
 import { TfliteImportError } from './errors.ts';
 import { dequantize } from './dequantize.ts';
-import {
-  Activation,
-  BuiltinOp,
-  Padding,
-  addOptions,
-  conv2dOptions,
-  depthwiseOptions,
-  pool2dOptions,
-  reshapeOptions,
-  softmaxOptions,
-  squeezeOptions,
-  otherOpNames,
-  type Operator,
-  type TfliteModel,
-} from './schema.ts';
+import { addOptions, conv2dOptions, depthwiseOptions, pool2dOptions, softmaxOptions } from './options.ts';
+import { reshapeTarget } from './reshape-target.ts';
+import { Activation, BuiltinOp, Padding, otherOpNames, type Operator, type TfliteModel } from './schema.ts';
 
 export const embeddingLayerName = 'embedding_pool';
 export const logitsLayerName = 'imagenet_logits';
@@ -242,41 +230,19 @@ export function convertTflite(model: TfliteModel): ConvertedModel {
       case BuiltinOp.RESHAPE:
       case BuiltinOp.SQUEEZE: {
         const src = source(op);
-        const inShape = g.tensors[op.inputs[0]!]!.shape;
-        let target: number[];
-        if (op.builtinCode === BuiltinOp.SQUEEZE && inShape.length === 0) {
-          // Some files (MobileNet-EdgeTPU) store no shape for the tensors after the classifier. Squeezing axes 1
-          // and 2 of an NHWC tensor (which squeeze requires to be 1) keeps [batch, channels]: exactly Flatten.
-          const dims = squeezeOptions(op.options).squeezeDims;
-          if (dims.length !== 2 || dims[0] !== 1 || dims[1] !== 2)
-            fail(
-              `operator ${op.index} (SQUEEZE) squeezes axes [${dims.join(', ')}] of a tensor whose shape the file ` +
-                'does not store; the importer handles only axes [1, 2] there',
-            );
+        const target = reshapeTarget(model, op, fail);
+        if (target === 'flatten') {
           layers.push({ class_name: 'Flatten', name, config: { name }, inbound_nodes: inbound(src) });
           output(op, { layer: name, dropped: src.dropped });
           break;
         }
-        if (op.builtinCode === BuiltinOp.SQUEEZE) {
-          const dims = squeezeOptions(op.options).squeezeDims.map((d) => (d < 0 ? d + inShape.length : d));
-          target = inShape.filter((d, i) => (dims.length ? !dims.includes(i) : d !== 1) || i === 0);
-        } else {
-          const outShape = g.tensors[op.outputs[0]!]!.shape;
-          const shapeInput = op.inputs[1] !== undefined ? g.tensors[op.inputs[1]] : undefined;
-          target = outShape.length
-            ? outShape
-            : reshapeOptions(op.options).newShape.length
-              ? reshapeOptions(op.options).newShape
-              : shapeInput
-                ? Array.from(dequantize(model, shapeInput))
-                : fail(`operator ${op.index} (RESHAPE) has no target shape`);
-        }
-        target = target.slice(1);
-        if (src.dropped && target[target.length - 1] === 1001) target[target.length - 1] = 1000;
+        const perExample = target.slice(1);
+        if (src.dropped && perExample[perExample.length - 1] === 1001)
+          perExample[perExample.length - 1] = 1000;
         layers.push({
           class_name: 'Reshape',
           name,
-          config: { name, target_shape: target },
+          config: { name, target_shape: perExample },
           inbound_nodes: inbound(src),
         });
         output(op, { layer: name, dropped: src.dropped });
