@@ -61,34 +61,28 @@ export async function handleInteraction(
 
   if (interaction.isChatInputCommand()) {
     const command = commands.slash.get(interaction.commandName);
-    if (!command)
-      return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
-    try {
-      await command.execute(interaction, ctx);
-    } catch (error) {
-      await answerWithError(interaction, error);
-    }
-    return;
+    return answering(interaction, () => command?.execute(interaction, ctx) ?? unknownCommand(interaction));
   }
 
   if (interaction.isButton()) {
     if (!isLabelConfirmationButton(interaction.customId)) return;
-    try {
-      await handleLabelConfirmation(interaction, ctx);
-    } catch (error) {
-      await answerWithError(interaction, error);
-    }
-    return;
+    return answering(interaction, () => handleLabelConfirmation(interaction, ctx));
   }
 
   if (interaction.isMessageContextMenuCommand()) {
     const command = commands.message.get(interaction.commandName);
-    if (!command)
-      return answerWithError(interaction, new Error(`unknown command ${interaction.commandName}`));
-    try {
-      await command.execute(interaction, ctx);
-    } catch (error) {
-      await answerWithError(interaction, error);
-    }
+    return answering(interaction, () => command?.execute(interaction, ctx) ?? unknownCommand(interaction));
   }
 }
+
+/** Runs `work`; whatever it throws is answered to the person (a refusal, or an apology naming the command). */
+async function answering(interaction: RepliableInteraction, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await answerWithError(interaction, error);
+  }
+}
+
+const unknownCommand = (interaction: RepliableInteraction & { commandName: string }): Promise<never> =>
+  Promise.reject(new Error(`unknown command ${interaction.commandName}`));
