@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { projectRoot } from '../src/config.ts';
+import { runCli } from './helpers/run-cli.ts';
 
-function runModelCli(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/model.ts', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runModelCli = (args: string[], env: Record<string, string>) => runCli('src/cli/model.ts', args, env);
 
 let tmp: string;
 before(async () => (tmp = await mkdtemp(path.join(os.tmpdir(), 'breedbot-model-cli-'))));
