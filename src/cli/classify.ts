@@ -4,9 +4,9 @@
  */
 import './cli-logging.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { classifyOutput, type ClassifyOutput } from '../features/classify/classify-output.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
-import type { ClassifyResult } from '../model/types.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 import { loadCliClassifier } from './load-classifier.ts';
 import { readImageArg } from './read-image.ts';
@@ -17,25 +17,7 @@ const usage = `Usage: npm run classify -- <file|url> [more files or urls] [--jso
   --model <v|dir>    use this breed-head version instead of the base head
   -h, --help         show this help`;
 
-/** One line of --json output; the shape is part of the CLI's contract. */
-export interface ClassifyOutput {
-  input: string;
-  isDog: boolean;
-  top5: { breed: string; probability: number }[];
-  lookslike?: { label: string; probability: number };
-  modelVersion: string;
-  error?: string;
-}
-
-function toOutput(input: string, r: ClassifyResult): ClassifyOutput {
-  return {
-    input,
-    isDog: r.isDog,
-    top5: r.top5.map(({ breed, probability }) => ({ breed, probability })),
-    ...(r.lookslike ? { lookslike: r.lookslike } : {}),
-    modelVersion: r.modelVersion,
-  };
-}
+export type { ClassifyOutput };
 
 function renderTable(o: ClassifyOutput): string {
   if (o.error) return `${o.input}\n  error: ${o.error}\n`;
@@ -69,7 +51,7 @@ export async function classifyArgs(inputs: string[], classifier: BreedClassifier
   const byInput = new Map(ok.map((p, i) => [p, results[i]!]));
   return prepared.map((p): ClassifyOutput => {
     const result = byInput.get(p);
-    if (result) return toOutput(p.input, result);
+    if (result) return classifyOutput(p.input, result);
     return { input: p.input, isDog: false, top5: [], modelVersion: classifier.modelVersion, error: p.error };
   });
 }
