@@ -82,13 +82,13 @@ export function parseModelJson(text: string, where: string): ModelJson {
 }
 
 /**
- * Checks that `dir` holds a complete model: model.json parses and every weight file exists with the
- * byte size its manifest implies. Returns the parsed model.json.
+ * Checks that `dir` holds a complete model: its model.json (`jsonFile`, for models whose file has another name)
+ * parses and every weight file exists with the byte size its manifest implies. Returns the parsed model.json.
  */
-export function verifyModelDir(dir: string): ModelJson {
-  const jsonPath = path.join(dir, 'model.json');
+export function verifyModelDir(dir: string, jsonFile = 'model.json'): ModelJson {
+  const jsonPath = path.join(dir, jsonFile);
   if (!existsSync(dir)) throw new ModelFilesError(dir, 'the model folder does not exist');
-  if (!existsSync(jsonPath)) throw new ModelFilesError(dir, 'model.json is missing');
+  if (!existsSync(jsonPath)) throw new ModelFilesError(dir, `${jsonFile} is missing`);
   const model = parseModelJson(readFileSync(jsonPath, 'utf8'), dir);
   for (const group of model.weightsManifest) {
     let actual = 0;
@@ -113,10 +113,10 @@ export function verifyModelDir(dir: string): ModelJson {
  * A tfjs IOHandler that reads a model folder from disk. tfjs without tfjs-node has no file:// loader,
  * so this is what lets the wasm and cpu backends load local models.
  */
-export function fileModelHandler(dir: string): tf.io.IOHandler {
+export function fileModelHandler(dir: string, jsonFile = 'model.json'): tf.io.IOHandler {
   return {
     load: async () => {
-      const model = verifyModelDir(dir);
+      const model = verifyModelDir(dir, jsonFile);
       return tf.io.getModelArtifactsForJSON(model as unknown as tf.io.ModelJSON, async (manifest) => {
         const specs = manifest.flatMap((g) => g.weights);
         const buffers = await Promise.all(

@@ -1,0 +1,19 @@
+/** Every dog in the photo: the COCO detector, its boxes, and crops for the classifier. */
+export { loadDetectorConfig, type DetectorConfig } from './detector-config.ts';
+export { DetectorFilesError, resolveDetectorFiles, type ResolvedDetectorFiles } from './detector-source.ts';
+export {
+  cropDog,
+  DEFAULT_CROP_MARGIN,
+  DogDetector,
+  loadDogDetector,
+  type LoadDetectorOptions,
+} from './detector.ts';
+export {
+  cropRegion,
+  dogsIn,
+  intersectionOverUnion,
+  type Box,
+  type DetectorOutput,
+  type DogBox,
+  type DogDetection,
+} from './boxes.ts';
