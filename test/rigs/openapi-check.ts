@@ -5,7 +5,7 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { RecordedRequest } from '../../src/sandbox/fake-discord/fake-discord.ts';
+import type { RecordedRequest } from '../../src/sandbox/fake-discord/types.ts';
 
 const SPEC_ID = 'https://discord.local/openapi.json';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;

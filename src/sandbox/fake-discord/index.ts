@@ -11,8 +11,9 @@ export type {
   RunCommandInput,
   AutocompleteInput,
   MessageCommandInput,
-} from './fake-discord.ts';
-export type { FakeMessage, FakeReaction, MessageChange, UploadFile } from './messages.ts';
+} from './types.ts';
+export type { FakeMessage, FakeReaction, MessageChange } from './messages.ts';
+export type { UploadFile } from './cdn.ts';
 export type { OptionValue } from './interactions.ts';
 export type { FakeGuild, GuildSpec, UserKey } from './world.ts';
 export { PERSON_NAMES, DEFAULT_GUILDS } from './world.ts';

@@ -22,7 +22,7 @@ import {
 } from 'discord-api-types/v10';
 import { snowflake } from './snowflake.ts';
 import { memberPermissions, type FakeGuild } from './world.ts';
-import type { UploadFile } from './messages.ts';
+import type { UploadFile } from './cdn.ts';
 
 /** A value for an option when running a command: strings/numbers/booleans as typed; ids for users/channels/roles; a file for attachments. */
 export type OptionValue = string | number | boolean | UploadFile | APIAttachment;

@@ -1,4 +1,7 @@
-import type { APIAllowedMentions, APIUser } from 'discord-api-types/v10';
+import { PermissionFlagsBits, type APIAllowedMentions, type APIUser } from 'discord-api-types/v10';
+import { memberPermissions, type FakeGuild } from './world.ts';
+
+const MENTION_EVERYONE = PermissionFlagsBits.MentionEveryone;
 
 export interface MentionContext {
   allowed?: APIAllowedMentions | null;
@@ -40,4 +43,21 @@ export function resolveMentions(content: string, ctx: MentionContext): Mentions 
   const mentionEveryone =
     /@(everyone|here)/.test(content) && parse.has('everyone') && ctx.authorCanMentionEveryone;
   return { mentions: [...users.values()], mention_roles: [...roles], mention_everyone: mentionEveryone };
+}
+
+/** Who a message from this author in this guild pings (the replied-to message's author, when it is a reply). */
+export function mentionsInGuild(
+  guild: FakeGuild,
+  authorId: string,
+  content: string,
+  allowed: MentionContext['allowed'],
+  repliedUser?: APIUser,
+): Mentions {
+  return resolveMentions(content, {
+    allowed,
+    authorCanMentionEveryone: (memberPermissions(guild, authorId) & MENTION_EVERYONE) !== 0n,
+    findUser: (id) => guild.members.get(id)?.user,
+    roleIds: new Set(guild.guild.roles.map((r) => r.id)),
+    ...(repliedUser ? { repliedUser } : {}),
+  });
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import sharp from 'sharp';
 import {
   EmbedType,
   MessageFlags,
@@ -26,19 +24,6 @@ export interface FakeReaction extends APIReaction {
 
 /** A message as tests see it: Discord's shape plus guild_id and reactions with their users. */
 export type FakeMessage = Omit<APIMessage, 'reactions'> & { guild_id: string; reactions: FakeReaction[] };
-
-export interface UploadFile {
-  filename: string;
-  bytes: Uint8Array;
-  contentType?: string;
-  description?: string;
-}
-
-export interface StoredFile {
-  filename: string;
-  bytes: Buffer;
-  contentType: string;
-}
 
 interface StoredMessage {
   data: APIMessage;
@@ -94,34 +79,14 @@ export function parseEmoji(text: string): APIPartialEmoji {
   return custom ? { id: custom[2]!, name: custom[1]! } : { id: null, name: text };
 }
 
-/** Every message, attachment file and reaction in the fake; emits a MessageChange for each change. */
+/** Every message and reaction in the fake; emits a MessageChange for each change. */
 export class MessageStore extends EventEmitter<{ change: [MessageChange] }> {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly order: string[] = [];
-  readonly files = new Map<string, StoredFile & { channelId: string }>();
 
-  constructor(private readonly baseUrl: () => string) {
+  /** The bot's id: its own reactions show as `me`. */
+  constructor(private readonly botId: string) {
     super();
-  }
-
-  /** Stores a file as Discord's CDN would and describes it as an attachment object. */
-  async upload(channelId: string, file: UploadFile): Promise<APIAttachment> {
-    const id = snowflake();
-    const bytes = Buffer.from(file.bytes);
-    const size = await imageSize(bytes);
-    const contentType = file.contentType ?? size?.contentType ?? 'application/octet-stream';
-    this.files.set(id, { filename: file.filename, bytes, contentType, channelId });
-    const url = `${this.baseUrl()}/attachments/${channelId}/${id}/${encodeURIComponent(file.filename)}${signature(id)}`;
-    return {
-      id,
-      filename: file.filename,
-      size: bytes.length,
-      url,
-      proxy_url: url,
-      content_type: contentType,
-      ...(size ? { width: size.width, height: size.height } : {}),
-      ...(file.description ? { description: file.description } : {}),
-    };
   }
 
   create(input: NewMessage): FakeMessage {
@@ -263,8 +228,6 @@ export class MessageStore extends EventEmitter<{ change: [MessageChange] }> {
     }));
     return structuredClone({ ...stored.data, guild_id: stored.guildId, reactions });
   }
-
-  botId = '';
 }
 
 /** Discord stores embeds with a type ('rich' unless given) and every field's inline flag. */
@@ -282,28 +245,4 @@ export function restMessage(m: FakeMessage): APIMessage & { guild_id?: string } 
   const out: APIMessage = { ...rest };
   if (reactions.length) out.reactions = reactions.map(({ users: _users, ...r }) => r);
   return out;
-}
-
-async function imageSize(
-  bytes: Buffer,
-): Promise<{ width: number; height: number; contentType: string } | undefined> {
-  try {
-    const meta = await sharp(bytes).metadata();
-    if (!meta.width || !meta.height) return undefined;
-    return {
-      width: meta.width,
-      height: meta.height,
-      contentType: meta.format === 'svg' ? 'image/svg+xml' : `image/${meta.format}`,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Discord's CDN links carry an expiry (ex), issue time (is) and signature (hm); bots must cope with them. */
-function signature(id: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const hex = (n: number) => n.toString(16);
-  const hm = createHash('sha256').update(id).digest('hex');
-  return `?ex=${hex(now + 86_400)}&is=${hex(now)}&hm=${hm}&`;
 }

@@ -4,6 +4,7 @@ import {
   InteractionType,
   MessageFlags,
   MessageType,
+  type APIAllowedMentions,
   type APIApplication,
   type APIApplicationCommandOptionChoice,
   type APIEmbed,
@@ -24,8 +25,9 @@ import {
   unknownUser,
   unknownWebhook,
 } from './errors.ts';
-import type { FakeDiscord, InteractionState } from './fake-discord.ts';
+import type { FakeDiscordState } from './fake-state.ts';
 import type { ReceivedFile } from './http-body.ts';
+import { mentionsInGuild } from './mentions.ts';
 import { checkContent, checkEmbeds, emptyMessage } from './message-rules.ts';
 import {
   restMessage,
@@ -36,6 +38,7 @@ import {
   type NewMessage,
 } from './messages.ts';
 import type { Route, RouteHandler, RouteRequest, RouteResult } from './router.ts';
+import type { InteractionState } from './types.ts';
 import type { FakeGuild } from './world.ts';
 
 type Body = Record<string, unknown>;
@@ -44,7 +47,7 @@ const noContent: RouteResult = { status: 204 };
 const INTERACTION_TOKEN_TTL_MS = 15 * 60_000;
 
 /** Every REST route the fake serves under /api/v10, in match order (static segments before parameters). */
-export function buildRoutes(fake: FakeDiscord): Route[] {
+export function buildRoutes(fake: FakeDiscordState): Route[] {
   const route = (method: string, pattern: string, handler: RouteHandler, auth = true): Route => ({
     method,
     pattern,
@@ -99,13 +102,13 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
       else if (ref.fail_if_not_exists !== false)
         throw invalidFormBody('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message');
     }
-    const attachments = await fake.uploadReceived(channelId, files, body.attachments);
-    const mentions = fake.mentionsFor(
+    const attachments = await fake.cdn.uploadReceived(channelId, files, body.attachments);
+    const mentions = mentionsInGuild(
       guild,
       fake.users.bot.id,
       content,
-      body.allowed_mentions as Parameters<FakeDiscord['mentionsFor']>[3],
-      reference?.message_id,
+      body.allowed_mentions as APIAllowedMentions | undefined,
+      reference?.message_id ? fake.messages.get(reference.message_id)?.author : undefined,
     );
     return {
       content,
@@ -134,18 +137,18 @@ export function buildRoutes(fake: FakeDiscord): Route[] {
     if ('embeds' in body) patch.embeds = (body.embeds as APIEmbed[] | null) ?? null;
     if ('components' in body) patch.components = (body.components as MessagePatch['components']) ?? null;
     if ('flags' in body) patch.flags = Number(body.flags ?? 0);
-    const uploaded = await fake.uploadReceived(message.channel_id, files, body.attachments);
+    const uploaded = await fake.cdn.uploadReceived(message.channel_id, files, body.attachments);
     if ('attachments' in body || uploaded.length) {
       const listed = (body.attachments as { id: string | number }[] | undefined) ?? message.attachments;
       const kept = message.attachments.filter((a) => listed.some((l) => String(l.id) === a.id));
       patch.attachments = [...kept, ...uploaded];
     }
     if (typeof patch.content === 'string')
-      patch.mentions = fake.mentionsFor(
+      patch.mentions = mentionsInGuild(
         guild,
         fake.users.bot.id,
         patch.content,
-        body.allowed_mentions as never,
+        body.allowed_mentions as APIAllowedMentions | undefined,
       );
     return patch;
   };
