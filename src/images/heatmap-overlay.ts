@@ -43,6 +43,7 @@ function heatImage(heat: Float64Array): Buffer {
 async function colouredTile(heat: Float64Array, grid: number): Promise<Buffer> {
   const grey = await sharp(heatImage(heat), { raw: { width: grid, height: grid, channels: 1 } })
     .resize(TILE, TILE, { kernel: 'linear', fit: 'fill' })
+    .extractChannel(0) // sharp would hand back three channels otherwise
     .raw()
     .toBuffer();
   const rgba = Buffer.alloc(TILE * TILE * 4);
