@@ -3,6 +3,7 @@
  * in, plain data out; each feature under src/features owns its types, nothing here knows about discord.js.
  */
 import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
+import type { ExplainRequester, Explanation } from '../features/explain/types.ts';
 import type {
   CrowdAnswer,
   LabelCommandInput,
@@ -32,6 +33,11 @@ export interface Breedbot {
    * `origin` words the refusals: an uploaded file that is no image is "that file", a link is "the link".
    */
   classifyUrl(url: string, source: ImageSource, origin?: PhotoOrigin): Promise<Classification>;
+  /**
+   * "Why?": the serving model's heatmap of what drove the top breed of a prediction's photo (a PNG over the
+   * photo). Costs one classification of the rate budget; refused for another server's photo or a forgotten one.
+   */
+  explainPrediction(predictionId: string, requester: ExplainRequester): Promise<Explanation>;
   /** The bot reply already sent for a source message (a replayed MESSAGE_CREATE must not reply twice). */
   replyForSourceMessage(messageId: string): Promise<string | null>;
   /** Links a bot reply to the predictions it shows; reactions on that reply then label those images. */

@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
 import { log } from '../log.ts';
+import { explainPhoto } from '../model/explain/explain-photo.ts';
 import { ModelHolder } from '../model/hot-swap.ts';
 import {
   BusyError,
@@ -38,6 +39,13 @@ type ModelConfigSubset = Pick<
   | 'IMAGE_MAX_BYTES'
   | 'IMAGE_MAX_PIXELS'
 >;
+
+const busy = (cause: BusyError) =>
+  new UserFacingError(
+    'busy',
+    'I have too many photos in the queue right now. Please try again in a few seconds.',
+    { cause },
+  );
 
 export async function loadModelGateway(
   config: ModelConfigSubset,
@@ -92,16 +100,17 @@ export async function loadModelGateway(
           return classifier.classify(prepared.input);
         })
         .catch((err: unknown) => {
-          if (err instanceof BusyError)
-            throw new UserFacingError(
-              'busy',
-              'I have too many photos in the queue right now. Please try again in a few seconds.',
-              { cause: err },
-            );
-          throw err;
+          throw err instanceof BusyError ? busy(err) : err;
         });
       const { sha256, width, height, format } = prepared!;
       return { result, image: { sha256, width, height, format } };
+    },
+    explainBytes(bytes) {
+      return holder
+        .use((classifier) => explainPhoto(classifier, bytes, { limits }))
+        .catch((err: unknown) => {
+          throw err instanceof BusyError ? busy(err) : err;
+        });
     },
     async dispose() {
       await holder.close();

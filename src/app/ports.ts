@@ -1,4 +1,5 @@
 /** The model and image intake as the services use them; implemented over src/model and src/images. */
+import type { PhotoExplanation } from '../model/explain/explain-photo.ts';
 import type { ClassifyResult } from '../model/types.ts';
 
 export interface ModelGateway {
@@ -13,6 +14,8 @@ export interface ModelGateway {
    * Throws ImageRejectedError for bad bytes.
    */
   classifyBytes(bytes: Uint8Array): Promise<{ result: ClassifyResult; image: ImageFacts }>;
+  /** The occlusion map of the top breed on the serving model (50 embeddings, off the main thread). */
+  explainBytes(bytes: Uint8Array): Promise<PhotoExplanation>;
   dispose(): Promise<void>;
 }
 

@@ -2,20 +2,22 @@
 import * as breeds from '../storage/breeds.ts';
 import { crowdAnswer, crowdSplit } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';
-import { InvalidBreedNameError } from '../storage/errors.ts';
+import { InvalidBreedNameError, NotFoundError } from '../storage/errors.ts';
 import {
   getGuildSettings,
+  rateLimitColumn,
   updateGuildSettings,
   type GuildSettingsPatch,
   type GuildSettingsRecord,
 } from '../storage/guild-settings.ts';
-import { storeImage } from '../storage/images.ts';
+import { findImage, readImageBytes, storeImage } from '../storage/images.ts';
 import * as labels from '../storage/labels.ts';
-import { activeModelVersion, listModelVersions } from '../storage/model-versions.ts';
+import { activeModelVersion, listModelVersions, toModelVersionInfo } from '../storage/model-versions.ts';
 import * as predictions from '../storage/predictions.ts';
 import { forgetUser, mostDisputedImages, purgeUserLabels } from '../storage/privacy.ts';
-import { labelStats } from '../storage/stats.ts';
+import { labelStats, rowCounts } from '../storage/stats.ts';
 import { UserFacingError } from '../refusals.ts';
+import { RATE_LIMIT_NAMES, type RateLimitName } from './rate-limits.ts';
 import type { LabelSource, Store } from './store.ts';
 import type { ModelVersionInfo } from '../features/model/types.ts';
 import type { GuildSettingsChange, GuildSettingsView } from '../features/settings/types.ts';
@@ -25,35 +27,25 @@ const settingsView = ({
   autoClassify,
   enabledChannelIds,
   rateLimits,
-}: GuildSettingsRecord) => ({
+}: GuildSettingsRecord): GuildSettingsView => ({
   moderatorRoleId,
   autoClassify,
   enabledChannelIds,
-  rateLimits: {
-    classifyPerUser: rateLimits.classifyPerUserPerMin,
-    classifyPerGuild: rateLimits.classifyPerGuildPerMin,
-    labelPerUser: rateLimits.labelPerUserPerMin,
-    labelPerGuild: rateLimits.labelPerGuildPerMin,
-  },
+  rateLimits: Object.fromEntries(
+    RATE_LIMIT_NAMES.map((name) => [name, rateLimits[rateLimitColumn(name)]]),
+  ) as GuildSettingsView['rateLimits'],
 });
 
 function settingsPatch({ rateLimits, ...rest }: GuildSettingsChange): GuildSettingsPatch {
   if (!rateLimits) return rest;
-  const column = {
-    classifyPerUser: 'classifyPerUserPerMin',
-    classifyPerGuild: 'classifyPerGuildPerMin',
-    labelPerUser: 'labelPerUserPerMin',
-    labelPerGuild: 'labelPerGuildPerMin',
-  } as const;
   const limits: NonNullable<GuildSettingsPatch['rateLimits']> = {};
-  for (const [name, value] of Object.entries(rateLimits) as [keyof typeof column, number | null][]) {
-    if (value !== undefined) limits[column[name]] = value;
+  for (const [name, value] of Object.entries(rateLimits) as [RateLimitName, number | null][]) {
+    if (value !== undefined) limits[rateLimitColumn(name)] = value;
   }
   return { ...rest, rateLimits: limits };
 }
 
 export function createPrismaStore(db: Database): Store {
-  const { prisma } = db;
   return {
     async seedBreeds(list) {
       await breeds.seedBreeds(db, list);
@@ -80,6 +72,14 @@ export function createPrismaStore(db: Database): Store {
 
     async saveImage({ bytes, sha256, width, height, format }) {
       return (await storeImage(db, bytes, { sha256, width, height, format })).image.id;
+    },
+    async imageBytes(imageId) {
+      const image = await findImage(db, imageId);
+      if (!image) return null;
+      return readImageBytes(db, image).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      });
     },
 
     findPredictionBySource: (source) => predictions.findPredictionBySource(db, source),
@@ -133,27 +133,13 @@ export function createPrismaStore(db: Database): Store {
         source: l.source as LabelSource,
       }));
     },
-    async counts() {
-      const [images, predictionCount, labelCount] = await Promise.all([
-        prisma.image.count(),
-        prisma.prediction.count(),
-        prisma.label.count(),
-      ]);
-      return { images, predictions: predictionCount, labels: labelCount };
-    },
+    counts: () => rowCounts(db),
 
     async activeModelVersion() {
       return (await activeModelVersion(db))?.id ?? null;
     },
     async modelHistory(limit): Promise<ModelVersionInfo[]> {
-      return (await listModelVersions(db, limit)).map((v) => ({
-        version: v.id,
-        status: v.status,
-        createdAt: v.createdAt,
-        parent: v.parentId,
-        metrics: v.metrics,
-        reason: v.reason,
-      }));
+      return (await listModelVersions(db, limit)).map(toModelVersionInfo);
     },
     async guildSettings(guildId): Promise<GuildSettingsView> {
       return settingsView(await getGuildSettings(db, guildId));

@@ -7,6 +7,8 @@ import { Classify } from '../features/classify/classify.ts';
 import { replyForSourceMessage, replyItems } from '../features/classify/replies.ts';
 import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
 import type { ServiceDeps } from '../features/deps.ts';
+import { Explain } from '../features/explain/explain.ts';
+import type { ExplainRequester, Explanation } from '../features/explain/types.ts';
 import { labelByCommand } from '../features/labelling/label-command.ts';
 import { labelFromReaction, retractReaction } from '../features/labelling/reactions.ts';
 import { autocompleteBreeds } from '../features/labelling/resolve-breed.ts';
@@ -42,10 +44,12 @@ export class BreedbotServices implements Breedbot {
   private readonly gate = new RequestGate();
   private readonly settings: GuildSettings;
   private readonly classify: Classify;
+  private readonly explain: Explain;
 
   constructor(private readonly deps: ServiceDeps) {
     this.settings = new GuildSettings(deps.store, deps.limits);
     this.classify = new Classify(deps, this.settings);
+    this.explain = new Explain(deps, this.settings);
   }
 
   get backend(): string {
@@ -58,6 +62,10 @@ export class BreedbotServices implements Breedbot {
 
   classifyUrl(url: string, source: ImageSource, origin: PhotoOrigin = 'link'): Promise<Classification> {
     return this.gate.run(() => this.classify.url(url, source, origin));
+  }
+
+  explainPrediction(predictionId: string, requester: ExplainRequester): Promise<Explanation> {
+    return this.gate.run(() => this.explain.prediction(predictionId, requester));
   }
 
   replyForSourceMessage(messageId: string): Promise<string | null> {

@@ -37,6 +37,8 @@ export interface Store {
     height: number;
     format: string;
   }): Promise<string>;
+  /** A stored image's bytes; null when the image or its file is gone. */
+  imageBytes(imageId: string): Promise<Uint8Array | null>;
 
   /** The prediction already made for a source (interaction id, else message id + attachment index). */
   findPredictionBySource(source: {
