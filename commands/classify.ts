@@ -1,8 +1,16 @@
 import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { MAX_URL_LENGTH } from '../src/limits.ts';
-import { UserFacingError } from '../src/refusals.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
-import { classifyUrls, editInteractionWithItems } from '../src/discord/classify-flow.ts';
+import {
+  classifyUrls,
+  editInteractionWithItems,
+  type ClassifiedItems,
+  type ReplyExtras,
+} from '../src/discord/classify-flow.ts';
+import { explanationAttachment } from '../src/discord/explain-answer.ts';
+import { refusalText } from '../src/discord/refusal-text.ts';
+import { log } from '../src/log.ts';
+import { isUserFacing, UserFacingError } from '../src/refusals.ts';
 
 const data = new SlashCommandBuilder()
   .setName('classify')
@@ -11,6 +19,9 @@ const data = new SlashCommandBuilder()
   .addAttachmentOption((o) => o.setName('image').setDescription('A photo of a dog'))
   .addStringOption((o) =>
     o.setName('url').setDescription('A link to a photo of a dog').setMaxLength(MAX_URL_LENGTH),
+  )
+  .addBooleanOption((o) =>
+    o.setName('explain').setDescription('Also show a heatmap of what made me pick the breed'),
   );
 
 async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -38,7 +49,32 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     interactionId: interaction.id,
     userId: interaction.user.id,
   });
-  await editInteractionWithItems(interaction, ctx.app, classified);
+  const extras = interaction.options.getBoolean('explain')
+    ? await explanationExtras(interaction, ctx, classified)
+    : {};
+  await editInteractionWithItems(interaction, ctx.app, classified, extras);
+}
+
+/** `explain:true`: the heatmap of the photo's top breed, or a note saying why there is none. */
+async function explanationExtras(
+  interaction: ChatInputCommandInteraction,
+  ctx: CommandContext,
+  { items, predictionIds }: ClassifiedItems,
+): Promise<ReplyExtras> {
+  const item = items[0];
+  if (!item || 'error' in item) return {};
+  if (!item.result.isDog) return { note: 'No heatmap: I only explain breeds, and this is not a dog to me.' };
+  try {
+    const explanation = await ctx.app.explainPrediction(predictionIds[0]!, {
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+    });
+    return { files: [explanationAttachment(explanation)] };
+  } catch (error) {
+    if (isUserFacing(error)) return { note: `No heatmap: ${refusalText(error)}` };
+    log.error({ err: error, interactionId: interaction.id }, 'explanation failed');
+    return { note: 'No heatmap: something went wrong while drawing it. It has been logged.' };
+  }
 }
 
 export default { data, execute } satisfies SlashCommand;

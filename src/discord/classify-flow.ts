@@ -2,9 +2,10 @@
  * The part of classifying that every entry point shares (auto-classify, /classify, the "Classify breed" menu):
  * attachments → app.classifyUrl one by one → render items. One photo failing does not sink the others.
  */
-import type { Attachment, Message, RepliableInteraction } from 'discord.js';
+import type { Attachment, AttachmentBuilder, Message, RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../refusals.ts';
 import { refusalText } from './refusal-text.ts';
+import { explainButtons } from './explain-answer.ts';
 import type { Breedbot } from '../app/breedbot.ts';
 import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
 import { log } from '../log.ts';
@@ -87,19 +88,28 @@ export async function addVoteReactions(message: Message): Promise<void> {
   for (const emoji of REPLY_REACTIONS) await message.react(emoji);
 }
 
+/** What a reply may carry besides the classification: files (the /classify explain:true heatmap) and a note. */
+export interface ReplyExtras {
+  files?: AttachmentBuilder[];
+  note?: string;
+}
+
 /**
- * Finishes a deferred interaction with the classification reply, links it to its predictions and adds the vote
- * reactions to the reply message.
+ * Finishes a deferred interaction with the classification reply (🔍 buttons under its dog photos), links it to
+ * its predictions and adds the vote reactions to the reply message.
  */
 export async function editInteractionWithItems(
   interaction: RepliableInteraction,
   app: Breedbot,
   { items, predictionIds }: ClassifiedItems,
+  extras: ReplyExtras = {},
 ): Promise<void> {
   const rendered = renderReply(items);
   const reply = await interaction.editReply({
-    content: rendered.content ?? '',
+    content: [rendered.content, extras.note].filter(Boolean).join('\n'),
     embeds: rendered.embeds,
+    components: explainButtons(items),
+    ...(extras.files?.length ? { files: extras.files } : {}),
     allowedMentions: NO_MENTIONS,
   });
   if (predictionIds.length) await app.recordReply(predictionIds, reply.id);

@@ -6,6 +6,7 @@ import { log } from '../../log.ts';
 import type { CommandSet } from '../command-loader.ts';
 import type { CommandContext } from '../command-types.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
+import { handleExplainButton, isExplainButton } from '../explain-answer.ts';
 import { handleLabelConfirmation, isLabelConfirmationButton } from '../label-confirmation.ts';
 import { NO_MENTIONS, safeText } from '../render.ts';
 
@@ -65,6 +66,8 @@ export async function handleInteraction(
   }
 
   if (interaction.isButton()) {
+    if (isExplainButton(interaction.customId))
+      return answering(interaction, () => handleExplainButton(interaction, ctx));
     if (!isLabelConfirmationButton(interaction.customId)) return;
     return answering(interaction, () => handleLabelConfirmation(interaction, ctx));
   }

@@ -8,6 +8,7 @@ import type { Breedbot } from '../../app/breedbot.ts';
 import { log } from '../../log.ts';
 import { addVoteReactions, classifyUrls } from '../classify-flow.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
+import { explainButtons } from '../explain-answer.ts';
 import { photosOfMessage } from '../message-photos.ts';
 import { NO_MENTIONS, renderReply } from '../render.ts';
 
@@ -56,6 +57,7 @@ async function classifyPostedPhotos(message: Message, { app, dedupe, autoClassif
   const reply = await message.reply({
     ...(rendered.content ? { content: rendered.content } : {}),
     embeds: rendered.embeds,
+    components: explainButtons(items),
     allowedMentions: NO_MENTIONS,
   });
   if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
