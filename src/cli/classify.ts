@@ -1,6 +1,7 @@
 /**
- * `npm run classify -- <file|url> [...] [--json] [--model <version|dir>]`
- * Prints the five likeliest breeds of each image, or the not-a-dog verdict.
+ * `npm run classify -- <file|url> [...] [--json] [--model <version|dir>] [--explain out.png]`
+ * Prints the five likeliest breeds of each image, or the not-a-dog verdict; `--explain` also writes the heatmap
+ * of what drove the top breed of the (one) photo.
  */
 import './cli-logging.ts';
 import { loadConfig, type Config } from '../config.ts';
@@ -10,11 +11,14 @@ import type { BreedClassifier } from '../model/classifier.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 import { loadCliClassifier } from './load-classifier.ts';
 import { readImageArg } from './read-image.ts';
+import { writeExplanation } from './explain.ts';
 
 const usage = `Usage: npm run classify -- <file|url> [more files or urls] [--json] [--model <version|dir>]
+       npm run classify -- <file|url> --explain out.png
 
   --json             print one JSON array, one object per input, and nothing else on stdout
   --model <v|dir>    use this breed-head version instead of the base head
+  --explain <png>    write a heatmap of what drove the top breed over the photo (one input only)
   -h, --help         show this help`;
 
 export type { ClassifyOutput };
@@ -59,11 +63,15 @@ export async function classifyArgs(inputs: string[], classifier: BreedClassifier
 async function main() {
   const { values, positionals } = parseCliArgs(
     process.argv.slice(2),
-    { json: { type: 'boolean' }, model: { type: 'string' } },
+    { json: { type: 'boolean' }, model: { type: 'string' }, explain: { type: 'string' } },
     usage,
   );
   if (positionals.length === 0) {
     process.stderr.write(`${usage}\n`);
+    process.exit(2);
+  }
+  if (values.explain && positionals.length !== 1) {
+    process.stderr.write(`--explain takes exactly one photo\n\n${usage}\n`);
     process.exit(2);
   }
   const config = loadConfig();
@@ -71,6 +79,10 @@ async function main() {
   const outputs = await classifyArgs(positionals, classifier, config);
   if (values.json) process.stdout.write(JSON.stringify(outputs, null, 2) + '\n');
   else process.stdout.write(outputs.map(renderTable).join('\n'));
+  if (values.explain && !outputs[0]!.error) {
+    const note = await writeExplanation(positionals[0]!, values.explain, classifier, config);
+    (values.json ? process.stderr : process.stdout).write(`${note}\n`);
+  }
   runtime.dispose();
   process.exitCode = outputs.some((o) => o.error) ? 1 : 0;
 }
