@@ -7,28 +7,32 @@ const NOT_PRODUCT = ['**/test/**', '**/scripts/**', '**/bench/**'];
 /** The application and the domain: besides discord.js itself, they never reach into the adapter. */
 const DOMAIN = [
   'src/app/**',
+  'src/features/**',
   'src/learning/**',
   'src/model/**',
+  'src/detection/**',
   'src/images/**',
-  'src/storage/**',
   'src/storage/**',
   'src/training/**',
 ];
 
 const NO_DISCORD = 'Only src/discord and commands/ talk to Discord.';
+const NO_HTTP = 'Only the HTTP adapter (src/http) uses fastify.';
 
 /** One no-restricted-imports entry per folder set (ESLint keeps only the last entry that matches a file). */
-function restrictImports(files, { discord = false, adapter = false }) {
+function restrictImports(files, { discord = false, adapter = false, http = true }) {
   const patterns = [
     { group: NOT_PRODUCT, message: 'Product code never imports test, script or bench code.' },
   ];
   if (discord) patterns.push({ group: ['discord.js/*'], message: NO_DISCORD });
   if (adapter)
     patterns.push({
-      group: ['**/discord/**'],
-      message: 'The domain never reaches into the Discord adapter.',
+      group: ['**/discord/**', '**/http/**'],
+      message: 'The domain never reaches into an adapter (Discord, HTTP).',
     });
+  if (http) patterns.push({ group: ['@fastify/*'], message: NO_HTTP });
   const paths = discord ? [{ name: 'discord.js', message: NO_DISCORD }] : [];
+  if (http) paths.push({ name: 'fastify', message: NO_HTTP });
   return [{ files, rules: { 'no-restricted-imports': ['error', { paths, patterns }] } }];
 }
 
@@ -85,4 +89,5 @@ export default tseslint.config(
   ...restrictImports(['src/**/*.ts'], { discord: true }),
   ...restrictImports(DOMAIN, { discord: true, adapter: true }),
   ...restrictImports(['src/discord/**/*.ts', 'commands/**/*.ts'], {}),
+  ...restrictImports(['src/http/**/*.ts'], { discord: true, http: false }),
 );

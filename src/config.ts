@@ -91,6 +91,18 @@ const envSchema = z.object({
   RATE_LABEL_PER_USER: intFromEnv(60),
   RATE_LABEL_PER_GUILD: intFromEnv(1000),
 
+  /**
+   * The HTTP API for other tools (src/http/, README "HTTP API"): off unless both HTTP_API_PORT and HTTP_API_KEY
+   * are set. HTTP_API_KEY is one key, or several separated by commas (to rotate them), each of 16+ characters.
+   */
+  HTTP_API_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
+  HTTP_API_HOST: z.string().default('127.0.0.1'),
+  HTTP_API_KEY: z.string().optional(),
+  /** The largest request body the API reads; IMAGE_MAX_BYTES when unset. */
+  HTTP_API_MAX_BODY_BYTES: z.coerce.number().int().positive().optional(),
   SANDBOX_HOST: z.string().default('127.0.0.1'),
   SANDBOX_PORT: intFromEnv(3000),
   /** Scale-out (docs/deployment.md): with REDIS_URL, /retrain goes to `npm run trainer` over BullMQ and promotions are broadcast. */
@@ -109,11 +121,41 @@ const envSchema = z.object({
   MODEL_SYNC_INTERVAL_S: intFromEnv(15),
 });
 
+/** The HTTP API's settings, resolved; null when it is off. */
+export interface HttpApiSettings {
+  port: number;
+  host: string;
+  keys: string[];
+  maxBodyBytes: number;
+}
+
 export type Config = z.infer<typeof envSchema> & {
   dataDir: string;
   modelsDir: string;
   baseModelConfigPath: string;
+  httpApi: HttpApiSettings | null;
 };
+
+const MIN_API_KEY_LENGTH = 16;
+
+/** Off unless both the port and a key are set; one without the other is a mistake worth stopping for. */
+function httpApiSettings(c: z.infer<typeof envSchema>): HttpApiSettings | null | string {
+  const keys = (c.HTTP_API_KEY ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (c.HTTP_API_PORT === undefined && keys.length === 0) return null;
+  if (c.HTTP_API_PORT === undefined) return '  HTTP_API_PORT: needed with HTTP_API_KEY (the API is off without it)';
+  if (keys.length === 0) return '  HTTP_API_KEY: needed with HTTP_API_PORT (the API never runs without a key)';
+  if (keys.some((k) => k.length < MIN_API_KEY_LENGTH))
+    return `  HTTP_API_KEY: each key needs at least ${MIN_API_KEY_LENGTH} characters`;
+  return {
+    port: c.HTTP_API_PORT,
+    host: c.HTTP_API_HOST,
+    keys,
+    maxBodyBytes: c.HTTP_API_MAX_BODY_BYTES ?? c.IMAGE_MAX_BYTES,
+  };
+}
 
 /** Reads and validates every setting once; relative paths resolve against the project root. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -123,10 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration in the environment:\n${problems}`);
   }
   const c = parsed.data;
+  const httpApi = httpApiSettings(c);
+  if (typeof httpApi === 'string') throw new Error(`Invalid configuration in the environment:\n${httpApi}`);
   return {
     ...c,
     dataDir: path.resolve(projectRoot, c.DATA_DIR),
     modelsDir: path.resolve(projectRoot, c.MODELS_DIR),
     baseModelConfigPath: path.resolve(projectRoot, c.BASE_MODEL_CONFIG ?? `models/${c.BACKBONE}.model.json`),
+    httpApi,
   };
 }

@@ -10,6 +10,7 @@
  *   trainer   database + model + the loop behind the Redis queue     (`npm run trainer`)
  *
  * `bot` without a Discord to talk to (no DISCORD_TOKEN, no `discord` option) starts the local sandbox Discord.
+ * `bot` also serves the HTTP API when HTTP_API_PORT and HTTP_API_KEY are set (one process; shards do not).
  */
 import path from 'node:path';
 import { createBreedbot, type BreedbotApp, type CreateOptions } from '../app/create.ts';
@@ -18,6 +19,7 @@ import type { Config } from '../config.ts';
 import type { RunningBot } from '../discord/bot.ts';
 import type { CommandSet } from '../discord/command-loader.ts';
 import type { LocalDiscord } from '../discord/local-discord.ts';
+import type { HttpApi } from '../http/server.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { activeModelVersion } from '../storage/model-versions.ts';
 import { startLearning, type Learning } from '../learning/index.ts';
@@ -73,6 +75,8 @@ export interface BotRuntime extends AppRuntime {
   serving: ServingScale | null;
   /** The local sandbox Discord when `npm start` has no token. */
   sandbox: LocalDiscord | null;
+  /** The HTTP API, when configured (role `bot` only). */
+  httpApi: HttpApi | null;
   readonly bot: RunningBot;
   /** A new discord.js client (empty caches, new gateway session) over the same services. */
   restartBot(): Promise<void>;
@@ -173,6 +177,15 @@ async function buildBot(
         await connectServing(config, app, { schedule: role === 'bot' }),
         (s) => s.close(),
       );
+  // Loaded only when configured, so a bot without the API never loads fastify.
+  const httpApi =
+    role === 'bot' && config.httpApi
+      ? resources.add(
+          'HTTP API',
+          await (await import('../http/server.ts')).startHttpApi(app, config.httpApi),
+          (h) => h.close(),
+        )
+      : null;
   const commands = target.commands ?? (await loadCommands());
   if (sandbox) {
     await deployCommands({
@@ -199,6 +212,7 @@ async function buildBot(
     app,
     serving,
     sandbox,
+    httpApi,
     get bot() {
       return bot;
     },
