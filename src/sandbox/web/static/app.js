@@ -237,7 +237,7 @@ function renderComponents(m) {
             showError('composer-error'),
           ),
       },
-      b.label ?? '',
+      [b.emoji?.name, b.label].filter(Boolean).join(' '),
     ),
   );
 }
