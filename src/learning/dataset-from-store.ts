@@ -10,7 +10,7 @@ import type { ImageLimits, InputSpec } from '../images/decode.ts';
 import { prepareModelInput } from '../images/decode.ts';
 import { resolveLabels, type ConsensusOptions } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';
-import { embeddingFromBytes, embeddingsFor, saveEmbedding } from '../storage/embeddings.ts';
+import { embeddingsFor, newestEmbeddings, saveEmbedding } from '../storage/embeddings.ts';
 import { readImageBytes } from '../storage/images.ts';
 import { log } from '../log.ts';
 import type { ModelInput } from '../model/types.ts';
@@ -126,26 +126,11 @@ async function unlabelledEmbeddings(
   const chosen: { sha256: string; embedding: Float32Array }[] = [];
   for await (const row of newestEmbeddings(db, backboneId, 500)) {
     if (chosen.length >= limit) break;
-    if (!labelled.has(row.imageId)) {
-      chosen.push({ sha256: row.image.sha256, embedding: embeddingFromBytes(row.vector) });
-    }
+    if (!labelled.has(row.imageId)) chosen.push(row);
   }
-  return chosen.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)).map((c) => c.embedding);
-}
-
-/** This backbone's stored embeddings, newest first, read a page at a time. */
-async function* newestEmbeddings(db: Database, backboneId: string, pageSize: number) {
-  for (let skip = 0; ; skip += pageSize) {
-    const rows = await db.prisma.embedding.findMany({
-      where: { backboneId },
-      select: { imageId: true, vector: true, image: { select: { sha256: true } } },
-      orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
-      skip,
-      take: pageSize,
-    });
-    yield* rows;
-    if (rows.length < pageSize) return;
-  }
+  return chosen
+    .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0))
+    .map((c) => c.embedding);
 }
 
 /**
@@ -172,13 +157,8 @@ export async function photosForFineTuning(
   for await (const row of newestEmbeddings(db, backboneId, 200)) {
     if (references.length >= referenceLimit) break;
     if (labelled.has(row.imageId)) continue;
-    const bytes = await readImageBytes(db, row.image).catch(() => null);
-    if (bytes) references.push({ bytes, embedding: embeddingFromBytes(row.vector) });
+    const bytes = await readImageBytes(db, row).catch(() => null);
+    if (bytes) references.push({ bytes, embedding: row.embedding });
   }
   return { images, references };
-}
-
-/** Labels given or changed after `since` (all of them when null): "enough new labels to retrain?". */
-export async function countNewLabels(db: Database, since: Date | null): Promise<number> {
-  return db.prisma.label.count(since ? { where: { updatedAt: { gt: since } } } : undefined);
 }

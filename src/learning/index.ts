@@ -22,7 +22,7 @@ export {
   type RetrainRequest,
   type RetrainResult,
 } from './learning-loop.ts';
-export { datasetFromStore, countNewLabels, type StoreDataset } from './dataset-from-store.ts';
+export { datasetFromStore, type StoreDataset } from './dataset-from-store.ts';
 export { runScheduledRetrain, scheduleRetraining, type ScheduledRun } from './schedule.ts';
 export { trainingControlOf } from './training-control.ts';
 

@@ -5,7 +5,7 @@
  */
 import { prepareModelInput, type ImageLimits, type InputSpec } from '../images/decode.ts';
 import type { Database } from '../storage/database.ts';
-import { saveEmbedding } from '../storage/embeddings.ts';
+import { imagesWithoutEmbedding, saveEmbedding } from '../storage/embeddings.ts';
 import { readImageBytes } from '../storage/images.ts';
 import type { ModelInput } from '../model/types.ts';
 
@@ -30,12 +30,7 @@ export interface ReembedResult {
 
 export async function reembedStoredPhotos(source: ReembedSource): Promise<ReembedResult> {
   const { db, backboneId } = source;
-  const images = await db.prisma.image.findMany({
-    select: { id: true, sha256: true, embeddings: { where: { backboneId }, select: { imageId: true } } },
-    orderBy: { firstSeenAt: 'asc' },
-  });
-  const total = images.length;
-  const missing = images.filter((image) => image.embeddings.length === 0);
+  const { total, missing } = await imagesWithoutEmbedding(db, backboneId);
   let done = total - missing.length;
   source.onProgress?.(done, total);
   const batch = source.batch ?? 16;

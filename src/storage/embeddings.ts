@@ -57,3 +57,51 @@ export async function embeddingsFor(
   }
   return found;
 }
+
+/** One stored embedding with the photo it belongs to. */
+export interface ImageEmbedding {
+  imageId: string;
+  sha256: string;
+  embedding: Float32Array;
+}
+
+/** This backbone's stored embeddings, newest first (then by image id), read `pageSize` rows at a time. */
+export async function* newestEmbeddings(
+  db: Database,
+  backboneId: string,
+  pageSize: number,
+): AsyncGenerator<ImageEmbedding> {
+  for (let skip = 0; ; skip += pageSize) {
+    const rows = await db.prisma.embedding.findMany({
+      where: { backboneId },
+      select: { imageId: true, vector: true, image: { select: { sha256: true } } },
+      orderBy: [{ createdAt: 'desc' }, { imageId: 'asc' }],
+      skip,
+      take: pageSize,
+    });
+    for (const row of rows) {
+      yield { imageId: row.imageId, sha256: row.image.sha256, embedding: embeddingFromBytes(row.vector) };
+    }
+    if (rows.length < pageSize) return;
+  }
+}
+
+/**
+ * Every stored image (oldest first) that has no embedding by this backbone yet, and how many images there are
+ * in all (what a backbone switch re-embeds, and its progress).
+ */
+export async function imagesWithoutEmbedding(
+  db: Database,
+  backboneId: string,
+): Promise<{ total: number; missing: { id: string; sha256: string }[] }> {
+  const images = await db.prisma.image.findMany({
+    select: { id: true, sha256: true, embeddings: { where: { backboneId }, select: { imageId: true } } },
+    orderBy: { firstSeenAt: 'asc' },
+  });
+  return {
+    total: images.length,
+    missing: images
+      .filter((image) => image.embeddings.length === 0)
+      .map(({ id, sha256 }) => ({ id, sha256 })),
+  };
+}

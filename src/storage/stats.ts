@@ -93,3 +93,15 @@ async function predictionVsPeople(
     .slice(0, top);
   return { botMatch, mostConfused };
 }
+
+/** Row counts, for health checks and tests ("nothing was stored"). */
+export async function rowCounts(
+  db: Database,
+): Promise<{ images: number; predictions: number; labels: number }> {
+  const [images, predictions, labels] = await Promise.all([
+    db.prisma.image.count(),
+    db.prisma.prediction.count(),
+    db.prisma.label.count(),
+  ]);
+  return { images, predictions, labels };
+}
