@@ -97,7 +97,7 @@ const rows: Row[] = [];
 const detectMs: number[] = [];
 for (const [i, photo] of photos.entries()) {
   const bytes = await readFile(photo.file);
-  let t = performance.now();
+  const t = performance.now();
   const output = await detector.readOutput(bytes);
   detectMs.push(performance.now() - t);
   const detection: DogDetection = dogsIn(output, detectorConfig);
