@@ -5,6 +5,7 @@
  *    a tie stays unresolved; fewer than `minVotes` people, or supporters whose trust adds up to less than
  *    `minWeight` (a lone known spammer), leave it unresolved too.
  */
+import type { CrowdAnswer } from '../features/labelling/types.ts';
 import type { Database } from './database.ts';
 import { agreementTable, groupByImage, moderatorBreed, trustExcluding, type Vote } from './trust.ts';
 
@@ -163,13 +164,8 @@ async function votesAround(db: Database, imageId: string): Promise<Vote[]> {
   return rows.map(toVote);
 }
 
-export interface CrowdAnswer {
-  breed: string;
-  /** People who gave `breed`. */
-  votes: number;
-  /** People who labelled the image at all. */
-  voters: number;
-  byModerator: boolean;
+/** The labelling feature's CrowdAnswer for a resolved image, with the summed trust behind the breed. */
+export interface WeightedCrowdAnswer extends Omit<CrowdAnswer, 'split'> {
   weight: number;
 }
 
@@ -178,7 +174,7 @@ export async function crowdAnswer(
   db: Database,
   imageId: string,
   options: Partial<ConsensusOptions> = {},
-): Promise<CrowdAnswer | null> {
+): Promise<WeightedCrowdAnswer | null> {
   const resolution = resolveVotes(await votesAround(db, imageId), options).get(imageId);
   if (!resolution?.breed) return null;
   const { breed, votes, voters, byModerator, weight } = resolution;

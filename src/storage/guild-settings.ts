@@ -1,21 +1,19 @@
 /** Per-guild settings, with defaults for guilds that never changed anything. */
+import type { GuildSettingsView } from '../features/settings/types.ts';
 import type { Database } from './database.ts';
 
-export interface RateLimitOverrides {
-  /** Per minute; null = the configured default. */
-  classifyPerUserPerMin: number | null;
-  classifyPerGuildPerMin: number | null;
-  labelPerUserPerMin: number | null;
-  labelPerGuildPerMin: number | null;
-}
+type RateLimitName = keyof GuildSettingsView['rateLimits'];
 
-export interface GuildSettingsRecord {
+/** The server's own limits per minute as stored, one column per rate limit; null = the configured default. */
+export type RateLimitColumns = { [Name in RateLimitName as `${Name}PerMin`]: number | null };
+
+/** A rate limit's column: `classifyPerUser` is stored as `classifyPerUserPerMin`. */
+export const rateLimitColumn = <Name extends RateLimitName>(name: Name): `${Name}PerMin` => `${name}PerMin`;
+
+/** The settings feature's GuildSettingsView as stored: its rate limits by column, for one guild. */
+export interface GuildSettingsRecord extends Omit<GuildSettingsView, 'rateLimits'> {
   guildId: string;
-  /** Empty: every channel. */
-  enabledChannelIds: string[];
-  moderatorRoleId: string | null;
-  autoClassify: boolean;
-  rateLimits: RateLimitOverrides;
+  rateLimits: RateLimitColumns;
   /** False when these are the defaults (nothing stored yet). */
   stored: boolean;
 }
@@ -23,10 +21,10 @@ export interface GuildSettingsRecord {
 export type GuildSettingsPatch = Partial<
   Pick<GuildSettingsRecord, 'enabledChannelIds' | 'moderatorRoleId' | 'autoClassify'>
 > & {
-  rateLimits?: Partial<RateLimitOverrides>;
+  rateLimits?: Partial<RateLimitColumns>;
 };
 
-const noOverrides: RateLimitOverrides = {
+const noOverrides: RateLimitColumns = {
   classifyPerUserPerMin: null,
   classifyPerGuildPerMin: null,
   labelPerUserPerMin: null,
@@ -47,7 +45,7 @@ type Row = {
   enabledChannelIds: unknown;
   moderatorRoleId: string | null;
   autoClassify: boolean;
-} & RateLimitOverrides;
+} & RateLimitColumns;
 
 const toRecord = (row: Row): GuildSettingsRecord => ({
   guildId: row.guildId,

@@ -36,7 +36,8 @@ export interface LabelRecord {
   updatedAt: Date;
 }
 
-export type LabelOutcome = 'created' | 'changed' | 'unchanged';
+/** What one setLabel write did (the labelling feature's LabelOutcome says what it means for people). */
+export type LabelWrite = 'created' | 'changed' | 'unchanged';
 
 const asSource = (value: string): LabelSource =>
   (LABEL_SOURCES as readonly string[]).includes(value) ? (value as LabelSource) : 'command';
@@ -63,7 +64,7 @@ const toRecord = ({ breed, breedId: _breedId, source, ...row }: LabelRow): Label
 export async function setLabel(
   db: Database,
   input: LabelInput,
-): Promise<{ outcome: LabelOutcome; label: LabelRecord; previousBreed: string | null }> {
+): Promise<{ outcome: LabelWrite; label: LabelRecord; previousBreed: string | null }> {
   if (!LABEL_SOURCES.includes(input.source)) throw new Error(`unknown label source "${input.source}"`);
   const breed = await findBreed(db, input.breedName);
   if (!breed) throw new UnknownBreedError(input.breedName, await nearestBreeds(db, input.breedName, 5));

@@ -3,23 +3,31 @@
  * retires the previous one in the same serializable transaction, retried when two activations collide.
  */
 import type { Prisma } from '../generated/prisma/sqlite/client.ts';
+import type { ModelVersionInfo } from '../features/model/types.ts';
 import type { Database } from './database.ts';
 import { NotFoundError, retryOnConflict } from './errors.ts';
 
 export type ModelStatus = 'candidate' | 'active' | 'rejected' | 'retired';
 export const MODEL_STATUSES: readonly ModelStatus[] = ['candidate', 'active', 'rejected', 'retired'];
 
-export interface ModelVersionRecord {
+/** A stored head version; `/model info` shows it as the model feature's ModelVersionInfo (see toModelVersionInfo). */
+export interface ModelVersionRecord extends Pick<ModelVersionInfo, 'metrics' | 'reason' | 'createdAt'> {
   id: string;
   parentId: string | null;
   backboneId: string | null;
   status: ModelStatus;
   path: string;
-  metrics: Record<string, unknown> | null;
-  reason: string | null;
-  createdAt: Date;
   activatedAt: Date | null;
 }
+
+export const toModelVersionInfo = (v: ModelVersionRecord): ModelVersionInfo => ({
+  version: v.id,
+  status: v.status,
+  createdAt: v.createdAt,
+  parent: v.parentId,
+  metrics: v.metrics,
+  reason: v.reason,
+});
 
 export interface NewModelVersion {
   id: string;

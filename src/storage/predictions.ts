@@ -17,18 +17,23 @@ export interface PredictionSource {
   attachmentIndex?: number;
 }
 
-export interface NewPrediction extends PredictionSource {
-  imageId: string;
-  guildId: string | null;
-  channelId: string;
-  /** Who posted or asked. */
-  userId: string | null;
-  modelVersion: string;
-  backboneId: string;
-  isDog: boolean;
-  dogProbability: number;
-  top5: BreedProbability[];
-  lookslike?: { label: string; probability: number } | null;
+/** A StoredPrediction to record: its source, the model's answer, and the embedding (stored per backbone). */
+export interface NewPrediction
+  extends
+    PredictionSource,
+    Pick<
+      StoredPrediction,
+      | 'imageId'
+      | 'guildId'
+      | 'channelId'
+      | 'userId'
+      | 'modelVersion'
+      | 'backboneId'
+      | 'isDog'
+      | 'dogProbability'
+      | 'top5'
+    > {
+  lookslike?: StoredPrediction['lookslike'];
   embedding?: Float32Array;
 }
 

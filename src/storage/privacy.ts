@@ -4,16 +4,15 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DisputedImageView } from '../features/moderation/types.ts';
+import type { ForgetOutcome } from '../features/privacy/types.ts';
 import type { Database } from './database.ts';
 import { imageFilePath } from './images.ts';
 import { resolveVotes } from './consensus.ts';
 import { deleteImage } from './images.ts';
 
-export interface ForgetReport {
-  labelsDeleted: number;
-  imagesDeleted: number;
-  /** Images this person posted or labelled that others posted or labelled too: kept, without this person's name. */
-  imagesKept: number;
+/** What `/forget` did (the feature's ForgetOutcome), and what became of the person's predictions. */
+export interface ForgetReport extends ForgetOutcome {
   predictionsDeleted: number;
   predictionsAnonymised: number;
 }
@@ -82,14 +81,9 @@ export async function purgeUserLabels(
   return { deleted: count };
 }
 
-export interface DisputedImage {
-  imageId: string;
+/** A disputed image as `/moderate review` shows it (without the reply, which predictions.ts finds), and its hash. */
+export interface DisputedImage extends Omit<DisputedImageView, 'reply'> {
   sha256: string;
-  voters: number;
-  /** Most votes first. */
-  breeds: { breed: string; votes: number }[];
-  /** What the consensus says now (null: unresolved). */
-  consensus: string | null;
 }
 
 /**
