@@ -1,0 +1,138 @@
+/**
+ * `node --import tsx bench/explain.ts [--photos 8] [--engines onnx,worker] [--out bench/explain.json]`
+ * (BACKBONE=... picks another backbone)
+ *
+ * The cost of the "why?" heatmap (src/model/explain/): per engine, on imagewoof/val photos, the time of one
+ * classification, of one occlusion map (7×7 grid = 49 occluded copies + the photo, batched), and of drawing the
+ * overlay PNG (at most 1024 px); plus the event loop's worst delay while the maps run, which shows that the
+ * work stays off the main thread. Writes the figures to --out and prints them.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadConfig, projectRoot } from '../src/config.ts';
+import { EXPLANATION_MAX_SIDE } from '../src/features/explain/explain.ts';
+import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts';
+import { heatmapOverlay } from '../src/images/heatmap-overlay.ts';
+import { explainPhoto } from '../src/model/explain/explain-photo.ts';
+import { imageSpecOf, loadClassifierRuntime } from '../src/model/index.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '8' },
+    engines: { type: 'string', default: 'onnx,worker' },
+    out: { type: 'string', default: 'bench/explain.json' },
+  },
+});
+const valDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
+
+/** One photo of each breed folder in turn, sorted, for repeatability. */
+function photos(count: number): string[] {
+  const folders = readdirSync(valDir).sort();
+  return Array.from({ length: count }, (_, i) => {
+    const folder = folders[i % folders.length]!;
+    const files = readdirSync(path.join(valDir, folder))
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort();
+    return path.join(valDir, folder, files[Math.floor(i / folders.length)]!);
+  });
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+const round = (v: number) => Math.round(v * 10) / 10;
+const summary = (values: number[]) => ({
+  p50: round(quantile(values, 0.5)),
+  p95: round(quantile(values, 0.95)),
+});
+
+async function benchEngine(engine: string, files: string[]) {
+  const config = loadConfig({ ...process.env, EMBED_ENGINE: engine, LOG_LEVEL: 'warn' });
+  const runtime = await loadClassifierRuntime(config);
+  try {
+    const classifier = runtime.classifier;
+    const limits = imageLimitsFromConfig(config);
+    const spec = imageSpecOf(classifier.backbone.config);
+    const photoBytes = await Promise.all(files.map((f) => readFile(f)));
+    await explainPhoto(classifier, photoBytes[0]!, { limits }); // warm-up
+    const classifyMs: number[] = [];
+    const explainMs: number[] = [];
+    const overlayMs: number[] = [];
+    let images = 0;
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    for (const bytes of photoBytes) {
+      const t0 = performance.now();
+      await classifier.classify((await prepareModelInput(bytes, spec, limits)).input);
+      const t1 = performance.now();
+      loop.enable();
+      const { map, seen } = await explainPhoto(classifier, bytes, { limits });
+      const t2 = performance.now();
+      await heatmapOverlay(bytes, map, seen, { maxSide: EXPLANATION_MAX_SIDE });
+      loop.disable();
+      const t3 = performance.now();
+      classifyMs.push(t1 - t0);
+      explainMs.push(t2 - t1);
+      overlayMs.push(t3 - t2);
+      images = map.images;
+    }
+    return {
+      engine,
+      backend: classifier.engine?.backendName ?? runtime.servingBackend,
+      backbone: classifier.backbone.id,
+      photos: files.length,
+      imagesPerExplanation: images,
+      classifyMs: summary(classifyMs),
+      occlusionMapMs: summary(explainMs),
+      overlayMs: summary(overlayMs),
+      msPerOccludedImage: round(quantile(explainMs, 0.5) / images),
+      eventLoopDelayMaxMs: round(loop.max / 1e6),
+      eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** The event loop's worst delay over `ms` with nothing to do: the machine's own noise, to read the figures against. */
+async function idleDelayMaxMs(ms = 3000): Promise<number> {
+  const idle = monitorEventLoopDelay({ resolution: 5 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  idle.disable();
+  return round(idle.max / 1e6);
+}
+
+const files = photos(Number(args.photos));
+const idleEventLoopDelayMaxMs = await idleDelayMaxMs();
+console.log(`event loop max delay with nothing running: ${idleEventLoopDelayMaxMs} ms`);
+const results = [];
+for (const engine of args.engines.split(',')) {
+  const r = await benchEngine(engine.trim(), files);
+  results.push(r);
+  console.log(
+    `${r.engine} (${r.backend}, ${r.backbone}): classify p50 ${r.classifyMs.p50} ms; occlusion map p50 ` +
+      `${r.occlusionMapMs.p50} ms, p95 ${r.occlusionMapMs.p95} ms (${r.imagesPerExplanation} images, ` +
+      `${r.msPerOccludedImage} ms each); overlay p50 ${r.overlayMs.p50} ms; event loop max delay ` +
+      `${r.eventLoopDelayMaxMs} ms (p99 ${r.eventLoopDelayP99Ms} ms)`,
+  );
+}
+writeFileSync(
+  path.resolve(projectRoot, args.out),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      cores: os.cpus().length,
+      loadAverage: os.loadavg(),
+      idleEventLoopDelayMaxMs,
+      results,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`written to ${args.out}`);
