@@ -18,6 +18,7 @@ import { startHttpApi, type HttpApi } from '../src/http/server.ts';
 import { startFakeDiscord } from '../src/sandbox/fake-discord/index.ts';
 import { buildBotOnFake } from './helpers/bot-harness.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { ssrfCaseList } from './rigs/ssrf-cases.ts';
 import { dogPhotos, imagewoofSample, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { tempDirConfig } from './helpers/temp-app.ts';
 
@@ -25,9 +26,10 @@ const KEY = 'test-key-general-0123456789';
 const KEY_ROTATED = 'test-key-rotated-0123456789';
 const KEY_CONCURRENT = 'test-key-concurrent-0123456789';
 const KEY_LIMITED = 'test-key-limited-0123456789';
+const KEY_SSRF = 'test-key-ssrf-cases-0123456789';
 const BODY_LIMIT = 2 * 1024 * 1024;
 /** Per key and minute: enough for each test's own key, few enough to reach with cheap requests. */
-const RATE_PER_KEY = 25;
+const RATE_PER_KEY = 40;
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const jsonHeaders = (key = KEY) => ({ ...bearer(key), 'content-type': 'application/json' });
@@ -46,6 +48,8 @@ function startPhotoServer(photo: Buffer) {
     if (req.url === '/dog.jpg') return res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
     if (req.url === '/notes.txt')
       return res.writeHead(200, { 'content-type': 'image/jpeg' }).end('just words\n');
+    if (req.url === '/to-metadata')
+      return res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
     if (req.url === '/slow-dog.jpg') {
       slowHit();
       void slowReleased.then(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo));
@@ -115,7 +119,7 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
     photoOrigin = await listen(photos.server);
     config = tempDirConfig(dir, {
       HTTP_API_PORT: '0',
-      HTTP_API_KEY: [KEY, KEY_ROTATED, KEY_CONCURRENT, KEY_LIMITED].join(','),
+      HTTP_API_KEY: [KEY, KEY_ROTATED, KEY_CONCURRENT, KEY_LIMITED, KEY_SSRF].join(','),
       HTTP_API_MAX_BODY_BYTES: String(BODY_LIMIT),
       RATE_CLASSIFY_PER_USER: String(RATE_PER_KEY),
     });
@@ -161,16 +165,22 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
   });
 
   test('URLs into private networks are refused with 400 private_address, bad URLs with their own codes', async () => {
-    for (const url of [
-      'http://10.0.0.1/dog.jpg',
-      'http://169.254.169.254/latest/meta-data/',
-      'http://192.168.1.1/',
-      'http://[::1]/dog.jpg',
-      'http://127.0.0.1:1/dog.jpg', // loopback, but not the one trusted origin
-    ])
-      await expectError(await postUrl(url), 400, 'private_address');
-    await expectError(await postUrl('ftp://example.com/dog.jpg'), 400, 'bad_scheme');
-    await expectError(await postUrl('not a url'), 400, 'bad_url');
+    const cases = [
+      // The URL guard's hostile cases that need no DNS (the abuse suite runs the rest with a fake resolver).
+      ...ssrfCaseList().filter((c) => !c.viaLocalServer && !c.name.startsWith('resolves private')),
+      { url: 'http://127.0.0.1:1/dog.jpg', expect: 'private_address' }, // loopback, not the trusted origin
+      { url: `${photoOrigin}/to-metadata`, expect: 'private_address' }, // a trusted origin's redirect
+      { url: 'ftp://example.com/dog.jpg', expect: 'bad_scheme' },
+      { url: 'not a url', expect: 'bad_url' },
+    ];
+    assert.ok(cases.length > 25);
+    for (const { url, expect } of cases) {
+      const response = await postUrl(url, KEY_SSRF);
+      const body = (await response.json()) as ErrorBody;
+      assert.deepEqual([response.status, body.error.code], [400, expect], url);
+    }
+    const privateOne = (await (await postUrl('http://10.0.0.1/', KEY_SSRF)).json()) as ErrorBody;
+    assert.match(privateOne.error.message, /private/);
   });
 
   test('a missing or wrong key gets 401 before the body is read; healthz and the document need none', async () => {
@@ -266,6 +276,31 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
     );
     await expectError(await postUrl(`${photoOrigin}/notes.txt`), 422, 'not_an_image');
     await expectError(await fetch(`${api.url}/v1/nothing`, { headers: bearer(KEY) }), 404, 'not_found');
+  });
+
+  test('odd requests get a 4xx JSON error each, and nothing crashes', async () => {
+    const odd: [BodyInit | undefined, Record<string, string>][] = [
+      ['x', { ...bearer(KEY), 'content-type': 'image/' }],
+      ['x', { ...bearer(KEY), 'content-type': ';;;' }],
+      ['[]', jsonHeaders()],
+      ['"https://example.com/a.jpg"', jsonHeaders()],
+      ['{"url": null}', jsonHeaders()],
+      ['{"url": ["https://example.com/a.jpg"]}', jsonHeaders()],
+      [JSON.stringify({ url: 'https://example.com/a.jpg', more: 'x'.repeat(100_000) }), jsonHeaders()],
+      ['{"__proto__": {"url": "x"}}', jsonHeaders()],
+      [Buffer.alloc(0), { ...bearer(KEY), 'content-type': 'image/jpeg' }],
+      [undefined, { authorization: 'Bearer' }],
+      [undefined, { authorization: `Basic ${Buffer.from(`u:${KEY}`).toString('base64')}` }],
+      [undefined, { authorization: `Bearer ${KEY} ${KEY}` }],
+    ];
+    for (const [body, headers] of odd) {
+      const response = await post(body ?? '', headers);
+      const answer = (await response.json()) as ErrorBody;
+      const what = `${JSON.stringify(headers)} ${String(body).slice(0, 40)}`;
+      assert.ok(response.status >= 400 && response.status < 500, `${what}: ${response.status}`);
+      assert.match(answer.error.code, /^[a-z_]+$/, what);
+    }
+    assert.equal((await fetch(`${api.url}/healthz`)).status, 200);
   });
 
   test('20 concurrent classifications are all answered', async () => {

@@ -25,6 +25,8 @@ export interface HttpApi {
 
 /** How long close() lets requests in flight finish before it drops their connections. */
 const DRAIN_MS = 10_000;
+/** The longest a client may take to send its whole request. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 const packageVersion = (): string =>
   (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -34,6 +36,10 @@ export async function startHttpApi(app: Breedbot, settings: HttpApiSettings): Pr
     bodyLimit: settings.maxBodyBytes,
     logger: false,
     exposeHeadRoutes: false,
+    // A client that trickles its request (headers and body) is cut off instead of holding a connection for minutes.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // fastify's defaults would turn ["https://…"] into a string and drop unknown fields; the API refuses both.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // Our own 503 (below) answers in the API's error format.
     return503OnClosing: false,
   });
