@@ -86,6 +86,20 @@ export default tseslint.config(
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
+  {
+    // The repositories are the one place that queries the database; elsewhere a missing query becomes one.
+    files: ['src/**/*.ts', 'commands/**/*.ts'],
+    ignores: ['src/storage/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          property: 'prisma',
+          message: 'Only src/storage queries the database: add a repository function there.',
+        },
+      ],
+    },
+  },
   ...restrictImports(['src/**/*.ts'], { discord: true }),
   ...restrictImports(DOMAIN, { discord: true, adapter: true }),
   ...restrictImports(['src/discord/**/*.ts', 'commands/**/*.ts'], {}),
