@@ -8,7 +8,7 @@ import type { BreedHead } from '../src/model/types.ts';
 import type { TrainingInput } from '../src/training/pipeline.ts';
 import { createRng } from '../src/training/prng.ts';
 import { runTraining } from '../src/training/run-training.ts';
-import type { LabelledEmbedding, TrainingProgress } from '../src/training/types.ts';
+import type { EpochProgress, LabelledEmbedding } from '../src/training/types.ts';
 
 /** Separable synthetic embeddings: each breed has its own direction (plus noise), non-negative like ReLU features. */
 function syntheticInput(perBreed: number, modelsDir: string, maxEpochs = 8): TrainingInput {
@@ -50,7 +50,7 @@ const tmpModels = () => mkdtempSync(path.join(os.tmpdir(), 'breedbot-worker-'));
 
 test('training runs in a worker thread, reports progress and saves the candidate version', async () => {
   const models = tmpModels();
-  const progress: TrainingProgress[] = [];
+  const progress: EpochProgress[] = [];
   let ticks = 0;
   const timer = setInterval(() => ticks++, 5); // the main event loop keeps running meanwhile
   const result = await runTraining(syntheticInput(40, models), {

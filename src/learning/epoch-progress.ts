@@ -1,6 +1,6 @@
 /** The training worker's epochs as a share of a whole run's progress. */
 import type { TrainingProgress } from '../features/training/types.ts';
-import type { TrainingProgress as EpochProgress } from '../training/types.ts';
+import type { EpochProgress } from '../training/types.ts';
 
 /** Worker epochs → the 10%..95% stretch of the overall progress. */
 export function epochProgress(p: EpochProgress): TrainingProgress {

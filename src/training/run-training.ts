@@ -7,10 +7,10 @@
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../model/backend.ts';
 import type { TrainingInput, TrainingResult } from './pipeline.ts';
-import type { TrainingProgress } from './types.ts';
+import type { EpochProgress } from './types.ts';
 
 export interface RunTrainingOptions {
-  onProgress?: (progress: TrainingProgress) => void;
+  onProgress?: (progress: EpochProgress) => void;
   /** Aborting terminates the worker at once. */
   signal?: AbortSignal;
   /** tfjs engine for the worker (TF_BACKEND); automatic when omitted. */
@@ -27,7 +27,7 @@ export class TrainingFailedError extends Error {
 }
 
 type WorkerMessage =
-  | { type: 'progress'; progress: TrainingProgress }
+  | { type: 'progress'; progress: EpochProgress }
   | { type: 'done'; result: TrainingResult }
   | { type: 'error'; message: string; name?: string; stack?: string };
 

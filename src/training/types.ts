@@ -20,7 +20,8 @@ export interface Example {
   weight: number;
 }
 
-export interface TrainingProgress {
+/** One epoch of the head trainer (the learning loop turns it into a run's TrainingProgress). */
+export interface EpochProgress {
   epoch: number;
   epochs: number;
   loss: number;
@@ -125,4 +126,4 @@ export interface EpochFigures {
   holdoutAccuracy: number;
 }
 
-export type ProgressListener = (p: TrainingProgress) => void;
+export type ProgressListener = (p: EpochProgress) => void;
