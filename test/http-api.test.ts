@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { ClassifyOutput } from '../src/features/classify/classify-output.ts';
@@ -354,6 +355,37 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
       .sort();
     assert.deepEqual(documented, routes);
     assert.ok(routes.includes('post /v1/classify') && routes.includes('get /healthz'));
+
+    // Real answers match the documented response schemas.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ ...doc, $id: 'api' });
+    const pointer = (...at: string[]) => at.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    const answers: [string, string, Response][] = [
+      ['/v1/classify', 'post', await post(dogBytes, { ...bearer(KEY), 'content-type': 'image/jpeg' })],
+      ['/v1/classify', 'post', await postUrl('http://10.0.0.1/', KEY)],
+      ['/v1/classify', 'post', await post('x', { ...bearer(KEY), 'content-type': 'text/plain' })],
+      ['/v1/model', 'get', await fetch(`${api.url}/v1/model`, { headers: bearer(KEY) })],
+      ['/v1/model', 'get', await fetch(`${api.url}/v1/model`)],
+      ['/healthz', 'get', await fetch(`${api.url}/healthz`)],
+    ];
+    for (const [route, method, response] of answers) {
+      const status = String(response.status);
+      const at = pointer(
+        'paths',
+        route,
+        method,
+        'responses',
+        status,
+        'content',
+        'application/json',
+        'schema',
+      );
+      const validate = ajv.compile({ $ref: `api#/${at}` });
+      assert.ok(
+        validate(await response.json()),
+        `${method} ${route} ${status}: ${ajv.errorsText(validate.errors)}`,
+      );
+    }
   });
 
   test('closing lets a request in flight finish and answers the next one 503 shutting_down', async () => {

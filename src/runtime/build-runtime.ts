@@ -33,6 +33,7 @@ import { assertScaleOutConfig } from '../scale/requirements.ts';
 import { connectServing, type ServingScale } from '../scale/serving.ts';
 import { announcingRunner } from '../scale/training-queue.ts';
 import { Resources } from './resources.ts';
+import { log } from '../log.ts';
 
 export type RuntimeRole = 'storage' | 'app' | 'learning' | 'bot' | 'shard' | 'trainer';
 
@@ -177,6 +178,9 @@ async function buildBot(
         await connectServing(config, app, { schedule: role === 'bot' }),
         (s) => s.close(),
       );
+  // Several shard processes cannot share one port: the API is the single process's.
+  if (role === 'shard' && config.httpApi)
+    log.warn('HTTP_API_PORT is set, but shards do not serve the HTTP API');
   // Loaded only when configured, so a bot without the API never loads fastify.
   const httpApi =
     role === 'bot' && config.httpApi
