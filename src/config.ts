@@ -85,6 +85,11 @@ const envSchema = z.object({
    * developer portal); AUTO_CLASSIFY=false runs without it (/classify and the message menu still work).
    */
   AUTO_CLASSIFY: flagFromEnv(true),
+  /**
+   * Find every dog in a photo with the COCO detector and name each one when there are several (src/detection/).
+   * Off by default: on a CPU it costs several times a classification (README "Every dog in the photo").
+   */
+  DETECTOR: flagFromEnv(false),
   /** Per minute. Classification covers auto-classify, /classify and the message menu; labels cover reactions and /label. */
   RATE_CLASSIFY_PER_USER: intFromEnv(20),
   RATE_CLASSIFY_PER_GUILD: intFromEnv(200),

@@ -4,6 +4,7 @@
  * thread, so requests go in concurrently and the gateway's heartbeats keep flowing.
  */
 import type { Config } from '../config.ts';
+import { classifyEachDog, loadConfiguredDetector } from '../detection/index.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/decode.ts';
 import { log } from '../log.ts';
 import { explainPhoto } from '../model/explain/explain-photo.ts';
@@ -38,7 +39,8 @@ type ModelConfigSubset = Pick<
   | 'baseModelConfigPath'
   | 'IMAGE_MAX_BYTES'
   | 'IMAGE_MAX_PIXELS'
->;
+> &
+  Partial<Pick<Config, 'DETECTOR'>>;
 
 const busy = (cause: BusyError) =>
   new UserFacingError(
@@ -56,6 +58,14 @@ export async function loadModelGateway(
   if (entry) log.info({ entry, activeVersion }, 'loading the backbone the active version was trained on');
   const { BASE_MODEL: _source, BASE_MODEL_MIRROR: _mirror, ...ownFiles } = config;
   const runtime = await loadClassifierRuntime(entry ? { ...ownFiles, baseModelConfigPath: entry } : config);
+  // Loaded after the runtime, whose backend it runs on; a detector that cannot load must not leak the runtime.
+  const detector = await loadConfiguredDetector({
+    DETECTOR: config.DETECTOR ?? false,
+    modelsDir: config.modelsDir,
+  }).catch(async (err: unknown) => {
+    await runtime.close();
+    throw err;
+  });
   let initial = runtime.classifier;
   if (activeVersion) {
     try {
@@ -105,6 +115,16 @@ export async function loadModelGateway(
       const { sha256, width, height, format } = prepared!;
       return { result, image: { sha256, width, height, format } };
     },
+    ...(detector
+      ? {
+          classifyEachDog: (bytes: Uint8Array) =>
+            holder
+              .use((classifier) => classifyEachDog(bytes, detector, classifier, limits))
+              .catch((err: unknown) => {
+                throw err instanceof BusyError ? busy(err) : err;
+              }),
+        }
+      : {}),
     explainBytes(bytes) {
       return holder
         .use((classifier) => explainPhoto(classifier, bytes, { limits }))
@@ -114,6 +134,7 @@ export async function loadModelGateway(
     },
     async dispose() {
       await holder.close();
+      detector?.dispose();
       await runtime.close();
     },
   };

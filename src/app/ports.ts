@@ -1,4 +1,5 @@
 /** The model and image intake as the services use them; implemented over src/model and src/images. */
+import type { DogAnswer } from '../detection/index.ts';
 import type { PhotoExplanation } from '../model/explain/explain-photo.ts';
 import type { ClassifyResult } from '../model/types.ts';
 
@@ -14,6 +15,11 @@ export interface ModelGateway {
    * Throws ImageRejectedError for bad bytes.
    */
   classifyBytes(bytes: Uint8Array): Promise<{ result: ClassifyResult; image: ImageFacts }>;
+  /**
+   * With the detector on (DETECTOR=on): each dog of a photo with several, named on its own, on the same serving
+   * model; [] for one dog or none. Absent when the detector is off.
+   */
+  classifyEachDog?(bytes: Uint8Array): Promise<DogAnswer[]>;
   /** The occlusion map of the top breed on the serving model (50 embeddings, off the main thread). */
   explainBytes(bytes: Uint8Array): Promise<PhotoExplanation>;
   dispose(): Promise<void>;

@@ -5,6 +5,7 @@
  */
 import './cli-logging.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { classifyEachDog, loadConfiguredDetector, type DogDetector } from '../detection/index.ts';
 import { classifyOutput, type ClassifyOutput } from '../features/classify/classify-output.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
@@ -34,17 +35,30 @@ function renderTable(o: ClassifyOutput): string {
     lines.push(`  ${'breed'.padEnd(width)}  probability`);
     for (const b of o.top5) lines.push(`  ${b.breed.padEnd(width)}  ${b.probability.toFixed(4)}`);
   }
+  (o.dogs ?? []).forEach(({ box, top5: [best] }, i) => {
+    const where = `${box.width}x${box.height} at ${box.x},${box.y}`;
+    lines.push(`  dog ${i + 1} (${where}): ${best ? `${best.breed} ${best.probability.toFixed(4)}` : '?'}`);
+  });
   return lines.join('\n') + '\n';
 }
 
-/** Decodes every input (errors stay per input), then classifies all decodable ones in one batched call. */
-export async function classifyArgs(inputs: string[], classifier: BreedClassifier, config: Config) {
+/**
+ * Decodes every input (errors stay per input), then classifies all decodable ones in one batched call; with a
+ * detector, a photo with several dogs also gets each dog's answer.
+ */
+export async function classifyArgs(
+  inputs: string[],
+  classifier: BreedClassifier,
+  config: Config,
+  detector?: DogDetector,
+) {
   const spec = { size: classifier.backbone.config.inputSize, ...classifier.backbone.config.normalisation };
   const limits = imageLimitsFromConfig(config);
   const prepared = await Promise.all(
     inputs.map(async (input) => {
       try {
-        return { input, prepared: await prepareModelInput(await readImageArg(input, config), spec, limits) };
+        const bytes = await readImageArg(input, config);
+        return { input, bytes, prepared: await prepareModelInput(bytes, spec, limits) };
       } catch (err) {
         return { input, error: (err as Error).message };
       }
@@ -53,11 +67,22 @@ export async function classifyArgs(inputs: string[], classifier: BreedClassifier
   const ok = prepared.filter((p) => p.prepared);
   const results = await classifier.classifyMany(ok.map((p) => p.prepared!.input));
   const byInput = new Map(ok.map((p, i) => [p, results[i]!]));
-  return prepared.map((p): ClassifyOutput => {
-    const result = byInput.get(p);
-    if (result) return classifyOutput(p.input, result);
-    return { input: p.input, isDog: false, top5: [], modelVersion: classifier.modelVersion, error: p.error };
-  });
+  return Promise.all(
+    prepared.map(async (p): Promise<ClassifyOutput> => {
+      const result = byInput.get(p);
+      if (!result) {
+        return {
+          input: p.input,
+          isDog: false,
+          top5: [],
+          modelVersion: classifier.modelVersion,
+          error: p.error,
+        };
+      }
+      const dogs = detector ? await classifyEachDog(p.bytes!, detector, classifier, limits) : [];
+      return classifyOutput(p.input, result, dogs);
+    }),
+  );
 }
 
 async function main() {
@@ -76,7 +101,9 @@ async function main() {
   }
   const config = loadConfig();
   const { runtime, classifier } = await loadCliClassifier(config, values.model);
-  const outputs = await classifyArgs(positionals, classifier, config);
+  const detector = await loadConfiguredDetector(config);
+  const outputs = await classifyArgs(positionals, classifier, config, detector);
+  detector?.dispose();
   if (values.json) process.stdout.write(JSON.stringify(outputs, null, 2) + '\n');
   else process.stdout.write(outputs.map(renderTable).join('\n'));
   if (values.explain && !outputs[0]!.error) {

@@ -17,3 +17,5 @@ export {
   type DogBox,
   type DogDetection,
 } from './boxes.ts';
+export { classifyEachDog, type DogAnswer } from './classify-dogs.ts';
+export { DETECTOR_ENTRY, loadConfiguredDetector } from './configured.ts';

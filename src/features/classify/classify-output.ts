@@ -2,6 +2,7 @@
  * The JSON one classified input becomes: what `npm run classify -- --json` prints per input and what the HTTP
  * API's POST /v1/classify answers. One builder, so the two cannot drift apart.
  */
+import type { DogAnswer } from '../../detection/index.ts';
 import type { PredictionView } from './types.ts';
 
 /** One classified input; the shape is part of the CLI's and the HTTP API's contract. */
@@ -11,16 +12,41 @@ export interface ClassifyOutput {
   top5: { breed: string; probability: number }[];
   lookslike?: { label: string; probability: number };
   modelVersion: string;
+  /** With the detector on (DETECTOR=on) and several dogs found: each dog, left to right, named on its own. */
+  dogs?: DogOutput[];
   error?: string;
 }
 
+export interface DogOutput {
+  /** Pixels of the photo as people see it (after EXIF orientation); x, y is the top-left corner. */
+  box: { x: number; y: number; width: number; height: number };
+  /** The detector's confidence. */
+  score: number;
+  top5: { breed: string; probability: number }[];
+}
+
 /** `view` may be a whole ClassifyResult: only the contract's fields are copied (no embedding, no dog share). */
-export function classifyOutput(input: string, view: PredictionView): ClassifyOutput {
+export function classifyOutput(
+  input: string,
+  view: PredictionView,
+  dogs: readonly DogAnswer[] = [],
+): ClassifyOutput {
+  const top5 = (list: PredictionView['top5']) =>
+    list.map(({ breed, probability }) => ({ breed, probability }));
   return {
     input,
     isDog: view.isDog,
-    top5: view.top5.map(({ breed, probability }) => ({ breed, probability })),
+    top5: top5(view.top5),
     ...(view.lookslike ? { lookslike: view.lookslike } : {}),
     modelVersion: view.modelVersion,
+    ...(dogs.length > 0
+      ? {
+          dogs: dogs.map(({ box: { x, y, width, height, score }, top5: breeds }) => ({
+            box: { x, y, width, height },
+            score,
+            top5: top5(breeds),
+          })),
+        }
+      : {}),
   };
 }

@@ -77,6 +77,9 @@ export class Classify {
       lookslike: result.lookslike ?? null,
       embedding: result.embedding,
     });
-    return classificationOf(prediction, !created);
+    // After classifyBytes, which has refused bad bytes with the intake's reasons.
+    const dogs = (await this.deps.model.classifyEachDog?.(bytes)) ?? [];
+    const classification = classificationOf(prediction, !created);
+    return dogs.length > 0 ? { ...classification, dogs } : classification;
   }
 }

@@ -1,4 +1,5 @@
 /** Classification as the application hands it out: where a photo came from and what the model said. */
+import type { DogAnswer } from '../../detection/index.ts';
 import type { BreedProbability, ClassifyResult } from '../../model/types.ts';
 import type { CrowdAnswer } from '../labelling/types.ts';
 
@@ -30,6 +31,11 @@ export interface Classification {
   predictionId: string;
   /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
   replayed: boolean;
+  /**
+   * With the detector on and several dogs in the photo: each dog, left to right, named on its own. Not stored:
+   * a replayed source has none.
+   */
+  dogs?: DogAnswer[];
 }
 
 /** One image of a bot reply, enough to render it again (e.g. with the crowd's answer). */
