@@ -15,7 +15,8 @@ import {
   activeModelVersion,
   getModelVersion,
   listModelVersions,
-  setModelVersionStatus,
+  passedItsChecks,
+  retireActiveVersion,
   type ModelVersionRecord,
 } from '../storage/model-versions.ts';
 import { isBaseVersion, listVersions, loadHeadVersion } from '../model/registry.ts';
@@ -101,21 +102,14 @@ async function main() {
   }
 }
 
-async function rollback(
-  db: Database,
-  modelsDir: string,
-  version: string,
-  by: string,
-): Promise<string> {
+async function rollback(db: Database, modelsDir: string, version: string, by: string): Promise<string> {
   if (version === 'base' || isBaseVersion(version)) {
-    const current = await activeModelVersion(db);
-    if (current)
-      await setModelVersionStatus(db, current.id, 'retired', `rolled back to the base model by ${by}`);
+    await retireActiveVersion(db, `rolled back to the base model by ${by}`);
     return 'base';
   }
   const record = await getModelVersion(db, version);
   if (!record) throw new Error(`there is no model version ${version} in the database`);
-  if (record.status === 'rejected' || record.status === 'candidate') {
+  if (!passedItsChecks(record)) {
     throw new Error(`version ${version} never passed its checks (${record.status}), so it cannot serve`);
   }
   await loadHeadVersion(modelsDir, version); // its files must be there and readable

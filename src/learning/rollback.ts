@@ -7,7 +7,12 @@ import type { BreedClassifier } from '../model/classifier.ts';
 import { classifierForVersion } from '../model/index.ts';
 import { isBaseVersion } from '../model/registry.ts';
 import { UserFacingError } from '../refusals.ts';
-import { activeModelVersion, getModelVersion, setModelVersionStatus } from '../storage/model-versions.ts';
+import {
+  activeModelVersion,
+  getModelVersion,
+  passedItsChecks,
+  retireActiveVersion,
+} from '../storage/model-versions.ts';
 import type { LearningLoopOptions } from './loop-types.ts';
 import { activateVersion } from './promotion.ts';
 
@@ -24,14 +29,7 @@ export async function rollbackTo(
   const { runtime, holder } = model;
   const target = version.trim();
   if (target === 'base' || target === runtime.baseVersion) {
-    const current = await activeModelVersion(db);
-    if (current)
-      await setModelVersionStatus(
-        db,
-        current.id,
-        'retired',
-        `rolled back to the base model by ${requestedBy}`,
-      );
+    await retireActiveVersion(db, `rolled back to the base model by ${requestedBy}`);
     await holder.swap(runtime.classifier, runtime.baseVersion);
     return { activeVersion: runtime.baseVersion };
   }
@@ -39,7 +37,7 @@ export async function rollbackTo(
     throw new UserFacingError('not-found', `There is no base model called ${target}.`);
   const record = await getModelVersion(db, target);
   if (!record) throw new UserFacingError('not-found', `There is no model version ${target}.`);
-  if (record.status === 'rejected' || record.status === 'candidate') {
+  if (!passedItsChecks(record)) {
     throw new UserFacingError(
       'bad-argument',
       `Version ${target} never passed its checks (${record.status}), so it cannot serve.`,

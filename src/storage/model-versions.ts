@@ -98,6 +98,16 @@ export async function activeModelVersion(db: Database): Promise<ModelVersionReco
   return row ? toRecord(row) : null;
 }
 
+/** Whether a version may serve again: it passed its checks once (active or retired); a candidate or a rejected one never. */
+export const passedItsChecks = (record: Pick<ModelVersionRecord, 'status'>): boolean =>
+  record.status === 'active' || record.status === 'retired';
+
+/** A rollback to the base model: the active version (if any) becomes retired, with the reason shown in /model. */
+export async function retireActiveVersion(db: Database, reason: string): Promise<void> {
+  const current = await activeModelVersion(db);
+  if (current) await setModelVersionStatus(db, current.id, 'retired', reason);
+}
+
 /** Marks a version candidate, rejected or retired (with the reason shown in /model). Use activate for "active". */
 export async function setModelVersionStatus(
   db: Database,
