@@ -4,13 +4,17 @@
  * the person who pressed it with the same picture.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { projectRoot } from '../src/config.ts';
 import type { FakeMessage } from '../src/sandbox/fake-discord/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { imagewoofValDir, notDogPhotos, skipWithoutPhotos } from './helpers/shared-data.ts';
+import { createOpenApiChecker } from './rigs/openapi-check.ts';
+
+const SPEC = path.resolve(projectRoot, '../shared/specs/discord-openapi.json');
 
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 const ALT =
@@ -100,5 +104,24 @@ describe('the "why?" heatmap through the fake Discord', { skip: skipWithoutPhoto
     assert.match(file.description ?? '', ALT);
     assert.ok((meta.width ?? 0) > 100 && (meta.height ?? 0) > 100);
     assert.ok((answer.flags ?? 0) & 64, 'only the person who pressed sees it (ephemeral)');
+  });
+
+  test("the bot's replies with buttons and heatmap uploads match Discord's OpenAPI description", async (t) => {
+    if (!existsSync(SPEC)) return t.skip('needs ../shared/specs/discord-openapi.json (absent)');
+    const checker = createOpenApiChecker(JSON.parse(readFileSync(SPEC, 'utf8')));
+    // What the bot sends when it replies (the fake's own responses are the fake's business, checked elsewhere).
+    const replies = new Set([
+      'POST /channels/:channel/messages',
+      'PATCH /webhooks/:app/:token/messages/:message',
+      'POST /interactions/:interaction/:token/callback',
+    ]);
+    const sent = h.fake.requests.filter(
+      (r) => r.route !== null && r.status < 300 && replies.has(`${r.method} ${r.route}`),
+    );
+    assert.ok(sent.length >= 6, `${sent.length} replies recorded`);
+    assert.deepEqual(
+      sent.flatMap((r) => checker.check(r)).filter((problem) => / request: /.test(problem)),
+      [],
+    );
   });
 });
