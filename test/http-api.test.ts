@@ -301,6 +301,11 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
       assert.ok(response.status >= 400 && response.status < 500, `${what}: ${response.status}`);
       assert.match(answer.error.code, /^[a-z_]+$/, what);
     }
+    const badPath = await rawRequest(`${api.url}/v1/%zz`, { headers: bearer(KEY) });
+    assert.deepEqual(
+      [badPath.status, (JSON.parse(badPath.body) as ErrorBody).error.code],
+      [400, 'bad_request'],
+    );
     assert.equal((await fetch(`${api.url}/healthz`)).status, 200);
   });
 

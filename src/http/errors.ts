@@ -153,9 +153,9 @@ function frameworkError(
       code: 'bad_request',
       message: `The JSON body must be {"url": "<http or https URL>"} (at most ${MAX_URL_LENGTH} characters).`,
     };
-  // Parse errors of the JSON parser itself carry statusCode 400 and no code.
-  if (error.statusCode === 400)
-    return { status: 400, code: 'bad_json', message: 'The body is not valid JSON.' };
+  // Anything else fastify refuses as the client's fault (a malformed path, a body cut off mid-way).
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
+    return { status: error.statusCode, code: 'bad_request', message: 'The request could not be read.' };
   return null;
 }
 

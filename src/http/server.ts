@@ -40,6 +40,10 @@ export async function startHttpApi(app: Breedbot, settings: HttpApiSettings): Pr
     requestTimeout: REQUEST_TIMEOUT_MS,
     // fastify's defaults would turn ["https://…"] into a string and drop unknown fields; the API refuses both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // What the router refuses before any route (a malformed path) answers in the API's format too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, apiErrorOf(error, settings.maxBodyBytes) ?? internalError);
+    },
     // Our own 503 (below) answers in the API's error format.
     return503OnClosing: false,
   });
