@@ -38,7 +38,8 @@ export interface OcclusionMap {
 interface Patch {
   left: number;
   top: number;
-  side: number;
+  width: number;
+  height: number;
 }
 
 /**
@@ -52,14 +53,14 @@ export function patchOf(row: number, col: number, grid: number, size: number): P
   const top = clip((row + 0.5) * cell - cell);
   const right = clip((col + 0.5) * cell + cell);
   const bottom = clip((row + 0.5) * cell + cell);
-  return { left, top, side: Math.min(right - left, bottom - top) };
+  return { left, top, width: right - left, height: bottom - top };
 }
 
 /** A copy of `input` with `patch` set to `grey` in every channel (row by row: one native fill per row). */
 export function occluded(input: ModelInput, patch: Patch, grey: number): ModelInput {
   const data = input.data.slice();
-  const rowValues = patch.side * 3;
-  for (let y = patch.top; y < patch.top + patch.side; y++) {
+  const rowValues = patch.width * 3;
+  for (let y = patch.top; y < patch.top + patch.height; y++) {
     const start = (y * input.size + patch.left) * 3;
     data.fill(grey, start, start + rowValues);
   }
