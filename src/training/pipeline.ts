@@ -4,11 +4,6 @@
  * forgetting guard, decide promotion and (optionally) save the candidate as a version. Promotion itself (the
  * database record and the hot-swap) is the caller's move.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fineTunedBackboneId, parseBackboneId } from '../model/fine-tuned-backbone.ts';
-import { newVersionId, saveHeadVersion } from '../model/registry.ts';
 import type { BreedHead } from '../model/types.ts';
 import { buildDataset, type SplitOptions } from './dataset.ts';
 import {
@@ -18,16 +13,15 @@ import {
   type HeadMetrics,
   type LabelledPoint,
 } from './evaluate.ts';
-import { argmax, logitsMatrix } from '../model/head-math.ts';
 import {
-  decidePromotion,
   defaultPromotionPolicy,
   type CandidateMetrics,
   type PromotionDecision,
   type PromotionPolicy,
 } from './promotion.ts';
-import { makePseudoExamples, type PseudoExampleOptions } from './pseudo-examples.ts';
-import { BackboneFineTuner, defaultFineTuneOptions } from './fine-tune/backbone-fine-tuner.ts';
+import { makePseudoExamples, pseudoExampleSeeds, type PseudoExampleOptions } from './pseudo-examples.ts';
+import { defaultFineTuneOptions } from './fine-tune/backbone-fine-tuner.ts';
+import { concludeCandidate } from './save-candidate.ts';
 import {
   runSecondStage,
   secondStageRunsOn,
@@ -232,59 +226,6 @@ export async function trainCandidate(input: TrainingInput, hooks: RunHooks = {})
   }
 }
 
-interface Concluding {
-  head: BreedHead;
-  candidate: CandidateMetrics;
-  active: HeadMetrics;
-  guard: GuardResult;
-  policy: PromotionPolicy;
-  /** Holds the fine-tuned backbone when stage two was kept. */
-  tuner: BackboneFineTuner | undefined;
-  details: Omit<TrainingMetrics, 'candidate' | 'active' | 'guard'>;
-}
-
-/** Decides promotion and saves the candidate (with its backbone when it has its own). */
-async function concludeCandidate(
-  input: TrainingInput,
-  hooks: RunHooks,
-  c: Concluding,
-): Promise<TrainingResult> {
-  const decision = decidePromotion(c.candidate, c.active, c.guard, c.policy);
-  const metrics: TrainingMetrics = { candidate: c.candidate, active: c.active, guard: c.guard, ...c.details };
-  if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error('training was cancelled');
-
-  const version = newVersionId();
-  const backboneId = c.tuner
-    ? fineTunedBackboneId(parseBackboneId(input.backboneId).baseId, version)
-    : input.backboneId;
-  let dir: string | null = null;
-  if (input.modelsDir) {
-    const backboneDir = c.tuner ? await mkdtemp(path.join(os.tmpdir(), 'breedbot-backbone-')) : undefined;
-    try {
-      if (backboneDir) await c.tuner!.save(backboneDir);
-      const saved = await saveHeadVersion(input.modelsDir, c.head, {
-        version,
-        parent: input.activeVersion,
-        backboneId,
-        metrics: { ...metrics, decision },
-        ...(backboneDir ? { backboneDir } : {}),
-      });
-      dir = saved.dir;
-    } finally {
-      if (backboneDir) await rm(backboneDir, { recursive: true, force: true });
-    }
-  }
-  return {
-    version: input.modelsDir ? version : null,
-    dir,
-    parent: input.activeVersion,
-    backboneId,
-    head: c.head,
-    decision,
-    metrics,
-  };
-}
-
 /** The serving head on the serving backbone's embeddings of the holdout photos (a backbone switch). */
 function evaluateOnOwnBackbone(
   active: ActiveOnOtherBackbone,
@@ -297,25 +238,4 @@ function evaluateOnOwnBackbone(
     return { embedding, breed: p.breed };
   });
   return evaluateHead(active.head, points);
-}
-
-/**
- * Where pseudo-examples start: labelled images the active head already gets right (starting from a misclassified
- * one would tell the trainer to keep that mistake) plus stored reference images.
- */
-async function pseudoExampleSeeds(
-  head: BreedHead,
-  dataset: ReturnType<typeof buildDataset>,
-  references: Float32Array[],
-): Promise<Float32Array[]> {
-  const k = head.breeds.length;
-  const z = await logitsMatrix(
-    head,
-    dataset.train.map((e) => e.embedding),
-  );
-  const correct = dataset.train
-    .filter((e, i) => head.breeds[argmax(z.subarray(i * k, (i + 1) * k))] === dataset.breeds[e.breedIndex])
-    .map((e) => e.embedding);
-  const seeds = [...correct, ...references];
-  return seeds.length > 0 ? seeds : dataset.train.map((e) => e.embedding);
 }

@@ -5,7 +5,9 @@
  * would otherwise steal the close calls, so distilling the start head on them keeps those breeds' regions intact.
  */
 import * as tf from '@tensorflow/tfjs';
+import { argmax, logitsMatrix } from '../model/head-math.ts';
 import type { BreedHead } from '../model/types.ts';
+import type { TrainingDataset } from './dataset.ts';
 import { createRng } from './prng.ts';
 
 export interface PseudoExampleOptions {
@@ -76,4 +78,25 @@ export async function makePseudoExamples(
     out.dispose();
   }
   return Array.from({ length: n }, (_, i) => data.slice(i * D, (i + 1) * D));
+}
+
+/**
+ * Where pseudo-examples start: labelled images the active head already gets right (starting from a misclassified
+ * one would tell the trainer to keep that mistake) plus stored reference images.
+ */
+export async function pseudoExampleSeeds(
+  head: BreedHead,
+  dataset: TrainingDataset,
+  references: Float32Array[],
+): Promise<Float32Array[]> {
+  const k = head.breeds.length;
+  const z = await logitsMatrix(
+    head,
+    dataset.train.map((e) => e.embedding),
+  );
+  const correct = dataset.train
+    .filter((e, i) => head.breeds[argmax(z.subarray(i * k, (i + 1) * k))] === dataset.breeds[e.breedIndex])
+    .map((e) => e.embedding);
+  const seeds = [...correct, ...references];
+  return seeds.length > 0 ? seeds : dataset.train.map((e) => e.embedding);
 }
