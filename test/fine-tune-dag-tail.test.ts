@@ -21,7 +21,7 @@ import type { BreedHead } from '../src/model/types.ts';
 import { buildDataset } from '../src/training/dataset.ts';
 import { BackboneFineTuner } from '../src/training/fine-tune/backbone-fine-tuner.ts';
 import { runSecondStage } from '../src/training/fine-tune/second-stage.ts';
-import { splitTop } from '../src/training/fine-tune/trainable-top.ts';
+import { splitTop } from '../src/training/fine-tune/top-split.ts';
 import { skipWithoutTrainPhotos, trainPhotos } from './helpers/shared-data.ts';
 import { shihTzuThenRidgeback } from './helpers/fine-tune-examples.ts';
 

@@ -11,7 +11,7 @@ import {
   type FineTuneModelSpec,
   type PixelExample,
 } from '../training/fine-tune/backbone-fine-tuner.ts';
-import { UnsupportedBackboneError } from '../training/fine-tune/trainable-top.ts';
+import { UnsupportedBackboneError } from '../training/fine-tune/top-split.ts';
 import { trainHead } from '../training/train-head.ts';
 import { zeroHead } from './head-bench.ts';
 import { cycle, type ProofPhoto } from './photos.ts';

@@ -21,7 +21,7 @@ import {
   type FineTuneOptions,
   type PixelExample,
 } from './backbone-fine-tuner.ts';
-import { UnsupportedBackboneError } from './trainable-top.ts';
+import { UnsupportedBackboneError } from './top-split.ts';
 
 /** Backends that train convolutions fast enough: tfjs-node-gpu (CUDA) and WebGPU. */
 export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'webgpu'];
