@@ -10,16 +10,14 @@ import {
   type GatewayDispatchPayload,
   type GatewayGuildCreateDispatchData,
   type GatewayIdentifyData,
-  type GatewayMessageCreateDispatchData,
   type GatewayReadyDispatchData,
   type GatewayReceivePayload,
   type GatewayResumeData,
-  type APIMessage,
   type APIUser,
 } from 'discord-api-types/v10';
 import { log } from '../../log.ts';
+import { requiredIntent, shardOf, visibleData, type DispatchEvent } from './gateway-intents.ts';
 
-export type DispatchEvent = GatewayDispatchPayload['t'];
 export type DispatchData<T extends DispatchEvent> = Extract<GatewayDispatchPayload, { t: T }>['d'];
 
 /** What the gateway needs to know about the world it serves. */
@@ -52,44 +50,6 @@ interface Session {
   buffer: { t: DispatchEvent; s: number; d: unknown }[];
   socket?: WebSocket;
 }
-
-const MESSAGE_EVENTS = new Set<DispatchEvent>([
-  GatewayDispatchEvents.MessageCreate,
-  GatewayDispatchEvents.MessageUpdate,
-  GatewayDispatchEvents.MessageDelete,
-  GatewayDispatchEvents.MessageDeleteBulk,
-]);
-const REACTION_EVENTS = new Set<DispatchEvent>([
-  GatewayDispatchEvents.MessageReactionAdd,
-  GatewayDispatchEvents.MessageReactionRemove,
-  GatewayDispatchEvents.MessageReactionRemoveAll,
-  GatewayDispatchEvents.MessageReactionRemoveEmoji,
-]);
-const GUILD_EVENTS = new Set<DispatchEvent>([
-  GatewayDispatchEvents.GuildCreate,
-  GatewayDispatchEvents.GuildUpdate,
-  GatewayDispatchEvents.GuildDelete,
-  GatewayDispatchEvents.ChannelCreate,
-  GatewayDispatchEvents.ChannelUpdate,
-  GatewayDispatchEvents.ChannelDelete,
-  GatewayDispatchEvents.GuildRoleCreate,
-  GatewayDispatchEvents.GuildRoleUpdate,
-  GatewayDispatchEvents.GuildRoleDelete,
-]);
-
-/** The intent a session needs to receive an event (undefined: always sent). */
-function requiredIntent(t: DispatchEvent, inGuild: boolean): number | undefined {
-  if (MESSAGE_EVENTS.has(t))
-    return inGuild ? GatewayIntentBits.GuildMessages : GatewayIntentBits.DirectMessages;
-  if (REACTION_EVENTS.has(t))
-    return inGuild ? GatewayIntentBits.GuildMessageReactions : GatewayIntentBits.DirectMessageReactions;
-  if (GUILD_EVENTS.has(t)) return GatewayIntentBits.Guilds;
-  return undefined;
-}
-
-/** The shard that receives a guild's events, as Discord computes it. */
-export const shardOf = (guildId: string, shardCount: number) =>
-  Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 
 /**
  * Discord's gateway over WebSocket: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME with replay of
@@ -170,34 +130,8 @@ export class FakeGateway {
       if (inGuild && shardOf(event.guildId!, session.shard[1]) !== session.shard[0]) continue;
       const intent = requiredIntent(event.t, inGuild);
       if (intent !== undefined && !(session.intents & intent)) continue;
-      this.sendDispatch(session, event.t, this.filterForIntents(session, event));
+      this.sendDispatch(session, event.t, visibleData(event, session.intents, this.world.bot.id));
     }
-  }
-
-  /** Without MESSAGE_CONTENT, guild messages neither from nor mentioning the bot lose their content. */
-  private filterForIntents(session: Session, event: Dispatched): unknown {
-    if (event.t !== GatewayDispatchEvents.MessageCreate && event.t !== GatewayDispatchEvents.MessageUpdate)
-      return event.d;
-    if (session.intents & GatewayIntentBits.MessageContent || !event.guildId) return event.d;
-    return this.withoutContent(event.d as GatewayMessageCreateDispatchData);
-  }
-
-  private withoutContent<M extends APIMessage>(message: M): M {
-    const botId = this.world.bot.id;
-    const referenced = message.referenced_message
-      ? { referenced_message: this.withoutContent(message.referenced_message) }
-      : {};
-    if (message.author.id === botId || message.mentions.some((u) => u.id === botId))
-      return { ...message, ...referenced };
-    const { poll: _poll, ...rest } = message;
-    return {
-      ...rest,
-      ...referenced,
-      content: '',
-      embeds: [],
-      attachments: [],
-      components: [],
-    } as unknown as M;
   }
 
   private sendDispatch(session: Session, t: DispatchEvent, d: unknown): void {

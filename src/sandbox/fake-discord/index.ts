@@ -18,4 +18,4 @@ export type { OptionValue } from './interactions.ts';
 export type { FakeGuild, GuildSpec, UserKey } from './world.ts';
 export { PERSON_NAMES, DEFAULT_GUILDS } from './world.ts';
 export { snowflake, snowflakeTime } from './snowflake.ts';
-export { shardOf } from './gateway.ts';
+export { shardOf } from './gateway-intents.ts';
