@@ -209,6 +209,11 @@ function checkChoice<V extends string | number>(def: APIApplicationCommandOption
   return value;
 }
 
+/** What every command interaction's data starts with. */
+function commandHeader(ctx: InteractionContext, command: APIApplicationCommand) {
+  return { id: command.id, name: command.name, guild_id: ctx.guild.guild.id };
+}
+
 export function chatInputInteraction(
   ctx: InteractionContext,
   command: APIApplicationCommand,
@@ -218,10 +223,8 @@ export function chatInputInteraction(
     ...base(ctx),
     type: InteractionType.ApplicationCommand,
     data: {
-      id: command.id,
-      name: command.name,
+      ...commandHeader(ctx, command),
       type: ApplicationCommandType.ChatInput,
-      guild_id: ctx.guild.guild.id,
       ...(built.options.length ? { options: built.options } : {}),
       ...(Object.keys(built.resolved).length ? { resolved: built.resolved } : {}),
     },
@@ -237,10 +240,8 @@ export function autocompleteInteraction(
     ...base(ctx),
     type: InteractionType.ApplicationCommandAutocomplete,
     data: {
-      id: command.id,
-      name: command.name,
+      ...commandHeader(ctx, command),
       type: ApplicationCommandType.ChatInput,
-      guild_id: ctx.guild.guild.id,
       options: built.options,
     },
   } as APIApplicationCommandAutocompleteGuildInteraction;
@@ -255,10 +256,8 @@ export function messageCommandInteraction(
     ...base(ctx),
     type: InteractionType.ApplicationCommand,
     data: {
-      id: command.id,
-      name: command.name,
+      ...commandHeader(ctx, command),
       type: ApplicationCommandType.Message,
-      guild_id: ctx.guild.guild.id,
       target_id: target.id,
       resolved: { messages: { [target.id]: target } },
     },
