@@ -6,24 +6,16 @@
  * Reference embeddings for the forgetting guard: stored images with no resolved label (unlabelled uploads,
  * ties), i.e. the photos people really post, which the candidate must keep naming the way the active model did.
  */
-import type { ImageLimits, InputSpec } from '../images/decode.ts';
-import { prepareModelInput } from '../images/decode.ts';
 import { resolveLabels, type ConsensusOptions } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';
-import { embeddingsFor, newestEmbeddings, saveEmbedding } from '../storage/embeddings.ts';
+import { embeddingsFor, newestEmbeddings } from '../storage/embeddings.ts';
 import { readImageBytes } from '../storage/images.ts';
 import { log } from '../log.ts';
-import type { ModelInput } from '../model/types.ts';
 import type { LabelledEmbedding } from '../training/types.ts';
+import { embedStoredPhotos, type PhotoEmbedder } from './embed-stored-photos.ts';
 
-export interface DatasetSource {
-  db: Database;
-  backboneId: string;
-  /** Embeds preprocessed images with the active backbone (the serving engine: batched, off the main thread). */
-  embed(inputs: ModelInput[]): Promise<Float32Array[]>;
-  imageSpec: InputSpec;
-  limits?: ImageLimits;
-}
+/** The backbone whose embeddings the dataset holds (the active one for a retrain). */
+export type DatasetSource = PhotoEmbedder;
 
 export interface DatasetOptions {
   consensus?: Partial<ConsensusOptions>;
@@ -58,33 +50,13 @@ export async function datasetFromStore(
     backboneId,
   );
   const missing = resolved.filter((r) => !stored.has(r.imageId));
-  const skipped: StoreDataset['skipped'] = [];
-  const batch = options.batch ?? 16;
-  let computed = 0;
-  for (let start = 0; start < missing.length; start += batch) {
-    const chunk = missing.slice(start, start + batch);
-    const prepared = await Promise.all(
-      chunk.map(async (r) => {
-        try {
-          const bytes = await readImageBytes(db, r);
-          return { r, input: (await prepareModelInput(bytes, source.imageSpec, source.limits)).input };
-        } catch (err) {
-          skipped.push({ imageId: r.imageId, reason: (err as Error).message });
-          return null;
-        }
-      }),
-    );
-    const ok = prepared.filter((p): p is { r: (typeof chunk)[number]; input: ModelInput } => p !== null);
-    if (ok.length === 0) continue;
-    const vectors = await source.embed(ok.map((p) => p.input));
-    for (const [i, p] of ok.entries()) {
-      const vector = vectors[i]!;
-      await saveEmbedding(db, p.r.imageId, backboneId, vector);
-      stored.set(p.r.imageId, vector);
-      computed++;
-    }
-    options.onProgress?.(Math.min(start + batch, missing.length), missing.length);
-  }
+  const { computed, skipped } = await embedStoredPhotos(source, missing, {
+    ...(options.batch !== undefined ? { batch: options.batch } : {}),
+    onBatch: (handled, embedded) => {
+      for (const [imageId, vector] of embedded) stored.set(imageId, vector);
+      if (embedded.size > 0) options.onProgress?.(handled, missing.length);
+    },
+  });
   if (skipped.length) log.warn({ skipped: skipped.length }, 'labelled images left out of training');
 
   const labels: LabelledEmbedding[] = resolved

@@ -93,7 +93,7 @@ export async function* newestEmbeddings(
 export async function imagesWithoutEmbedding(
   db: Database,
   backboneId: string,
-): Promise<{ total: number; missing: { id: string; sha256: string }[] }> {
+): Promise<{ total: number; missing: { imageId: string; sha256: string }[] }> {
   const images = await db.prisma.image.findMany({
     select: { id: true, sha256: true, embeddings: { where: { backboneId }, select: { imageId: true } } },
     orderBy: { firstSeenAt: 'asc' },
@@ -102,6 +102,6 @@ export async function imagesWithoutEmbedding(
     total: images.length,
     missing: images
       .filter((image) => image.embeddings.length === 0)
-      .map(({ id, sha256 }) => ({ id, sha256 })),
+      .map(({ id, sha256 }) => ({ imageId: id, sha256 })),
   };
 }
