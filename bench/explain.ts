@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/explain.ts [--photos 8] [--engines onnx,worker] [--out bench/explain.json]`
+ * `npm run bench:explain [-- --photos 8] [--engines onnx,worker] [--out bench/explain.json]`
  * (BACKBONE=... picks another backbone)
  *
  * The cost of the "why?" heatmap (src/model/explain/): per engine, on imagewoof/val photos, the time of one
