@@ -6,7 +6,6 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import type { SeenSquare } from '../model/explain/heat-zone.ts';
-import { DEFAULT_IMAGE_LIMITS } from './decode.ts';
 
 /** The coloured tile's side before sharp scales it to the photo (smooth at any photo size). */
 const TILE = 64;
@@ -70,9 +69,10 @@ export async function heatmapOverlay(
 ): Promise<HeatmapPicture> {
   const longest = Math.max(seen.photoWidth, seen.photoHeight);
   const scale = options.maxSide ? Math.min(1, options.maxSide / longest) : 1;
+  // The photo passed the configured pixel limit when it was decoded for the model; it may not grow since.
   const base = await sharp(photo, {
     failOn: 'error',
-    limitInputPixels: DEFAULT_IMAGE_LIMITS.maxPixels,
+    limitInputPixels: seen.photoWidth * seen.photoHeight,
     pages: 1,
   })
     .rotate()
