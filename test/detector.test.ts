@@ -10,6 +10,7 @@ import {
   dogsIn,
   intersectionOverUnion,
   loadDogDetector,
+  WorkerDogDetector,
   type Box,
   type DogDetector,
 } from '../src/detection/index.ts';
@@ -137,6 +138,25 @@ describe(
       assert.equal(found.dogs.length, 1, JSON.stringify(found.dogs));
       const box = found.dogs[0]!;
       assert.ok(intersectionOverUnion(box, sheepdogByHand) >= 0.75, `box ${JSON.stringify(box)}`);
+    });
+
+    test('in a worker thread: the same boxes, with no model tensor in this thread; closed, it refuses', async () => {
+      const tensorsBefore = tf.memory().numTensors;
+      const inWorker = await WorkerDogDetector.start({
+        config: detector.config,
+        files: detector.files,
+        backend: 'wasm',
+      });
+      try {
+        const { png } = await sideBySide([beagle, golden]);
+        const [there, here] = await Promise.all([inWorker.detect(png), detector.detect(png)]);
+        assert.deepEqual(there, here);
+        assert.equal(there.dogs.length, 2);
+        assert.equal(tf.memory().numTensors, tensorsBefore);
+      } finally {
+        await inWorker.dispose();
+      }
+      await assert.rejects(inWorker.detect(await readFile(beagle)), /closed/);
     });
 
     test('detection leaves no tensor behind', async () => {

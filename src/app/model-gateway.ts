@@ -58,11 +58,11 @@ export async function loadModelGateway(
   if (entry) log.info({ entry, activeVersion }, 'loading the backbone the active version was trained on');
   const { BASE_MODEL: _source, BASE_MODEL_MIRROR: _mirror, ...ownFiles } = config;
   const runtime = await loadClassifierRuntime(entry ? { ...ownFiles, baseModelConfigPath: entry } : config);
-  // Loaded after the runtime, whose backend it runs on; a detector that cannot load must not leak the runtime.
-  const detector = await loadConfiguredDetector({
-    DETECTOR: config.DETECTOR ?? false,
-    modelsDir: config.modelsDir,
-  }).catch(async (err: unknown) => {
+  // In its own thread, on the runtime's backend; a detector that cannot load must not leak the runtime.
+  const detector = await loadConfiguredDetector(
+    { DETECTOR: config.DETECTOR ?? false, modelsDir: config.modelsDir },
+    { worker: { backend: runtime.backend.name } },
+  ).catch(async (err: unknown) => {
     await runtime.close();
     throw err;
   });
@@ -121,7 +121,10 @@ export async function loadModelGateway(
             holder
               .use((classifier) => classifyEachDog(bytes, detector, classifier, limits))
               .catch((err: unknown) => {
-                throw err instanceof BusyError ? busy(err) : err;
+                if (err instanceof BusyError) throw busy(err);
+                // The photo's own answer stands without the per-dog one.
+                log.warn({ err }, 'dog detection failed; answering for the whole photo');
+                return [];
               }),
         }
       : {}),
@@ -134,7 +137,7 @@ export async function loadModelGateway(
     },
     async dispose() {
       await holder.close();
-      detector?.dispose();
+      await detector?.dispose();
       await runtime.close();
     },
   };

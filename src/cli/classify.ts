@@ -5,7 +5,7 @@
  */
 import './cli-logging.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { classifyEachDog, loadConfiguredDetector, type DogDetector } from '../detection/index.ts';
+import { classifyEachDog, loadConfiguredDetector, type DogFinder } from '../detection/index.ts';
 import { classifyOutput, type ClassifyOutput } from '../features/classify/classify-output.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
@@ -50,7 +50,7 @@ export async function classifyArgs(
   inputs: string[],
   classifier: BreedClassifier,
   config: Config,
-  detector?: DogDetector,
+  detector?: Pick<DogFinder, 'detect'>,
 ) {
   const spec = { size: classifier.backbone.config.inputSize, ...classifier.backbone.config.normalisation };
   const limits = imageLimitsFromConfig(config);
@@ -103,7 +103,7 @@ async function main() {
   const { runtime, classifier } = await loadCliClassifier(config, values.model);
   const detector = await loadConfiguredDetector(config);
   const outputs = await classifyArgs(positionals, classifier, config, detector);
-  detector?.dispose();
+  await detector?.dispose();
   if (values.json) process.stdout.write(JSON.stringify(outputs, null, 2) + '\n');
   else process.stdout.write(outputs.map(renderTable).join('\n'));
   if (values.explain && !outputs[0]!.error) {

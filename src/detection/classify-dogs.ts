@@ -9,7 +9,8 @@ import type { BreedClassifier } from '../model/classifier.ts';
 import { imageSpecOf } from '../model/model-config.ts';
 import type { BreedProbability } from '../model/types.ts';
 import type { DogBox } from './boxes.ts';
-import { cropDog, type DogDetector } from './detector.ts';
+import { cropDog } from './detector.ts';
+import type { DogFinder } from './worker-detector.ts';
 
 export interface DogAnswer {
   /** Where the dog is, in pixels of the photo as people see it; left to right across the answers. */
@@ -19,7 +20,7 @@ export interface DogAnswer {
 
 export async function classifyEachDog(
   bytes: Uint8Array,
-  detector: DogDetector,
+  detector: Pick<DogFinder, 'detect'>,
   classifier: BreedClassifier,
   limits?: ImageLimits,
 ): Promise<DogAnswer[]> {

@@ -1,22 +1,34 @@
 import path from 'node:path';
 import { projectRoot, type Config } from '../config.ts';
+import type { BackendName } from '../model/backend.ts';
 import { loadDetectorConfig } from './detector-config.ts';
-import { loadDogDetector, type DogDetector } from './detector.ts';
+import { resolveDetectorFiles } from './detector-source.ts';
+import { loadDogDetector } from './detector.ts';
+import { WorkerDogDetector, type DogFinder } from './worker-detector.ts';
 
 /** The committed detector entry. */
 export const DETECTOR_ENTRY = path.join(projectRoot, 'models/centernet_coco.detector.json');
 
+export interface ConfiguredDetectorOptions {
+  /** Run it in a worker thread (serving processes), on this tfjs backend; in this thread otherwise (the CLI). */
+  worker?: { backend: BackendName };
+}
+
 /**
  * The detector when DETECTOR is on (downloaded into `<MODELS_DIR>/cache/` or read from the mirror), else undefined.
- * Load it after the classifier runtime: it runs on the tfjs backend that chose.
+ * In this thread, load it after the classifier runtime: it runs on the tfjs backend that chose.
  */
 export async function loadConfiguredDetector(
   config: Pick<Config, 'DETECTOR' | 'modelsDir'>,
-): Promise<DogDetector | undefined> {
+  options: ConfiguredDetectorOptions = {},
+): Promise<DogFinder | undefined> {
   if (!config.DETECTOR) return undefined;
-  return loadDogDetector({
+  const source = {
     config: loadDetectorConfig(DETECTOR_ENTRY),
     cacheRoot: path.join(config.modelsDir, 'cache'),
     baseDir: projectRoot,
-  });
+  };
+  if (!options.worker) return loadDogDetector(source);
+  const files = await resolveDetectorFiles(source);
+  return WorkerDogDetector.start({ config: source.config, files, backend: options.worker.backend });
 }

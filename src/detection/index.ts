@@ -18,4 +18,5 @@ export {
   type DogDetection,
 } from './boxes.ts';
 export { classifyEachDog, type DogAnswer } from './classify-dogs.ts';
-export { DETECTOR_ENTRY, loadConfiguredDetector } from './configured.ts';
+export { DETECTOR_ENTRY, loadConfiguredDetector, type ConfiguredDetectorOptions } from './configured.ts';
+export { WorkerDogDetector, type DogFinder } from './worker-detector.ts';
