@@ -151,6 +151,11 @@ describe(
         const { png } = await sideBySide([beagle, golden]);
         const [there, here] = await Promise.all([inWorker.detect(png), detector.detect(png)]);
         assert.deepEqual(there, here);
+        // The caller's bytes stay whole (the crops are cut from them afterwards), also a Buffer with an ArrayBuffer of
+        // its own, as an HTTP body arrives: the worker gets a copy.
+        const body = Buffer.concat([png]);
+        await inWorker.detect(body);
+        assert.deepEqual(body, png);
         assert.equal(there.dogs.length, 2);
         assert.equal(tf.memory().numTensors, tensorsBefore);
       } finally {

@@ -85,7 +85,8 @@ export class WorkerDogDetector implements DogFinder {
   detect(bytes: Uint8Array): Promise<DogDetection> {
     if (this.#closed) return Promise.reject(new Error('the detector is closed'));
     const id = this.#nextId++;
-    const copy = bytes.slice().buffer;
+    // A copy of its own to transfer: Buffer#slice is a view, and transferring would detach the caller's bytes.
+    const copy = Uint8Array.from(bytes).buffer;
     return new Promise<DogDetection>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.ref();
