@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
+import { startHttpApi } from '../src/http/server.ts';
 import type { ClassifyOutput } from '../src/cli/classify.ts';
 import { sideBySide, skipWithoutDetector } from './helpers/detector-data.ts';
 import { runCli } from './helpers/run-cli.ts';
@@ -14,6 +15,7 @@ import { tempDirConfig } from './helpers/temp-app.ts';
 // Photos the classifier names right whole; their crops are named right too (test/detector.test.ts).
 const beagle = path.join(imagewoofValDir, 'n02088364', 'n02088364_10971.jpg');
 const golden = path.join(imagewoofValDir, 'n02099601', 'n02099601_10122.jpg');
+const API_KEY = 'detector-test-key-0123456789';
 
 describe(
   'DETECTOR=on: each dog of a photo with several is named',
@@ -23,10 +25,12 @@ describe(
     let app: BreedbotApp;
     let twoDogs: Buffer;
     let tiles: Awaited<ReturnType<typeof sideBySide>>['tiles'];
+    let config: ReturnType<typeof tempDirConfig>;
     before(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'breedbot-dogs-'));
       ({ png: twoDogs, tiles } = await sideBySide([beagle, golden]));
-      app = await createBreedbot(tempDirConfig(dir, { DETECTOR: 'on' }));
+      config = tempDirConfig(dir, { DETECTOR: 'on', HTTP_API_PORT: '0', HTTP_API_KEY: API_KEY });
+      app = await createBreedbot(config);
     });
     after(async () => {
       await app?.close();
@@ -87,6 +91,26 @@ describe(
       }
       assert.equal(one!.top5[0]?.breed, 'Beagle');
       assert.equal('dogs' in one!, false);
+    });
+
+    test('POST /v1/classify answers with the same dogs over real HTTP', async () => {
+      const api = await startHttpApi(app, config.httpApi!);
+      try {
+        const response = await fetch(`${api.url}/v1/classify`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/octet-stream' },
+          body: new Uint8Array(twoDogs),
+        });
+        assert.equal(response.status, 200);
+        const body = (await response.json()) as ClassifyOutput;
+        assert.deepEqual(
+          body.dogs?.map((d) => d.top5[0]?.breed),
+          ['Beagle', 'Golden Retriever'],
+        );
+        assert.deepEqual(Object.keys(body.dogs![0]!.box).sort(), ['height', 'width', 'x', 'y']);
+      } finally {
+        await api.close();
+      }
     });
   },
 );

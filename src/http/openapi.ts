@@ -35,6 +35,31 @@ const classifyOutput = {
       properties: { label: { type: 'string' }, probability: { type: 'number' } },
     },
     modelVersion: { type: 'string' },
+    dogs: {
+      type: 'array',
+      description:
+        'only with the detector on (DETECTOR=on) and several dogs found: each dog, left to right, named from its crop',
+      items: {
+        type: 'object',
+        required: ['box', 'score', 'top5'],
+        properties: {
+          box: {
+            type: 'object',
+            description:
+              'pixels of the photo as people see it (after EXIF orientation); x, y: top-left corner',
+            required: ['x', 'y', 'width', 'height'],
+            properties: {
+              x: { type: 'integer' },
+              y: { type: 'integer' },
+              width: { type: 'integer' },
+              height: { type: 'integer' },
+            },
+          },
+          score: { type: 'number', description: "the detector's confidence" },
+          top5: { type: 'array', maxItems: 5, items: breedProbability },
+        },
+      },
+    },
   },
 };
 

@@ -45,10 +45,15 @@ export function registerRoutes(server: FastifyInstance, app: Breedbot, openApi: 
         userId: request.requester,
       };
       const body: unknown = request.body;
-      if (Buffer.isBuffer(body))
-        return classifyOutput(BODY_INPUT, (await app.classifyImageBytes(body, source)).result);
-      if (typeof body === 'object' && body !== null && 'url' in body && typeof body.url === 'string')
-        return classifyOutput(body.url, (await app.classifyUrl(body.url, source, 'link')).result);
+      // `dogs` too: each dog of a photo with several, when the detector is on (DETECTOR=on).
+      if (Buffer.isBuffer(body)) {
+        const classification = await app.classifyImageBytes(body, source);
+        return classifyOutput(BODY_INPUT, classification.result, classification.dogs);
+      }
+      if (typeof body === 'object' && body !== null && 'url' in body && typeof body.url === 'string') {
+        const classification = await app.classifyUrl(body.url, source, 'link');
+        return classifyOutput(body.url, classification.result, classification.dogs);
+      }
       return sendError(reply, unsupportedMediaType); // no body at all
     },
   );
