@@ -120,22 +120,18 @@ function sendInteraction(
   fake.interactions.set(payload.id, state);
   fake.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload, payload.guild_id);
   const original = () => (state.originalId ? fake.messages.get(state.originalId) : undefined);
-  const isAnswered = (m: FakeMessage | undefined) =>
-    m &&
-    !(
-      state.callback?.type === InteractionResponseType.DeferredChannelMessageWithSource &&
-      m.edited_timestamp === null
-    );
+  /** The answer, once there is one: a deferred reply counts only after its first edit. */
+  const answer = () => {
+    const edit = state.originalId ? fake.messages.editState(state.originalId) : undefined;
+    if (!edit) return undefined;
+    const deferred = state.callback?.type === InteractionResponseType.DeferredChannelMessageWithSource;
+    return deferred && !edit.edited ? undefined : original();
+  };
   return {
     interaction: payload,
     acknowledged: (t = DEFAULT_TIMEOUT_MS) =>
       fake.waitUntil(() => state.callback, t, `a callback to interaction ${payload.id}`),
-    reply: (t = DEFAULT_TIMEOUT_MS) =>
-      fake.waitUntil(
-        () => (isAnswered(original()) ? original() : undefined),
-        t,
-        `the reply to ${describe(payload)}`,
-      ),
+    reply: (t = DEFAULT_TIMEOUT_MS) => fake.waitUntil(answer, t, `the reply to ${describe(payload)}`),
     waitForReply: (predicate, t = DEFAULT_TIMEOUT_MS) =>
       fake.waitUntil(
         () => {

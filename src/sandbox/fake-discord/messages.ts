@@ -168,6 +168,15 @@ export class MessageStore extends EventEmitter<{ change: [MessageChange] }> {
     return stored && this.view(stored);
   }
 
+  /**
+   * Whether the message exists and has been edited, without copying it: reply waiters probe this on every
+   * change, and copying the message each time made hundreds of waiters cost the fake seconds per burst.
+   */
+  editState(id: string): { edited: boolean } | undefined {
+    const stored = this.messages.get(id);
+    return stored && { edited: stored.data.edited_timestamp !== null };
+  }
+
   isEphemeral(id: string): boolean {
     return !!this.messages.get(id)?.ephemeralFor;
   }
