@@ -89,17 +89,25 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
   const photo = interaction.options.getInteger('photo') ?? undefined;
   // Acknowledge at once: under a burst of labels the answer can take longer than Discord's 3 s.
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const moderator = await callerIsModerator(interaction, ctx.app);
+  await ctx.afterAcknowledgements(async () => {
+    const input: LabelCommandInput = {
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      breed,
+      ...(messageRef ? { messageRef } : {}),
+      ...(photo ? { photo } : {}),
+      isModerator: await callerIsModerator(interaction, ctx.app),
+    };
+    await labelAndAnswer(interaction, ctx, input);
+  });
+}
 
-  const input: LabelCommandInput = {
-    guildId: interaction.guildId,
-    channelId: interaction.channelId,
-    userId: interaction.user.id,
-    breed,
-    ...(messageRef ? { messageRef } : {}),
-    ...(photo ? { photo } : {}),
-    isModerator: moderator,
-  };
+async function labelAndAnswer(
+  interaction: ChatInputCommandInteraction,
+  ctx: CommandContext,
+  input: LabelCommandInput,
+): Promise<void> {
   let outcome: LabelCommandOutcome;
   try {
     outcome = await ctx.app.labelByCommand(input);

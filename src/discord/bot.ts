@@ -14,6 +14,7 @@ import { EventDeduper } from './event-dedupe.ts';
 import { handleInteraction } from './handlers/interactions.ts';
 import { handleMessageCreate, handleMessageUpdate } from './handlers/message-create.ts';
 import { handleReactionAdd, handleReactionRemove } from './handlers/reactions.ts';
+import { AckFirst } from './ack-first.ts';
 import { KeyedWorkQueue } from './keyed-work-queue.ts';
 import { NoneHelpRecord } from './none-help.ts';
 
@@ -34,6 +35,7 @@ export interface RunningBot {
 }
 
 const REACTION_CONCURRENCY = 4;
+const DEFERRED_WORK_CONCURRENCY = 4;
 
 export async function startBot(options: BotOptions): Promise<RunningBot> {
   const { app, autoClassify } = options;
@@ -43,6 +45,15 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
   const noneHelp = new NoneHelpRecord();
   // One person's votes on one reply are handled in arrival order; a few at a time, so interactions stay prompt.
   const reactionQueue = new KeyedWorkQueue(REACTION_CONCURRENCY);
+  // Votes and posted photos wait while interactions are unacknowledged (Discord allows those only 3 s).
+  const acks = new AckFirst();
+  const afterAcks =
+    <T>(work: () => Promise<T>) =>
+    () =>
+      acks.yieldToAcknowledgements().then(work);
+  // What commands do after deferring goes through its own queue (each job its own key: no ordering).
+  const deferredWork = new KeyedWorkQueue(DEFERRED_WORK_CONCURRENCY);
+  let deferredJobs = 0;
   const inFlight = new Set<Promise<unknown>>();
   let accepting = true;
 
@@ -58,30 +69,47 @@ export async function startBot(options: BotOptions): Promise<RunningBot> {
     inFlight.add(p);
   };
   const botUserId = () => client.user?.id ?? '';
-  const ctx = { app, log, ...(options.training ? { training: options.training } : {}) };
+  const ctx = {
+    app,
+    log,
+    afterAcknowledgements: <T>(work: () => Promise<T>) =>
+      deferredWork.run(String(deferredJobs++), afterAcks(work)),
+    ...(options.training ? { training: options.training } : {}),
+  };
 
   client.on(Events.MessageCreate, (m) =>
-    track('messageCreate', () => handleMessageCreate(m, { app, dedupe, autoClassify })),
+    track(
+      'messageCreate',
+      afterAcks(() => handleMessageCreate(m, { app, dedupe, autoClassify })),
+    ),
   );
   client.on(Events.MessageUpdate, (_old, m) =>
-    track('messageUpdate', () => handleMessageUpdate(m, { app, dedupe, autoClassify })),
+    track(
+      'messageUpdate',
+      afterAcks(() => handleMessageUpdate(m, { app, dedupe, autoClassify })),
+    ),
   );
   client.on(Events.MessageReactionAdd, (r, u) =>
     track('reactionAdd', () =>
-      reactionQueue.run(`${r.message.id} ${u.id}`, () =>
-        handleReactionAdd(r, u, { app, noneHelp, botUserId: botUserId() }),
+      reactionQueue.run(
+        `${r.message.id} ${u.id}`,
+        afterAcks(() => handleReactionAdd(r, u, { app, noneHelp, botUserId: botUserId() })),
       ),
     ),
   );
   client.on(Events.MessageReactionRemove, (r, u) =>
     track('reactionRemove', () =>
-      reactionQueue.run(`${r.message.id} ${u.id}`, () =>
-        handleReactionRemove(r, u, { app, noneHelp, botUserId: botUserId() }),
+      reactionQueue.run(
+        `${r.message.id} ${u.id}`,
+        afterAcks(() => handleReactionRemove(r, u, { app, noneHelp, botUserId: botUserId() })),
       ),
     ),
   );
   client.on(Events.InteractionCreate, (i) =>
-    track('interactionCreate', () => handleInteraction(i, { commands, ctx, dedupe })),
+    track('interactionCreate', () => {
+      const acknowledged = acks.track(i);
+      return handleInteraction(i, { commands, ctx, dedupe }).finally(acknowledged);
+    }),
   );
   client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
   client.on(Events.Warn, (msg) => log.warn(msg));

@@ -16,6 +16,12 @@ export interface CommandContext {
   /** Plugged in by the learning loop; absent until then. */
   training?: TrainingControl;
   log: Logger;
+  /**
+   * Runs the work a command does after deferring (database, model): once no interaction waits for its
+   * acknowledgement (capped), and only a few at a time, so a burst is acknowledged first and cannot flood
+   * the database with hundreds of queries at once.
+   */
+  afterAcknowledgements<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface CommandData {
