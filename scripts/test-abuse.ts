@@ -47,7 +47,8 @@ else {
   const l = report.details.labels;
   process.stdout.write(
     `labels: ${l.byReaction} by reaction + ${l.byCommand} by /label from ${l.people} people on ${l.photos} photos; ` +
-      `${l.stored} stored, ${l.acknowledged} answered (${l.acknowledgedWithin3s} within 3 s) in ${(l.durationMs / 1000).toFixed(1)} s\n`,
+      `${l.stored} stored, ${l.acknowledged} answered (${l.acknowledgedWithin3s} acknowledged within 3 s; ` +
+      `p50 ${l.ackDelayMs.p50} ms, max ${l.ackDelayMs.max} ms) in ${(l.durationMs / 1000).toFixed(1)} s\n`,
   );
 }
 for (const f of report.failures) process.stderr.write(`test:abuse: target missed: ${f}\n`);

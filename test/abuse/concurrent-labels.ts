@@ -5,6 +5,7 @@
  * Each (person, photo) pair gets exactly one action, so the expected end state does not depend on ordering.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   snowflakeTime,
   startFakeDiscord,
@@ -33,6 +34,8 @@ export interface ConcurrentLabelReport {
   acknowledged: number;
   /** `/label` commands the bot acknowledged (deferred) within Discord's 3 s (the fake refuses later ones). */
   acknowledgedWithin3s: number;
+  /** From the interaction's creation to the fake receiving its first callback (Infinity: none). */
+  ackDelayMs: { p50: number; p90: number; max: number };
   /** Labels in the database for the photos of the run. */
   stored: number;
   /** Actions whose label is missing or holds another breed. */
@@ -84,6 +87,16 @@ async function postPhotos(fake: FakeDiscord, bot: BotProcess, wanted: number): P
   return photos;
 }
 
+/** CPU time (user + system, all threads) a process has used so far, from /proc; 0 where /proc is absent. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export async function runConcurrentLabels(options: ConcurrentLabelOptions): Promise<ConcurrentLabelReport> {
   const total = options.labels;
   const peopleCount = options.people ?? (total >= 500 ? 25 : 10);
@@ -104,6 +117,9 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
     log.info({ people: peopleCount, photos: photoCount, labels: total }, 'abuse: concurrent labels start');
 
     const started = Date.now();
+    const fakeLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+    fakeLoopDelay.enable();
+    const cpuAtStart = { test: process.cpuUsage(), bot: processCpuMs(bot.child.process.pid) };
     const expected = new Map<string, string>();
     const commands: InteractionHandle[] = [];
     const pending: Promise<InteractionHandle>[] = [];
@@ -140,14 +156,29 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
       ),
     );
     const acknowledged = answers.filter((a) => a.startsWith('Thanks!')).length;
+    const testCpu = process.cpuUsage(cpuAtStart.test);
+    log.info(
+      {
+        wallMs: Date.now() - started,
+        testProcessCpuMs: Math.round((testCpu.user + testCpu.system) / 1000),
+        botProcessCpuMs: processCpuMs(bot.child.process.pid) - cpuAtStart.bot,
+        fakeLoopDelayP99Ms: Math.round(fakeLoopDelay.percentile(99) / 1e6),
+        fakeLoopDelayMaxMs: Math.round(fakeLoopDelay.max / 1e6),
+      },
+      'abuse: burst CPU until every /label was answered',
+    );
     const firstCallbackAt = new Map<string, number>();
     for (const r of fake.requests)
       if (r.route?.startsWith('/interactions/') && !firstCallbackAt.has(r.path.split('/')[2]!))
         firstCallbackAt.set(r.path.split('/')[2]!, r.at);
-    const within3s = commands.filter((c) => {
+    const ackDelays = commands.map((c) => {
       const at = firstCallbackAt.get(c.interaction.id);
-      return at !== undefined && at - Number(snowflakeTime(c.interaction.id)) <= 3000;
-    }).length;
+      return at === undefined ? Infinity : at - Number(snowflakeTime(c.interaction.id));
+    });
+    const within3s = ackDelays.filter((d) => d <= 3000).length;
+    const sorted = [...ackDelays].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    const ackDelayMs = { p50: at(0.5)!, p90: at(0.9)!, max: at(1)! };
     const imageIds = new Set(photos.map((p) => p.imageId));
     const runLabels = () =>
       new Map([...labelsInFile(bot.dbFile)].filter(([key]) => imageIds.has(key.split(' ')[1]!)));
@@ -182,6 +213,7 @@ export async function runConcurrentLabels(options: ConcurrentLabelOptions): Prom
       byCommand: commands.length,
       acknowledged,
       acknowledgedWithin3s: within3s,
+      ackDelayMs,
       stored: stored.size,
       labelsLost,
       labelsDuplicated: extraRows + answeredTwice,

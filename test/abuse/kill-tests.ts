@@ -249,7 +249,7 @@ async function killDuringLabelWrites(people = 12, photos = 4, killAfterAcks = 10
   const w = workspaceEnv(mkdtempSync(path.join(os.tmpdir(), 'breedbot-kill-labels-')));
   const problems: string[] = [];
   const details: Record<string, unknown> = {};
-  const fake = await startFakeDiscord({ interactionAckTimeoutMs: 60_000 });
+  const fake = await startFakeDiscord();
   const channelId = fake.channel('dog-photos').id;
   const guildId = fake.guild.guild.id;
   const replyTo = (messageId: string, reactions: number) =>
