@@ -10,7 +10,7 @@ import {
   type GuildSettingsPatch,
   type GuildSettingsRecord,
 } from '../storage/guild-settings.ts';
-import { findImage, readImageBytes, storeImage } from '../storage/images.ts';
+import { dogCropOf, findImage, readImageBytes, storeImage } from '../storage/images.ts';
 import * as labels from '../storage/labels.ts';
 import { activeModelVersion, listModelVersions, toModelVersionInfo } from '../storage/model-versions.ts';
 import * as predictions from '../storage/predictions.ts';
@@ -70,9 +70,11 @@ export function createPrismaStore(db: Database): Store {
       }
     },
 
-    async saveImage({ bytes, sha256, width, height, format }) {
-      return (await storeImage(db, bytes, { sha256, width, height, format })).image.id;
+    async saveImage({ bytes, sha256, width, height, format, cropOf }) {
+      return (await storeImage(db, bytes, { sha256, width, height, format, ...(cropOf ? { cropOf } : {}) }))
+        .image.id;
     },
+    dogCropOf: (imageId) => dogCropOf(db, imageId),
     async imageBytes(imageId) {
       const image = await findImage(db, imageId);
       if (!image) return null;

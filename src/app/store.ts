@@ -13,10 +13,16 @@ import type { GuildStats } from '../features/stats/types.ts';
 export type { LabelSource } from '../features/labelling/types.ts';
 export type { StoredPrediction } from '../features/classify/types.ts';
 
+export interface DogCropOrigin {
+  parentImageId: string;
+  box: { x: number; y: number; width: number; height: number };
+}
+
 export interface NewPrediction extends Omit<
   StoredPrediction,
-  'id' | 'replyMessageId' | 'createdAt' | 'topBreed' | 'userId'
+  'id' | 'replyMessageId' | 'createdAt' | 'topBreed' | 'userId' | 'dogNumber'
 > {
+  dogNumber?: number | null;
   userId: string;
   embedding: Float32Array;
 }
@@ -36,7 +42,11 @@ export interface Store {
     width: number;
     height: number;
     format: string;
+    /** A dog cropped from a stored photo: that photo and the crop's region in its pixels. */
+    cropOf?: DogCropOrigin;
   }): Promise<string>;
+  /** Where a dog's crop was cut from (the photo's size included); null for a whole photo. */
+  dogCropOf(imageId: string): Promise<(DogCropOrigin & { parentWidth: number; parentHeight: number }) | null>;
   /** A stored image's bytes; null when the image or its file is gone. */
   imageBytes(imageId: string): Promise<Uint8Array | null>;
 

@@ -19,6 +19,13 @@ export interface ImageMeta {
   format: string;
   /** When given, must match the bytes (a caller that hashed already). */
   sha256?: string;
+  /** A dog cropped from a stored photo: the photo and the crop's region in its pixels. */
+  cropOf?: CropOrigin;
+}
+
+export interface CropOrigin {
+  parentImageId: string;
+  box: { x: number; y: number; width: number; height: number };
 }
 
 export interface StoredImage {
@@ -29,6 +36,12 @@ export interface StoredImage {
   format: string;
   byteSize: number;
   firstSeenAt: Date;
+  /** Set on a dog's crop: the photo it was cut from, and where (ints, photo pixels). */
+  parentImageId: string | null;
+  cropLeft: number | null;
+  cropTop: number | null;
+  cropWidth: number | null;
+  cropHeight: number | null;
 }
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -78,6 +91,7 @@ export async function storeImage(
         height: meta.height,
         format: meta.format,
         byteSize: bytes.byteLength,
+        ...(meta.cropOf ? cropColumns(meta.cropOf) : {}),
       },
     });
     return { image, created: true };
@@ -88,6 +102,15 @@ export async function storeImage(
     return { image, created: false };
   }
 }
+
+/** The same crop bytes cut from a second photo keep their first origin: an image row is per content. */
+const cropColumns = ({ parentImageId, box }: CropOrigin) => ({
+  parentImageId,
+  cropLeft: Math.round(box.x),
+  cropTop: Math.round(box.y),
+  cropWidth: Math.round(box.width),
+  cropHeight: Math.round(box.height),
+});
 
 export async function readImageBytes(db: Database, image: Pick<StoredImage, 'sha256'>): Promise<Buffer> {
   try {
@@ -102,8 +125,30 @@ export async function readImageBytes(db: Database, image: Pick<StoredImage, 'sha
 export const findImage = (db: Database, imageId: string): Promise<StoredImage | null> =>
   db.prisma.image.findUnique({ where: { id: imageId } });
 
-/** Deletes the image row (its predictions, labels and embeddings go with it) and then its file. */
+/**
+ * Deletes the image row (its predictions, labels, embeddings and dog crops go with it) and then its file and its
+ * crops' files.
+ */
 export async function deleteImage(db: Database, image: Pick<StoredImage, 'id' | 'sha256'>): Promise<void> {
+  const crops = await db.prisma.image.findMany({
+    where: { parentImageId: image.id },
+    select: { sha256: true },
+  });
   await db.prisma.image.deleteMany({ where: { id: image.id } });
-  await rm(imageFilePath(db.imagesDir, image.sha256), { force: true });
+  for (const { sha256 } of [image, ...crops]) await rm(imageFilePath(db.imagesDir, sha256), { force: true });
+}
+
+/** Where a dog's crop was cut from, with the photo's size; null for a whole photo (or an unknown id). */
+export async function dogCropOf(
+  db: Database,
+  imageId: string,
+): Promise<(CropOrigin & { parentWidth: number; parentHeight: number }) | null> {
+  const crop = await db.prisma.image.findUnique({ where: { id: imageId }, include: { parent: true } });
+  if (!crop?.parent || crop.cropLeft === null || crop.cropTop === null) return null;
+  return {
+    parentImageId: crop.parent.id,
+    box: { x: crop.cropLeft, y: crop.cropTop, width: crop.cropWidth ?? 0, height: crop.cropHeight ?? 0 },
+    parentWidth: crop.parent.width,
+    parentHeight: crop.parent.height,
+  };
 }

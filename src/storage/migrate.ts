@@ -91,12 +91,20 @@ export interface MigrationResult {
  * `prisma migrate deploy` does. A second call applies nothing. Creates the SQLite file's folder or the
  * PostgreSQL schema when missing.
  */
-export async function applyMigrations(databaseUrl: string): Promise<MigrationResult> {
+/** `upTo` stops after that migration (a database as an older release left it, for testing the later ones). */
+export async function applyMigrations(
+  databaseUrl: string,
+  options: { upTo?: string } = {},
+): Promise<MigrationResult> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.provider === 'sqlite') mkdirSync(path.dirname(target.filePath), { recursive: true });
   else await ensurePostgresSchema(target);
 
-  const migrationsList = await readMigrations(target.provider);
+  const committed = await readMigrations(target.provider);
+  const { upTo } = options;
+  const migrationsList = upTo
+    ? { ...committed, migrationDirectories: committed.migrationDirectories.filter((m) => m.path <= upTo) }
+    : committed;
   if (migrationsList.migrationDirectories.length === 0) {
     throw new Error(`no migrations in ${migrationsList.baseDir}: run npm run db:migration:new -- init`);
   }

@@ -15,6 +15,8 @@ export interface PredictionSource {
   interactionId?: string | null;
   /** Which attachment of the message (0 for a single image). */
   attachmentIndex?: number;
+  /** One dog of a photo with several (1 = the leftmost): its crop's prediction. */
+  dogNumber?: number | null;
 }
 
 /** A StoredPrediction to record: its source, the model's answer, and the embedding (stored per backbone). */
@@ -33,6 +35,7 @@ export interface NewPrediction
       | 'dogProbability'
       | 'top5'
     > {
+  dogNumber?: number | null;
   lookslike?: StoredPrediction['lookslike'];
   embedding?: Float32Array;
 }
@@ -40,26 +43,36 @@ export interface NewPrediction
 /** The unique key of a prediction's source: the interaction when there is one, else the message. */
 export function sourceKeyOf(source: PredictionSource): string {
   const index = source.attachmentIndex ?? 0;
-  if (source.interactionId) return `interaction:${source.interactionId}:${index}`;
-  if (source.messageId) return `message:${source.messageId}:${index}`;
+  const dog = source.dogNumber ? `:dog${source.dogNumber}` : '';
+  if (source.interactionId) return `interaction:${source.interactionId}:${index}${dog}`;
+  if (source.messageId) return `message:${source.messageId}:${index}${dog}`;
   throw new Error('a prediction needs a message id or an interaction id');
 }
 
-type PredictionRow = Omit<StoredPrediction, 'top5' | 'lookslike'> & {
+type PredictionRow = Omit<StoredPrediction, 'top5' | 'lookslike' | 'dogNumber'> & {
   top5: unknown;
   lookslike: unknown;
   sourceKey: string;
 };
 
+const DOG_SUFFIX = /:dog(\d+)$/;
+
 function toRecord(row: PredictionRow): StoredPrediction {
-  const { sourceKey: _sourceKey, ...rest } = row;
+  const { sourceKey, ...rest } = row;
+  const dog = DOG_SUFFIX.exec(sourceKey);
   const top5 = Array.isArray(row.top5) ? (row.top5 as BreedProbability[]) : [];
   const lookslike =
     row.lookslike && typeof row.lookslike === 'object'
       ? (row.lookslike as StoredPrediction['lookslike'])
       : null;
-  return { ...rest, top5, lookslike };
+  return { ...rest, top5, lookslike, dogNumber: dog ? Number(dog[1]) : null };
 }
+
+/** Attachment order, and a photo's dogs by number (dog10 after dog9, which the key's text order would not give). */
+const inReplyOrder = (rows: PredictionRow[]): StoredPrediction[] =>
+  rows
+    .map(toRecord)
+    .sort((a, b) => a.attachmentIndex - b.attachmentIndex || (a.dogNumber ?? 0) - (b.dogNumber ?? 0));
 
 export async function findPredictionBySource(
   db: Database,
@@ -127,7 +140,7 @@ export async function predictionsForReply(db: Database, replyMessageId: string):
     where: { replyMessageId },
     orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
   });
-  return rows.map(toRecord);
+  return inReplyOrder(rows);
 }
 
 /** Predictions whose source message or bot reply is `messageId`, in attachment order. */
@@ -136,7 +149,7 @@ export async function predictionsForMessage(db: Database, messageId: string): Pr
     where: { OR: [{ messageId }, { replyMessageId: messageId }] },
     orderBy: [{ attachmentIndex: 'asc' }, { createdAt: 'asc' }],
   });
-  return rows.map(toRecord);
+  return inReplyOrder(rows);
 }
 
 /** The first prediction for a message (its source or its reply), or null. */

@@ -73,4 +73,6 @@ export interface StoredPrediction {
   top5: BreedProbability[];
   lookslike: { label: string; probability: number } | null;
   createdAt: Date;
+  /** The crop's prediction for one dog of a photo with several (1 = leftmost), else null. */
+  dogNumber: number | null;
 }
