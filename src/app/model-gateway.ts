@@ -16,16 +16,14 @@ import {
   entryOfActiveVersion,
   imageSpecOf,
   loadClassifierRuntime,
-  type ClassifierRuntime,
 } from '../model/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
+import type { ServingModel } from '../model/serving-model.ts';
 import { UserFacingError } from '../refusals.ts';
 import type { ModelGateway } from './ports.ts';
 
-export interface LoadedModel extends ModelGateway {
-  readonly runtime: ClassifierRuntime;
-  /** The learning loop swaps promoted versions in here. */
-  readonly holder: ModelHolder<BreedClassifier>;
+/** The gateway the services call, and the runtime and holder the learning loop builds on and swaps into. */
+export interface LoadedModel extends ModelGateway, ServingModel {
   /** Readable breed names and aliases of the base head, to seed the database. */
   baseBreeds(): { name: string; aliases: string[] }[];
 }

@@ -1,8 +1,8 @@
 /**
- * The learning loop wired from the application and its settings. The composition root (or a CLI) calls
- * `startLearning(app, config)`; pass `learning.control` to the Discord bot as its `training` port.
+ * The learning loop wired from the database, the serving model and the settings. The composition root (or a CLI)
+ * calls `startLearning(app, config)` with anything that has both (the application does); pass `learning.control`
+ * to the Discord bot as its `training` port.
  */
-import type { BreedbotApp } from '../app/create.ts';
 import type { TrainingControl } from '../features/training/types.ts';
 import type { Config } from '../config.ts';
 import { imageLimitsFromConfig } from '../images/decode.ts';
@@ -53,7 +53,7 @@ export interface Learning {
 }
 
 export function startLearning(
-  app: Pick<BreedbotApp, 'db' | 'model'>,
+  app: Pick<LearningLoopOptions, 'db' | 'model'>,
   config: LearningConfig,
   options: {
     /** Start the RETRAIN_CRON schedule. */

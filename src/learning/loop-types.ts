@@ -1,9 +1,9 @@
 /** What the learning loop is asked, what it answers, and the settings it runs with. */
 import type { Worker } from 'node:worker_threads';
-import type { LoadedModel } from '../app/model-gateway.ts';
 import type { TrainingOutcome, TrainingProgress } from '../features/training/types.ts';
 import type { ImageLimits } from '../images/decode.ts';
 import type { BackendName } from '../model/backend.ts';
+import type { ServingModel } from '../model/serving-model.ts';
 import type { ConsensusOptions } from '../storage/consensus.ts';
 import type { Database } from '../storage/database.ts';
 import type { ModelVersionRecord } from '../storage/model-versions.ts';
@@ -52,7 +52,7 @@ export interface RetrainResult extends Omit<TrainingOutcome, 'status'> {
 
 export interface LearningLoopOptions {
   db: Database;
-  model: LoadedModel;
+  model: ServingModel;
   modelsDir: string;
   /** tfjs engine for the training worker (TF_BACKEND); automatic (GPU when there is one) when omitted. */
   backend?: BackendName;

@@ -22,6 +22,7 @@ export {
   type ClassifierRuntime,
   type RuntimeOptions,
 } from './classifier-runtime.ts';
+export type { ServingModel } from './serving-model.ts';
 export {
   backboneEntryId,
   backboneEntryPath,
