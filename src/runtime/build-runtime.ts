@@ -18,7 +18,7 @@ import { loadModelGateway, type LoadedModel } from '../app/model-gateway.ts';
 import type { Config } from '../config.ts';
 import type { RunningBot } from '../discord/bot.ts';
 import type { CommandSet } from '../discord/command-loader.ts';
-import type { LocalDiscord } from '../discord/local-discord.ts';
+import type { LocalDiscord } from './local-discord.ts';
 import type { HttpApi } from '../http/server.ts';
 import { openDatabase, type Database } from '../storage/database.ts';
 import { activeModelVersion } from '../storage/model-versions.ts';
@@ -155,7 +155,7 @@ async function buildBot(
     import('../discord/bot.ts'),
     import('../discord/command-loader.ts'),
     import('../discord/deploy.ts'),
-    import('../discord/local-discord.ts'),
+    import('./local-discord.ts'),
   ]);
   const discord = options.discord ?? externalDiscord(config);
   if (!discord && role === 'shard') throw new Error('a shard needs DISCORD_TOKEN (the ShardingManager passes it)');

@@ -1,4 +1,7 @@
-/** The local Discord that `npm start` uses when there is no token: the fake and its page, from src/sandbox. */
+/**
+ * The local Discord that `npm start` uses when there is no token: the fake and its page, from src/sandbox's one
+ * entry point. Wiring, not the Discord adapter: the bot talks to it like to Discord, by token and API URL.
+ */
 import type { Config } from '../config.ts';
 import { startSandbox } from '../sandbox/index.ts';
 
