@@ -16,19 +16,37 @@ const DOMAIN = [
   'src/training/**',
 ];
 
+/** The domain below the application: it never imports src/app (the application depends on it, not the reverse). */
+const BELOW_APP = DOMAIN.filter((folder) => folder !== 'src/app/**' && folder !== 'src/features/**');
+
 const NO_DISCORD = 'Only src/discord and commands/ talk to Discord.';
 const NO_HTTP = 'Only the HTTP adapter (src/http) uses fastify.';
 
 /** One no-restricted-imports entry per folder set (ESLint keeps only the last entry that matches a file). */
-function restrictImports(files, { discord = false, adapter = false, http = true }) {
+function restrictImports(files, { discord = false, adapter = false, http = true, app = true, sandbox = 'entry' }) {
   const patterns = [
     { group: NOT_PRODUCT, message: 'Product code never imports test, script or bench code.' },
   ];
   if (discord) patterns.push({ group: ['discord.js/*'], message: NO_DISCORD });
   if (adapter)
     patterns.push({
-      group: ['**/discord/**', '**/http/**'],
-      message: 'The domain never reaches into an adapter (Discord, HTTP).',
+      group: ['**/discord/**', '**/http/**', '**/sandbox/**'],
+      message: 'The domain never reaches into an adapter (Discord, HTTP, the sandbox).',
+    });
+  if (!app)
+    patterns.push({
+      group: ['**/app/**'],
+      message: 'The domain never imports src/app: the application depends on it. Move the type down.',
+    });
+  if (sandbox === 'none')
+    patterns.push({
+      group: ['**/sandbox/**'],
+      message: 'The Discord adapter talks to the sandbox like to Discord; src/runtime starts it.',
+    });
+  if (sandbox === 'entry')
+    patterns.push({
+      group: ['**/sandbox/**', '!**/sandbox/index.ts'],
+      message: 'The sandbox has one entry point: src/sandbox/index.ts.',
     });
   if (http) patterns.push({ group: ['@fastify/*'], message: NO_HTTP });
   const paths = discord ? [{ name: 'discord.js', message: NO_DISCORD }] : [];
@@ -101,7 +119,9 @@ export default tseslint.config(
     },
   },
   ...restrictImports(['src/**/*.ts'], { discord: true }),
+  ...restrictImports(['src/sandbox/**/*.ts'], { discord: true, sandbox: 'any' }),
   ...restrictImports(DOMAIN, { discord: true, adapter: true }),
-  ...restrictImports(['src/discord/**/*.ts', 'commands/**/*.ts'], {}),
+  ...restrictImports(BELOW_APP, { discord: true, adapter: true, app: false }),
+  ...restrictImports(['src/discord/**/*.ts', 'commands/**/*.ts'], { sandbox: 'none' }),
   ...restrictImports(['src/http/**/*.ts'], { discord: true, http: false }),
 );
