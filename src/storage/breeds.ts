@@ -5,7 +5,7 @@
  */
 import type { Database } from './database.ts';
 import { exactBreed, nearestNames, rankBreeds } from './breed-search.ts';
-import { InvalidBreedNameError, isUniqueViolation } from './errors.ts';
+import { createOnce, InvalidBreedNameError, isUniqueViolation } from './errors.ts';
 import { MAX_AUTOCOMPLETE, MAX_BREED_LENGTH } from '../limits.ts';
 
 export type BreedOrigin = 'imagenet' | 'user';
@@ -113,16 +113,9 @@ export async function createBreed(
   const clean = validateBreedName(name);
   const existing = await findBreed(db, clean);
   if (existing) return { breed: existing, created: false };
-  try {
-    const row = await db.prisma.breed.create({
-      data: { name: clean, aliases: [], origin: 'user', createdBy },
-    });
-    return { breed: toRecord(row), created: true };
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return {
-      breed: toRecord(await db.prisma.breed.findUniqueOrThrow({ where: { name: clean } })),
-      created: false,
-    };
-  }
+  const { row, created } = await createOnce(
+    () => db.prisma.breed.create({ data: { name: clean, aliases: [], origin: 'user', createdBy } }),
+    () => db.prisma.breed.findUniqueOrThrow({ where: { name: clean } }),
+  );
+  return { breed: toRecord(row), created };
 }

@@ -23,6 +23,22 @@ const codeOf = (error: unknown): string | undefined =>
 /** A unique constraint refused the write (P2002): someone else wrote the same key first. */
 export const isUniqueViolation = (error: unknown): boolean => codeOf(error) === 'P2002';
 
+/**
+ * Creates a row whose unique key decides races: when another writer created the same key at the same moment,
+ * that writer's row (read by `winner`) is the answer, with `created: false`.
+ */
+export async function createOnce<T>(
+  create: () => Promise<T>,
+  winner: () => Promise<T>,
+): Promise<{ row: T; created: boolean }> {
+  try {
+    return { row: await create(), created: true };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return { row: await winner(), created: false };
+  }
+}
+
 /** Worth retrying: a unique race, a serialization failure or deadlock (P2034), a lock wait that timed out. */
 export function isTransientConflict(error: unknown): boolean {
   const code = codeOf(error);

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from './database.ts';
-import { isUniqueViolation, NotFoundError } from './errors.ts';
+import { createOnce, NotFoundError } from './errors.ts';
 
 export interface ImageMeta {
   width: number;
@@ -83,24 +83,22 @@ export async function storeImage(
     return { image: known, created: false };
   }
   await writeOnce(imageFilePath(db.imagesDir, sha256), bytes);
-  try {
-    const image = await db.prisma.image.create({
-      data: {
-        sha256,
-        width: meta.width,
-        height: meta.height,
-        format: meta.format,
-        byteSize: bytes.byteLength,
-        ...(meta.cropOf ? cropColumns(meta.cropOf) : {}),
-      },
-    });
-    return { image, created: true };
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    // the same bytes arrived twice at once; the other writer's row is the one
-    const image = await db.prisma.image.findUniqueOrThrow({ where: { sha256 } });
-    return { image, created: false };
-  }
+  // The same bytes may arrive twice at once; the other writer's row is then the one.
+  const { row: image, created } = await createOnce(
+    () =>
+      db.prisma.image.create({
+        data: {
+          sha256,
+          width: meta.width,
+          height: meta.height,
+          format: meta.format,
+          byteSize: bytes.byteLength,
+          ...(meta.cropOf ? cropColumns(meta.cropOf) : {}),
+        },
+      }),
+    () => db.prisma.image.findUniqueOrThrow({ where: { sha256 } }),
+  );
+  return { image, created };
 }
 
 /** The same crop bytes cut from a second photo keep their first origin: an image row is per content. */

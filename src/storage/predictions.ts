@@ -8,7 +8,7 @@ import type { BreedProbability } from '../model/types.ts';
 import type { Database } from './database.ts';
 import { saveEmbedding } from './embeddings.ts';
 import type { ReplyLocation, StoredPrediction } from '../features/classify/types.ts';
-import { isUniqueViolation } from './errors.ts';
+import { createOnce } from './errors.ts';
 
 export interface PredictionSource {
   messageId?: string | null;
@@ -94,35 +94,33 @@ export async function recordPrediction(
   const top1 = p.top5[0]?.breed;
   if (!top1) throw new Error('a prediction needs at least one breed in top5');
   if (p.embedding) await saveEmbedding(db, p.imageId, p.backboneId, p.embedding);
-  try {
-    const row = await db.prisma.prediction.create({
-      data: {
-        sourceKey,
-        imageId: p.imageId,
-        guildId: p.guildId,
-        channelId: p.channelId,
-        messageId: p.messageId ?? null,
-        interactionId: p.interactionId ?? null,
-        attachmentIndex: p.attachmentIndex ?? 0,
-        userId: p.userId,
-        modelVersion: p.modelVersion,
-        backboneId: p.backboneId,
-        isDog: p.isDog,
-        dogProbability: p.dogProbability,
-        topBreed: top1,
-        top5: p.top5.map(({ breed, probability }) => ({ breed, probability })),
-        lookslike: p.lookslike
-          ? { label: p.lookslike.label, probability: p.lookslike.probability }
-          : undefined,
-      },
-    });
-    return { prediction: toRecord(row), created: true };
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    // the same event is being handled twice at this very moment; the first writer's prediction stands
-    const row = await db.prisma.prediction.findUniqueOrThrow({ where: { sourceKey } });
-    return { prediction: toRecord(row), created: false };
-  }
+  // The same event may be handled twice at this very moment; the first writer's prediction then stands.
+  const { row, created } = await createOnce(
+    () =>
+      db.prisma.prediction.create({
+        data: {
+          sourceKey,
+          imageId: p.imageId,
+          guildId: p.guildId,
+          channelId: p.channelId,
+          messageId: p.messageId ?? null,
+          interactionId: p.interactionId ?? null,
+          attachmentIndex: p.attachmentIndex ?? 0,
+          userId: p.userId,
+          modelVersion: p.modelVersion,
+          backboneId: p.backboneId,
+          isDog: p.isDog,
+          dogProbability: p.dogProbability,
+          topBreed: top1,
+          top5: p.top5.map(({ breed, probability }) => ({ breed, probability })),
+          lookslike: p.lookslike
+            ? { label: p.lookslike.label, probability: p.lookslike.probability }
+            : undefined,
+        },
+      }),
+    () => db.prisma.prediction.findUniqueOrThrow({ where: { sourceKey } }),
+  );
+  return { prediction: toRecord(row), created };
 }
 
 /** Links the bot's reply message to the predictions it shows (reactions on it then label those images). */
