@@ -25,6 +25,10 @@ export type RefusalReason =
   | { kind: 'photo-out-of-range'; photos: number }
   /** A reply with several photos and no single dog: the person must say which. */
   | { kind: 'photo-ambiguous'; photos: number }
+  /** The person named dog number `dog` of a photo in which `dogs` were found (0: not a several-dog photo). */
+  | { kind: 'dog-out-of-range'; dogs: number }
+  /** A photo with several dogs, each answered on its own: the person must say which dog. */
+  | { kind: 'dog-ambiguous'; dogs: number }
   /** The photo a confirmation was about is gone (forgotten, or in another server). */
   | { kind: 'confirmed-photo-gone' }
   /** The message pointed at carries no photo the bot looked at. */

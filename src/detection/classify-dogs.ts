@@ -7,16 +7,23 @@ import type { ImageLimits } from '../images/decode.ts';
 import { prepareModelInput } from '../images/decode.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
 import { imageSpecOf } from '../model/model-config.ts';
-import type { BreedProbability } from '../model/types.ts';
-import type { DogBox } from './boxes.ts';
-import { cropDog } from './detector.ts';
+import type { BreedProbability, ClassifyResult } from '../model/types.ts';
+import { cropRegion, type Box, type DogBox } from './boxes.ts';
+import { cropDog, DEFAULT_CROP_MARGIN } from './detector.ts';
 import type { DogFinder } from './worker-detector.ts';
 
 export interface DogAnswer {
   /** Where the dog is, in pixels of the photo as people see it; left to right across the answers. */
   box: DogBox;
   top5: BreedProbability[];
+  /** The crop the dog was named from (JPEG), to store as an image of its own; `region` is its place in the photo. */
+  crop: { bytes: Uint8Array; region: Box; sha256: string; width: number; height: number; format: string };
+  /** The crop's whole answer, embedding included (training learns a dog's label from it). */
+  result: ClassifyResult;
 }
+
+/** At most this many dogs of one photo are named (Discord shows ten embeds; `/label dog:` goes to 10). */
+export const MAX_DOGS_PER_PHOTO = 10;
 
 export async function classifyEachDog(
   bytes: Uint8Array,
@@ -26,12 +33,26 @@ export async function classifyEachDog(
 ): Promise<DogAnswer[]> {
   const detection = await detector.detect(bytes);
   if (detection.dogs.length < 2) return [];
+  // The most confident dogs, still left to right.
+  const dogs = [...detection.dogs]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, MAX_DOGS_PER_PHOTO)
+    .sort((a, b) => a.x - b.x);
   const spec = imageSpecOf(classifier.backbone.config);
-  const inputs = await Promise.all(
-    detection.dogs.map(
-      async (dog) => (await prepareModelInput(await cropDog(bytes, detection, dog), spec, limits)).input,
-    ),
+  const crops = await Promise.all(
+    dogs.map(async (dog) => {
+      const cropBytes = await cropDog(bytes, detection, dog);
+      const prepared = await prepareModelInput(cropBytes, spec, limits);
+      const { sha256, width, height, format } = prepared;
+      const region = cropRegion(dog, DEFAULT_CROP_MARGIN, detection.width, detection.height);
+      return { input: prepared.input, crop: { bytes: cropBytes, region, sha256, width, height, format } };
+    }),
   );
-  const results = await classifier.classifyMany(inputs);
-  return detection.dogs.map((box, i) => ({ box, top5: results[i]!.top5 }));
+  const results = await classifier.classifyMany(crops.map((c) => c.input));
+  return dogs.map((box, i) => ({
+    box,
+    top5: results[i]!.top5,
+    crop: crops[i]!.crop,
+    result: results[i]!,
+  }));
 }

@@ -12,6 +12,12 @@ function discordWords(reason: RefusalReason): string {
       return `That reply has ${reason.photos} photo${plural(reason.photos)}; pick \`photo:\` between 1 and ${reason.photos}.`;
     case 'photo-ambiguous':
       return `That reply covers ${reason.photos} photos: say which with \`photo:\`.`;
+    case 'dog-out-of-range':
+      return reason.dogs === 0
+        ? 'I found only one dog in that photo: leave out `dog:`.'
+        : `I found ${reason.dogs} dogs in that photo; pick \`dog:\` between 1 and ${reason.dogs}.`;
+    case 'dog-ambiguous':
+      return `That photo shows ${reason.dogs} dogs: say which with \`dog:\` (1 is the leftmost, as numbered in my reply).`;
     case 'confirmed-photo-gone':
       return 'That photo is no longer stored: run `/label` again.';
     case 'message-not-classified':

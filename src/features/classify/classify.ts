@@ -3,12 +3,15 @@
  * one spends the rate budget, goes through the model and is stored.
  */
 import { asUploadRefusal, UrlRefusedError } from '../../images/errors.ts';
+import { drawDogBoxes } from '../../images/dog-boxes.ts';
 import { MAX_URL_LENGTH } from '../../limits.ts';
 import { UserFacingError } from '../../refusals.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { GuildSettings } from '../settings/settings.ts';
-import { classificationOf } from './prediction-view.ts';
-import type { Classification, ImageSource, PhotoOrigin } from './types.ts';
+import type { ClassifyResult } from '../../model/types.ts';
+import { dogPositions } from './dog-position.ts';
+import { classificationOf, viewOf } from './prediction-view.ts';
+import type { Classification, DogClassification, ImageSource, PhotoOrigin } from './types.ts';
 
 export class Classify {
   constructor(
@@ -61,13 +64,57 @@ export class Classify {
     // Decoding refuses bad bytes before anything is stored.
     const { result, image } = await this.deps.model.classifyBytes(bytes);
     const imageId = await this.deps.store.saveImage({ ...image, bytes });
-    const { prediction, created } = await this.deps.store.savePrediction({
+    const { prediction, created } = await this.savePredictionOf(imageId, result, source, null);
+    // After classifyBytes, which has refused bad bytes with the intake's reasons.
+    const found = (await this.deps.model.classifyEachDog?.(bytes)) ?? [];
+    const classification = classificationOf(prediction, !created);
+    if (found.length === 0) return classification;
+    // The crops' regions, as stored: a re-rendered reply words them the same.
+    const positions = dogPositions(
+      found.map((d) => d.crop.region),
+      image.width,
+      image.height,
+    );
+    const dogs: DogClassification[] = [];
+    // One at a time, in order: each crop is an image and a prediction of its own.
+    for (const [i, dog] of found.entries()) {
+      const { bytes: cropBytes, region, ...facts } = dog.crop;
+      const cropId = await this.deps.store.saveImage({
+        ...facts,
+        bytes: cropBytes,
+        cropOf: { parentImageId: imageId, box: region },
+      });
+      const saved = await this.savePredictionOf(cropId, dog.result, source, i + 1);
+      dogs.push({
+        ...dog,
+        number: i + 1,
+        position: positions[i]!,
+        imageId: cropId,
+        predictionId: saved.prediction.id,
+        view: viewOf(saved.prediction),
+      });
+    }
+    const dogsPicture = await drawDogBoxes(
+      bytes,
+      found.map((d) => d.box),
+    );
+    return { ...classification, dogs, dogsPicture };
+  }
+
+  private savePredictionOf(
+    imageId: string,
+    result: ClassifyResult,
+    source: ImageSource,
+    dogNumber: number | null,
+  ) {
+    return this.deps.store.savePrediction({
       imageId,
       guildId: source.guildId,
       channelId: source.channelId,
       messageId: source.messageId ?? null,
       interactionId: source.interactionId ?? null,
       attachmentIndex: source.attachmentIndex ?? 0,
+      dogNumber,
       userId: source.userId,
       modelVersion: result.modelVersion,
       backboneId: result.backboneId,
@@ -77,9 +124,5 @@ export class Classify {
       lookslike: result.lookslike ?? null,
       embedding: result.embedding,
     });
-    // After classifyBytes, which has refused bad bytes with the intake's reasons.
-    const dogs = (await this.deps.model.classifyEachDog?.(bytes)) ?? [];
-    const classification = classificationOf(prediction, !created);
-    return dogs.length > 0 ? { ...classification, dogs } : classification;
   }
 }

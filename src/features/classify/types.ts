@@ -1,7 +1,9 @@
 /** Classification as the application hands it out: where a photo came from and what the model said. */
 import type { DogAnswer } from '../../detection/index.ts';
+import type { BoxesPicture } from '../../images/dog-boxes.ts';
 import type { BreedProbability, ClassifyResult } from '../../model/types.ts';
 import type { CrowdAnswer } from '../labelling/types.ts';
+import type { DogPosition } from './dog-position.ts';
 
 /** How a photo reached the bot: a file someone uploaded, or a link (posted, unfurled or given to /classify url:). */
 export type PhotoOrigin = 'upload' | 'link';
@@ -32,10 +34,24 @@ export interface Classification {
   /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
   replayed: boolean;
   /**
-   * With the detector on and several dogs in the photo: each dog, left to right, named on its own. Not stored:
-   * a replayed source has none.
+   * With the detector on and several dogs in the photo: each dog, left to right, named from its crop. Each crop
+   * is stored as an image of its own (its parent is this photo) with its own prediction, which the reply shows
+   * and labels go to. A replayed source has none.
    */
-  dogs?: DogAnswer[];
+  dogs?: DogClassification[];
+  /** With `dogs`: the photo with each dog's box drawn and numbered as `dogs` are (PNG). */
+  dogsPicture?: BoxesPicture;
+}
+
+/** One dog of a photo with several: the detector's answer, and the crop's stored image and prediction. */
+export interface DogClassification extends DogAnswer {
+  /** 1 = the leftmost dog. */
+  number: number;
+  position: DogPosition;
+  imageId: string;
+  predictionId: string;
+  /** The crop's answer as people see it. */
+  view: PredictionView;
 }
 
 /** One image of a bot reply, enough to render it again (e.g. with the crowd's answer). */
@@ -44,6 +60,8 @@ export interface ReplyItem {
   imageId: string;
   result: PredictionView;
   crowd: CrowdAnswer | null;
+  /** Set when the item is one dog of a photo with several (its crop's prediction). */
+  dog?: { number: number; position: DogPosition };
 }
 
 /** A reply the bot posted, where to find it. */

@@ -4,19 +4,28 @@ import { LABEL_LOOKBACK } from '../../limits.ts';
 import { UserFacingError } from '../../refusals.ts';
 import type { LabelCommandInput } from './types.ts';
 
-/**
- * One photo of a reply (or message): the one `photo:` names, else the only dog, else the only photo. A reply
- * with several photos and no single dog needs `photo:`.
- */
-function pickPhoto(candidates: StoredPrediction[], photo: number | undefined): StoredPrediction {
-  // One entry per photo, in the order the reply shows them.
-  const photos = [
-    ...new Map(
-      [...candidates]
-        .sort((a, b) => a.attachmentIndex - b.attachmentIndex)
-        .map((p) => [p.attachmentIndex, p]),
-    ).values(),
-  ];
+/** One photo's predictions: the whole photo's (absent from a several-dog reply) and its dogs', by number. */
+interface PhotoEntry {
+  whole: StoredPrediction | undefined;
+  dogs: StoredPrediction[];
+}
+
+const isDogPhoto = (p: PhotoEntry) => p.dogs.length > 0 || !!p.whole?.isDog;
+
+/** One entry per photo, in the order the reply shows them. */
+function photoEntries(candidates: StoredPrediction[]): PhotoEntry[] {
+  const byIndex = new Map<number, PhotoEntry>();
+  for (const p of [...candidates].sort((a, b) => a.attachmentIndex - b.attachmentIndex)) {
+    const entry = byIndex.get(p.attachmentIndex) ?? { whole: undefined, dogs: [] };
+    if (p.dogNumber === null) entry.whole ??= p;
+    else entry.dogs.push(p);
+    byIndex.set(p.attachmentIndex, entry);
+  }
+  for (const entry of byIndex.values()) entry.dogs.sort((a, b) => a.dogNumber! - b.dogNumber!);
+  return [...byIndex.values()];
+}
+
+function pickEntry(photos: PhotoEntry[], photo: number | undefined, dog: number | undefined): PhotoEntry {
   if (photo !== undefined) {
     const chosen = photos[photo - 1];
     if (!chosen)
@@ -27,13 +36,47 @@ function pickPhoto(candidates: StoredPrediction[], photo: number | undefined): S
       );
     return chosen;
   }
-  const dogs = photos.filter((p) => p.isDog);
-  if (photos.length > 1 && dogs.length !== 1) {
+  // `dog:` alone means the one photo with several dogs.
+  const several = photos.filter((p) => p.dogs.length > 1);
+  if (dog !== undefined && several.length === 1) return several[0]!;
+  const dogPhotos = photos.filter(isDogPhoto);
+  if (photos.length > 1 && dogPhotos.length !== 1) {
     throw new UserFacingError('bad-argument', `That reply covers ${photos.length} photos: say which one.`, {
       reason: { kind: 'photo-ambiguous', photos: photos.length },
     });
   }
-  return dogs[0] ?? photos[0]!;
+  return dogPhotos[0] ?? photos[0]!;
+}
+
+/**
+ * One photo of a reply (or message): the one `photo:` names, else the only dog, else the only photo; and of a
+ * photo with several dogs, the dog `dog:` names. A reply with several photos and no single dog needs `photo:`,
+ * a photo with several dogs needs `dog:`.
+ */
+function pickPhoto(
+  candidates: StoredPrediction[],
+  photo: number | undefined,
+  dog?: number,
+): StoredPrediction {
+  const entry = pickEntry(photoEntries(candidates), photo, dog);
+  if (dog !== undefined) {
+    const chosen = entry.dogs[dog - 1] ?? (dog === 1 && entry.dogs.length === 0 ? entry.whole : undefined);
+    if (!chosen)
+      throw new UserFacingError(
+        'bad-argument',
+        entry.dogs.length
+          ? `That photo has ${entry.dogs.length} dogs; pick one between 1 and ${entry.dogs.length}.`
+          : 'I found only one dog in that photo.',
+        { reason: { kind: 'dog-out-of-range', dogs: entry.dogs.length } },
+      );
+    return chosen;
+  }
+  if (entry.dogs.length > 1) {
+    throw new UserFacingError('bad-argument', `That photo shows ${entry.dogs.length} dogs: say which one.`, {
+      reason: { kind: 'dog-ambiguous', dogs: entry.dogs.length },
+    });
+  }
+  return entry.whole ?? entry.dogs[0]!;
 }
 
 /**
@@ -69,7 +112,7 @@ export async function labelTarget(
         { reason: { kind: 'message-not-classified' } },
       );
     }
-    return { target: pickPhoto(all, input.photo), needsConfirmation: false };
+    return { target: pickPhoto(all, input.photo, input.dog), needsConfirmation: false };
   }
   const recent = await store.recentRepliedPredictionsInChannel(
     input.guildId,
@@ -84,6 +127,6 @@ export async function labelTarget(
       { reason: { kind: 'channel-has-no-photo' } },
     );
   }
-  const target = pickPhoto(await store.predictionsForReply(newest.replyMessageId!), input.photo);
+  const target = pickPhoto(await store.predictionsForReply(newest.replyMessageId!), input.photo, input.dog);
   return { target, needsConfirmation: !target.isDog };
 }

@@ -62,6 +62,8 @@ export interface LabelCommandInput {
   messageRef?: MessageRef;
   /** 1-based photo of a reply covering several; default 1 (or the only dog). */
   photo?: number;
+  /** 1-based dog (leftmost first) of a photo in which the detector found several; needed for such a photo. */
+  dog?: number;
   /**
    * Exactly this prediction, which the person confirmed after a NotADogConfirmationError (it must be in their
    * server); `messageRef` and `photo` are then ignored.
