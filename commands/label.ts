@@ -6,7 +6,7 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { MAX_BREED_LENGTH } from '../src/limits.ts';
+import { MAX_BREED_LENGTH, MAX_DOGS_PER_PHOTO } from '../src/limits.ts';
 import { NotADogConfirmationError, UserFacingError } from '../src/refusals.ts';
 import type { LabelCommandInput, LabelCommandOutcome } from '../src/features/labelling/types.ts';
 import type { CommandContext, SlashCommand } from '../src/discord/command-types.ts';
@@ -40,6 +40,15 @@ const data = new SlashCommandBuilder()
       .setDescription('Which photo, when a reply covers several')
       .setMinValue(1)
       .setMaxValue(10),
+  )
+  .addIntegerOption((o) =>
+    o
+      .setName('dog')
+      .setDescription(
+        'Which dog, when I found several in the photo (1 is the leftmost, as numbered in my reply)',
+      )
+      .setMinValue(1)
+      .setMaxValue(MAX_DOGS_PER_PHOTO),
   );
 
 async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
@@ -87,6 +96,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
     );
   }
   const photo = interaction.options.getInteger('photo') ?? undefined;
+  const dog = interaction.options.getInteger('dog') ?? undefined;
   // Acknowledge at once: under a burst of labels the answer can take longer than Discord's 3 s.
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await ctx.afterAcknowledgements(async () => {
@@ -97,6 +107,7 @@ async function execute(interaction: ChatInputCommandInteraction, ctx: CommandCon
       breed,
       ...(messageRef ? { messageRef } : {}),
       ...(photo ? { photo } : {}),
+      ...(dog ? { dog } : {}),
       isModerator: await callerIsModerator(interaction, ctx.app),
     };
     await labelAndAnswer(interaction, ctx, input);

@@ -11,6 +11,8 @@ export const MAX_BREED_LENGTH = 100;
 export const MAX_AUTOCOMPLETE = 25;
 /** The highest per-minute rate limit a server may set. */
 export const MAX_RATE_LIMIT = 10_000;
+/** At most this many dogs of one photo are named (Discord shows ten embeds; `/label dog:` goes to 10). */
+export const MAX_DOGS_PER_PHOTO = 10;
 /** The most channels a server may list for auto-classify. */
 export const MAX_ENABLED_CHANNELS = 100;
 /** How many of a channel's newest answered photos `/label` without `message:` looks through for a dog. */

@@ -4,6 +4,7 @@
  * and averaging crop and photo gains 2 of 400), so this returns no dogs then.
  */
 import type { ImageLimits } from '../images/decode.ts';
+import { MAX_DOGS_PER_PHOTO } from '../limits.ts';
 import { prepareModelInput } from '../images/decode.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
 import { imageSpecOf } from '../model/model-config.ts';
@@ -21,9 +22,6 @@ export interface DogAnswer {
   /** The crop's whole answer, embedding included (training learns a dog's label from it). */
   result: ClassifyResult;
 }
-
-/** At most this many dogs of one photo are named (Discord shows ten embeds; `/label dog:` goes to 10). */
-export const MAX_DOGS_PER_PHOTO = 10;
 
 export async function classifyEachDog(
   bytes: Uint8Array,

@@ -17,6 +17,6 @@ export {
   type DogBox,
   type DogDetection,
 } from './boxes.ts';
-export { classifyEachDog, MAX_DOGS_PER_PHOTO, type DogAnswer } from './classify-dogs.ts';
+export { classifyEachDog, type DogAnswer } from './classify-dogs.ts';
 export { DETECTOR_ENTRY, loadConfiguredDetector, type ConfiguredDetectorOptions } from './configured.ts';
 export { WorkerDogDetector, type DogFinder } from './worker-detector.ts';

@@ -7,7 +7,14 @@ import { isUserFacing } from '../refusals.ts';
 import { refusalText } from './refusal-text.ts';
 import { explainButtons } from './explain-answer.ts';
 import type { Breedbot } from '../app/breedbot.ts';
-import type { Classification, ImageSource, PhotoOrigin, ReplyItem } from '../features/classify/types.ts';
+import type {
+  Classification,
+  DogClassification,
+  ImageSource,
+  PhotoOrigin,
+  ReplyItem,
+} from '../features/classify/types.ts';
+import { dogsAttachment } from './dogs-answer.ts';
 import { log } from '../log.ts';
 import {
   MAX_PHOTOS_PER_REPLY,
@@ -42,6 +49,16 @@ export const toReplyItem = (c: Classification): ReplyItem => ({
   crowd: null,
 });
 
+/** A photo with several dogs shows one item per dog (each crop's own prediction), numbered left to right. */
+const dogItems = (dogs: readonly DogClassification[]): ReplyItem[] =>
+  dogs.map((d) => ({
+    predictionId: d.predictionId,
+    imageId: d.imageId,
+    result: d.view,
+    crowd: null,
+    dog: { number: d.number, position: d.position },
+  }));
+
 export const GENERIC_FAILURE =
   'Something went wrong while looking at that photo. It has been logged; please try again later.';
 
@@ -59,6 +76,8 @@ export function describeFailure(error: unknown, context: Record<string, unknown>
 export interface ClassifiedItems {
   items: RenderItem[];
   predictionIds: string[];
+  /** The numbered boxes picture of each photo with several dogs. */
+  files: AttachmentBuilder[];
 }
 
 /** Classifies each photo in turn (keeps batches small so the event loop stays responsive). */
@@ -69,18 +88,21 @@ export async function classifyUrls(
 ): Promise<ClassifiedItems> {
   const items: RenderItem[] = [];
   const predictionIds: string[] = [];
+  const files: AttachmentBuilder[] = [];
   for (const [index, photo] of photos.slice(0, MAX_PHOTOS_PER_REPLY).entries()) {
     try {
       const c = await app.classifyUrl(photo.url, { ...source, attachmentIndex: index }, photo.origin);
-      items.push(toReplyItem(c));
-      predictionIds.push(c.predictionId);
+      const shown = c.dogs?.length ? dogItems(c.dogs) : [toReplyItem(c)];
+      items.push(...shown);
+      predictionIds.push(...shown.map((i) => i.predictionId));
+      if (c.dogs?.length && c.dogsPicture) files.push(dogsAttachment(c.dogs, c.dogsPicture, index));
     } catch (error) {
       items.push({ error: describeFailure(error, { ...source, attachmentIndex: index }) });
     }
   }
   // Photos beyond the limit still count in the note under the reply.
   for (let i = MAX_PHOTOS_PER_REPLY; i < photos.length; i++) items.push({ error: 'not shown' });
-  return { items, predictionIds };
+  return { items, predictionIds, files };
 }
 
 /** Adds 1️⃣–5️⃣ and ❌ in order (sequentially: Discord shows reactions in the order they arrive). */
@@ -101,15 +123,16 @@ export interface ReplyExtras {
 export async function editInteractionWithItems(
   interaction: RepliableInteraction,
   app: Breedbot,
-  { items, predictionIds }: ClassifiedItems,
+  { items, predictionIds, files: dogFiles }: ClassifiedItems,
   extras: ReplyExtras = {},
 ): Promise<void> {
   const rendered = renderReply(items);
+  const files = [...dogFiles, ...(extras.files ?? [])];
   const reply = await interaction.editReply({
     content: [rendered.content, extras.note].filter(Boolean).join('\n'),
     embeds: rendered.embeds,
     components: explainButtons(items),
-    ...(extras.files?.length ? { files: extras.files } : {}),
+    ...(files.length ? { files } : {}),
     allowedMentions: NO_MENTIONS,
   });
   if (predictionIds.length) await app.recordReply(predictionIds, reply.id);

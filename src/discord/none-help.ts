@@ -14,7 +14,7 @@ import { messageLink } from './message-ref.ts';
 import { NO_MENTIONS } from './render.ts';
 
 export const NONE_OF_THESE_HELP =
-  "None of these? Name the breed with `/label breed:` (it autocompletes; add `message:` with a link to the photo's reply to pick an older one). Moderators can add breeds I don't know yet.";
+  "None of these? Name the breed with `/label breed:` (it autocompletes; add `message:` with a link to the photo's reply to pick an older one, and `dog:` with the dog's number when I found several dogs in the photo). Moderators can add breeds I don't know yet.";
 
 export const MAX_REMEMBERED_HELPS = 50_000;
 

@@ -6,6 +6,7 @@
 import { EmbedBuilder, escapeMarkdown, type MessageMentionOptions } from 'discord.js';
 import type { ReplyItem } from '../features/classify/types.ts';
 import type { CrowdAnswer } from '../features/labelling/types.ts';
+import { dogTitle } from './dogs-answer.ts';
 
 export const NUMBER_EMOJIS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
 export const NONE_EMOJI = '❌';
@@ -121,7 +122,7 @@ export function renderReply(items: RenderItem[]): RenderedReply {
   }
 
   const embeds = shown.map((item, n) => {
-    const title = `Photo ${n + 1}`;
+    const title = !isFailed(item) && item.dog ? dogTitle(item.dog) : `Photo ${n + 1}`;
     if (isFailed(item)) return new EmbedBuilder().setTitle(title).setDescription(safeText(item.error, 300));
     if (!item.result.isDog) return new EmbedBuilder().setTitle(title).setDescription(`${notADogLine(item)}.`);
     const top = item.result.top5[0]?.breed ?? 'unknown';
@@ -133,7 +134,12 @@ export function renderReply(items: RenderItem[]): RenderedReply {
     notes.push(
       `(${extra} more photo${extra === 1 ? '' : 's'} not shown: at most ${MAX_PHOTOS_PER_REPLY} per message.)`,
     );
-  if (dogs.length > 1)
+  const byDog = shown.some((i) => !isFailed(i) && i.dog);
+  if (byDog)
+    notes.push(
+      'Several dogs in the photo (numbered on the picture, 1 = leftmost): correct one with `/label breed: dog:<n>` (add `message:<link to this reply>` for an older reply).',
+    );
+  else if (dogs.length > 1)
     notes.push('Several dogs: correct one with `/label breed: message:<link to this reply> photo:<n>`.');
   return {
     ...(notes.length ? { content: notes.join('\n') } : {}),

@@ -47,7 +47,7 @@ async function classifyPostedPhotos(message: Message, { app, dedupe, autoClassif
   if (await app.replyForSourceMessage(message.id)) return;
 
   await message.channel.sendTyping().catch(() => undefined);
-  const { items, predictionIds } = await classifyUrls(app, photos, {
+  const { items, predictionIds, files } = await classifyUrls(app, photos, {
     guildId: message.guildId,
     channelId: message.channelId,
     messageId: message.id,
@@ -58,6 +58,7 @@ async function classifyPostedPhotos(message: Message, { app, dedupe, autoClassif
     ...(rendered.content ? { content: rendered.content } : {}),
     embeds: rendered.embeds,
     components: explainButtons(items),
+    ...(files.length ? { files } : {}),
     allowedMentions: NO_MENTIONS,
   });
   if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
