@@ -59,7 +59,7 @@ describe(
         );
         assert.equal(c.dogs![i]!.top5.length, 5);
       });
-      // Per-dog answers are not stored: a replay has the photo's answer only.
+      // A replay answers with the photo's stored prediction only (the dogs' crops are stored, not re-sent).
       const replay = await app.classifyImageBytes(twoDogs, source('400000000000000001'));
       assert.equal(replay.replayed, true);
       assert.equal(replay.dogs, undefined);
