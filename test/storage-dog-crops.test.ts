@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import { openDatabase } from '../src/storage/database.ts';
 import {
   deleteImage,
+  forgetUser,
+  seedBreeds,
+  setLabel,
   dogCropOf,
   findImage,
   imageFilePath,
@@ -15,7 +18,7 @@ import {
   storeImage,
 } from '../src/storage/index.ts';
 import { applyMigrations } from '../src/storage/migrate.ts';
-import { backends, withDatabase } from './helpers/storage-backends.ts';
+import { backends, SAMPLE_BREEDS, withDatabase } from './helpers/storage-backends.ts';
 
 const INIT_MIGRATION = '20261123192036_init';
 const DOG_CROPS_MIGRATION = '20261203082210_dog_crops';
@@ -100,6 +103,43 @@ for (const backend of backends) {
         }
       }));
   });
+
+  test(`${backend.name}: /forget keeps a photo whose dog someone else labelled, and deletes one nobody did`, () =>
+    withDatabase(backend, async (db) => {
+      await seedBreeds(db, SAMPLE_BREEDS);
+      const photos = [];
+      for (const seed of [20, 40]) {
+        const photo = (
+          await storeImage(db, (await png(400, 200, seed)).bytes, { width: 400, height: 200, format: 'png' })
+        ).image;
+        const { bytes, meta } = await png(150, 150, seed + 1);
+        const crop = (
+          await storeImage(db, bytes, {
+            ...meta,
+            cropOf: { parentImageId: photo.id, box: { x: 0, y: 0, width: 150, height: 150 } },
+          })
+        ).image;
+        await recordPrediction(db, { ...prediction(photo.id, null), messageId: `m-${seed}` });
+        await recordPrediction(db, { ...prediction(crop.id, 1), messageId: `m-${seed}` });
+        photos.push({ photo, crop });
+      }
+      await setLabel(db, {
+        imageId: photos[0]!.crop.id,
+        userId: 'bob',
+        breedName: 'Beagle',
+        source: 'command',
+      });
+
+      const report = await forgetUser(db, 'poster');
+      assert.equal(report.imagesKept, 2, 'the first photo and its labelled crop stay');
+      assert.ok(await findImage(db, photos[0]!.photo.id));
+      assert.ok(await findImage(db, photos[0]!.crop.id));
+      for (const gone of [photos[1]!.photo, photos[1]!.crop]) {
+        assert.equal(await findImage(db, gone.id), null);
+        assert.equal(existsSync(imageFilePath(db.imagesDir, gone.sha256)), false);
+      }
+      assert.equal(report.predictionsDeleted, 2);
+    }));
 
   test(
     `${backend.name}: the dog-crops migration keeps the rows a database made by the earlier migrations holds`,

@@ -35,9 +35,11 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
   let predictionsDeleted = 0;
   const keep: string[] = [];
   for (const imageId of theirs) {
+    // A photo goes with its dogs' crops, so what others gave its crops keeps it too.
+    const imageOrCrops = { OR: [{ imageId }, { image: { parentImageId: imageId } }] };
     const [othersPosted, othersLabelled] = await Promise.all([
-      db.prisma.prediction.count({ where: { imageId, NOT: { userId } } }),
-      db.prisma.label.count({ where: { imageId } }),
+      db.prisma.prediction.count({ where: { ...imageOrCrops, NOT: { userId } } }),
+      db.prisma.label.count({ where: imageOrCrops }),
     ]);
     if (othersPosted + othersLabelled > 0) {
       keep.push(imageId);
@@ -48,7 +50,7 @@ export async function forgetUser(db: Database, userId: string): Promise<ForgetRe
       select: { id: true, sha256: true },
     });
     if (!image) continue;
-    predictionsDeleted += await db.prisma.prediction.count({ where: { imageId } });
+    predictionsDeleted += await db.prisma.prediction.count({ where: imageOrCrops });
     await deleteImage(db, image);
     imagesDeleted++;
   }
