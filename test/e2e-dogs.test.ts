@@ -106,6 +106,25 @@ describe('several dogs in one photo on Discord', { skip: skipWithoutPhotos || sk
     assert.equal(rerendered.attachments.length, 1, 'the boxes picture stays');
   });
 
+  test('/classify url: with the two-dog photo answers the same way, boxes picture included', async () => {
+    const url = h.fake.hostFile('two-dogs-again.png', twoDogs, 'image/png');
+    const run = await h.fake.runCommand({
+      name: 'classify',
+      userId: 'bob',
+      channelId: h.channelId,
+      options: { url },
+    });
+    const answer = await run.waitForReply((m) => m.embeds.length === 2, 60_000);
+    assert.deepEqual(
+      answer.embeds.map((e) => e.title),
+      ['Dog 1, left: Beagle', 'Dog 2, right: Golden Retriever'],
+    );
+    assert.deepEqual(
+      answer.attachments.map((a) => a.filename),
+      ['dogs-1.png'],
+    );
+  });
+
   test('/label without dog: on that reply asks which dog; dog:3 is out of range', async () => {
     const ask = await h.fake.runCommand({
       name: 'label',
