@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { attachSandboxPage } from '../src/sandbox/index.ts';
-import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
-import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
+import { describe, test } from 'node:test';
+import { skipWithoutChromium } from './helpers/chromium.ts';
+import { sendPhoto, useBotInBrowser } from './helpers/sandbox-browser.ts';
 import { sideBySide, skipWithoutDetector } from './helpers/detector-data.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
@@ -18,28 +16,12 @@ const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10971.jpg');
 const GOLDEN = path.join(imagewoofValDir, 'n02099601', 'n02099601_10122.jpg');
 
 describe('several dogs on the sandbox page', { skip }, () => {
-  let h: BotHarness;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    h = await startBotHarness({ DETECTOR: 'on' });
-    const { pageUrl } = attachSandboxPage(h.fake);
-    browser = await launchChromium();
-    page = await openSandboxPage(browser, pageUrl);
-  });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  const bot = useBotInBrowser({ DETECTOR: 'on' });
 
   test('a two-dog photo gets a block per dog and the boxes picture with its alt text', async () => {
+    const { page } = bot();
     const { png } = await sideBySide([BEAGLE, GOLDEN]);
-    await page
-      .getByTestId('file-input')
-      .setInputFiles({ name: 'two-dogs.png', mimeType: 'image/png', buffer: png });
-    await page.getByTestId('send-button').click();
-    const reply = page.locator('[data-testid="message"][data-author="bot"]').last();
+    const reply = await sendPhoto(page, { name: 'two-dogs.png', mimeType: 'image/png', buffer: png });
     await reply.getByTestId('embed-title').first().waitFor({ timeout: 60_000 });
     assert.deepEqual(await reply.getByTestId('embed-title').allTextContents(), [
       'Dog 1, left: Beagle',

@@ -6,40 +6,24 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { attachSandboxPage } from '../src/sandbox/index.ts';
-import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
-import { launchChromium, openSandboxPage, skipWithoutChromium } from './helpers/chromium.ts';
+import { describe, test } from 'node:test';
+import { skipWithoutChromium } from './helpers/chromium.ts';
+import { sendPhoto, useBotInBrowser } from './helpers/sandbox-browser.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 
 const skip = skipWithoutPhotos || skipWithoutChromium;
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10651.jpg');
 
 describe('the heatmap on the sandbox page', { skip }, () => {
-  let h: BotHarness;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    h = await startBotHarness();
-    const { pageUrl } = attachSandboxPage(h.fake);
-    browser = await launchChromium();
-    page = await openSandboxPage(browser, pageUrl);
-  });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-  });
+  const bot = useBotInBrowser();
 
   test('🔍 Why? under a classified photo shows the heatmap with its alt text', async () => {
-    await page.getByTestId('file-input').setInputFiles({
+    const { page } = bot();
+    const reply = await sendPhoto(page, {
       name: 'beagle.jpg',
       mimeType: 'image/jpeg',
       buffer: readFileSync(BEAGLE),
     });
-    await page.getByTestId('send-button').click();
-    const reply = page.locator('[data-testid="message"][data-author="bot"]').last();
     await reply.getByTestId('embed-title').waitFor({ timeout: 60_000 });
     const why = reply.getByTestId('component-button').filter({ hasText: '🔍 Why?' });
     await why.click();
