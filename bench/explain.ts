@@ -7,13 +7,14 @@
  * overlay PNG (at most 1024 px); plus the event loop's worst delay while the maps run, which shows that the
  * work stays off the main thread. Writes the figures to --out and prints them.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig, projectRoot } from '../src/config.ts';
+import { dogPhotos } from '../test/helpers/shared-data.ts';
 import { EXPLANATION_MAX_SIDE } from '../src/features/explain/explain.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts';
 import { heatmapOverlay } from '../src/images/heatmap-overlay.ts';
@@ -27,19 +28,6 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench/explain.json' },
   },
 });
-const valDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
-
-/** One photo of each breed folder in turn, sorted, for repeatability. */
-function photos(count: number): string[] {
-  const folders = readdirSync(valDir).sort();
-  return Array.from({ length: count }, (_, i) => {
-    const folder = folders[i % folders.length]!;
-    const files = readdirSync(path.join(valDir, folder))
-      .filter((f) => /\.jpe?g$/i.test(f))
-      .sort();
-    return path.join(valDir, folder, files[Math.floor(i / folders.length)]!);
-  });
-}
 
 /** Runs `work` with a fresh event-loop delay histogram (a re-enabled one counts the pause as a delay). */
 async function loopDelayDuring<T>(
@@ -135,7 +123,7 @@ async function idleDelayMaxMs(ms = 3000): Promise<number> {
   return round(idle.max / 1e6);
 }
 
-const files = photos(Number(args.photos));
+const files = dogPhotos(Number(args.photos));
 const idleEventLoopDelayMaxMs = await idleDelayMaxMs();
 console.log(`event loop max delay with nothing running: ${idleEventLoopDelayMaxMs} ms`);
 const results = [];

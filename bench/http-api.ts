@@ -7,7 +7,7 @@
  * (latency p50/p95) and `--concurrency` at a time (photos per second), the two ways interleaved. Rate limits
  * are off for the run; the database is a throwaway SQLite file. Writes the figures to --out and prints them.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createBreedbot } from '../src/app/create.ts';
 import { loadConfig, projectRoot } from '../src/config.ts';
+import { dogPhotos } from '../test/helpers/shared-data.ts';
 import type { ImageSource } from '../src/features/classify/types.ts';
 import { startHttpApi } from '../src/http/server.ts';
 
@@ -25,19 +26,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench/http-api.json' },
   },
 });
-const valDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
 const KEY = 'bench-key-0123456789abcdef';
-
-function photoFiles(count: number): string[] {
-  const folders = readdirSync(valDir).sort();
-  return Array.from({ length: count }, (_, i) => {
-    const folder = folders[i % folders.length]!;
-    const files = readdirSync(path.join(valDir, folder))
-      .filter((f) => /\.jpe?g$/i.test(f))
-      .sort();
-    return path.join(valDir, folder, files[Math.floor(i / folders.length)]!);
-  });
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -99,7 +88,7 @@ const config = loadConfig({
 const app = await createBreedbot(config);
 const api = await startHttpApi(app, config.httpApi!);
 try {
-  const photos = await Promise.all(photoFiles(Number(args.photos)).map((f) => readFile(f)));
+  const photos = await Promise.all(dogPhotos(Number(args.photos)).map((f) => readFile(f)));
   const concurrency = Number(args.concurrency);
   let n = 0;
   const source = (): ImageSource => ({
