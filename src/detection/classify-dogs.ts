@@ -12,6 +12,8 @@ import type { BreedProbability, ClassifyResult } from '../model/types.ts';
 import { cropRegion, type Box, type DogBox } from './boxes.ts';
 import { cropDog, DEFAULT_CROP_MARGIN } from './detector.ts';
 import type { DogFinder } from './worker-detector.ts';
+import { DetectorQueueFullError } from './bounded-finder.ts';
+import { log } from '../log.ts';
 
 export interface DogAnswer {
   /** Where the dog is, in pixels of the photo as people see it; left to right across the answers. */
@@ -29,7 +31,14 @@ export async function classifyEachDog(
   classifier: BreedClassifier,
   limits?: ImageLimits,
 ): Promise<DogAnswer[]> {
-  const detection = await detector.detect(bytes);
+  let detection;
+  try {
+    detection = await detector.detect(bytes);
+  } catch (err) {
+    if (!(err instanceof DetectorQueueFullError)) throw err;
+    log.warn({ limit: err.limit }, 'dog detector queue full: this photo keeps its whole-photo answer');
+    return [];
+  }
   if (detection.dogs.length < 2) return [];
   // The most confident dogs, still left to right.
   const dogs = [...detection.dogs]

@@ -5,6 +5,7 @@ import { loadDetectorConfig } from './detector-config.ts';
 import { resolveDetectorFiles } from './detector-source.ts';
 import { loadDogDetector } from './detector.ts';
 import { WorkerDogDetector, type DogFinder } from './worker-detector.ts';
+import { BoundedDogFinder } from './bounded-finder.ts';
 
 /** The committed detector entry. */
 export const DETECTOR_ENTRY = path.join(projectRoot, 'models/centernet_coco.detector.json');
@@ -30,5 +31,8 @@ export async function loadConfiguredDetector(
   };
   if (!options.worker) return loadDogDetector(source);
   const files = await resolveDetectorFiles(source);
-  return WorkerDogDetector.start({ config: source.config, files, backend: options.worker.backend });
+  // Serving: detection runs after the answer is out, so a burst must not pile up behind it.
+  return new BoundedDogFinder(
+    await WorkerDogDetector.start({ config: source.config, files, backend: options.worker.backend }),
+  );
 }

@@ -20,3 +20,4 @@ export {
 export { classifyEachDog, type DogAnswer } from './classify-dogs.ts';
 export { DETECTOR_ENTRY, loadConfiguredDetector, type ConfiguredDetectorOptions } from './configured.ts';
 export { WorkerDogDetector, type DogFinder } from './worker-detector.ts';
+export { BoundedDogFinder, DETECTOR_MAX_QUEUED, DetectorQueueFullError } from './bounded-finder.ts';
