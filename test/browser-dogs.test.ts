@@ -1,7 +1,8 @@
 /**
  * Several dogs on the sandbox page (issue 12 §1 and §6), in Debian's headless Chromium with the real bot
  * (DETECTOR=on) behind the fake Discord: upload a beagle and a golden retriever side by side, and the reply
- * shows one block per dog and the photo with numbered boxes, its alt text as caption.
+ * first shows the whole-photo answer, then, edited in place once the detector has answered, one block per dog
+ * and the photo with numbered boxes, its alt text as caption.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -23,6 +24,8 @@ describe('several dogs on the sandbox page', { skip }, () => {
     const { png } = await sideBySide([BEAGLE, GOLDEN]);
     const reply = await sendPhoto(page, { name: 'two-dogs.png', mimeType: 'image/png', buffer: png });
     await reply.getByTestId('embed-title').first().waitFor({ timeout: 60_000 });
+    // The page shows the edit in the same reply: its second block appears.
+    await reply.getByTestId('embed-title').nth(1).waitFor({ timeout: 60_000 });
     assert.deepEqual(await reply.getByTestId('embed-title').allTextContents(), [
       'Dog 1, left: Beagle',
       'Dog 2, right: Golden Retriever',

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { after, before, describe, test } from 'node:test';
 import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { startHttpApi } from '../src/http/server.ts';
@@ -43,32 +44,64 @@ describe(
       userId: '300000000000000001',
     });
 
-    test('the classify feature answers per dog, left to right, with the whole-photo answer beside', async () => {
+    test('the whole-photo answer comes first; the dogs follow, left to right, each crop stored', async () => {
       const c = await app.classifyImageBytes(twoDogs, source('400000000000000001'));
       assert.equal(c.replayed, false);
       assert.equal(c.result.isDog, true);
+      // The first stage does not wait for the detector: no dogs yet, only the promise of them.
+      assert.equal(c.dogs, undefined);
+      assert.ok(c.dogsLater, 'the detector is on: the dogs follow');
+      const later = await c.dogsLater;
       assert.deepEqual(
-        c.dogs?.map((d) => d.top5[0]?.breed),
-        ['Beagle', 'Golden Retriever'],
+        later?.dogs.map((d) => [d.number, d.position, d.view.top5[0]?.breed]),
+        [
+          [1, 'left', 'Beagle'],
+          [2, 'right', 'Golden Retriever'],
+        ],
       );
-      c.dogs!.forEach(({ box }, i) => {
-        const centre = box.x + box.width / 2;
+      later!.dogs.forEach(({ detected, region, imageId }, i) => {
+        const centre = detected!.x + detected!.width / 2;
         assert.ok(
           centre > tiles[i]!.x && centre < tiles[i]!.x + tiles[i]!.width,
-          `dog ${i + 1}: ${JSON.stringify(box)}`,
+          `dog ${i + 1}: ${JSON.stringify(detected)}`,
         );
-        assert.equal(c.dogs![i]!.top5.length, 5);
+        assert.ok(region.width >= detected!.width, 'the crop region is the box plus a margin');
+        assert.notEqual(imageId, c.imageId);
       });
-      // A replay answers with the photo's stored prediction only (the dogs' crops are stored, not re-sent).
-      const replay = await app.classifyImageBytes(twoDogs, source('400000000000000001'));
-      assert.equal(replay.replayed, true);
-      assert.equal(replay.dogs, undefined);
+      const meta = await sharp(later!.picture.png).metadata();
+      assert.equal(meta.format, 'png');
     });
 
-    test('one dog: the whole-photo answer alone, as with the detector off', async () => {
+    test('a replay (same message, after a restart on the same SQLite file) answers with the stored dogs and the same boxes picture', async () => {
+      const first = await app.classifyImageBytes(twoDogs, source('400000000000000003'));
+      const live = await first.dogsLater;
+      assert.ok(live);
+      // A restart: a new process on the same database and image files.
+      await app.close();
+      app = await createBreedbot(config);
+      const before = await app.store.counts();
+      const replay = await app.classifyImageBytes(twoDogs, source('400000000000000003'));
+      assert.equal(replay.replayed, true);
+      assert.equal(replay.predictionId, first.predictionId);
+      assert.equal(replay.dogsLater, undefined, 'no detector run for a replay');
+      assert.deepEqual(
+        replay.dogs?.dogs.map((d) => [d.number, d.position, d.predictionId, d.imageId, d.region, d.view]),
+        live.dogs.map((d) => [d.number, d.position, d.predictionId, d.imageId, d.region, d.view]),
+      );
+      assert.ok(
+        Buffer.from(replay.dogs!.picture.png).equals(Buffer.from(live.picture.png)),
+        'the same picture',
+      );
+      assert.deepEqual(await app.store.counts(), before, 'nothing new stored');
+    });
+
+    test('one dog: the whole-photo answer alone, as with the detector off; the second stage finds none', async () => {
       const c = await app.classifyImageBytes(await readFile(beagle), source('400000000000000002'));
       assert.equal(c.result.top5[0]?.breed, 'Beagle');
       assert.equal(c.dogs, undefined);
+      assert.equal(await c.dogsLater, null);
+      const replay = await app.classifyImageBytes(await readFile(beagle), source('400000000000000002'));
+      assert.equal(replay.dogs, undefined);
     });
 
     test('classify --json includes dogs for the two-dog picture and leaves them out for one dog', async () => {

@@ -1,14 +1,16 @@
 /**
  * Every dog in the photo on Discord (issue 12 §1), through the fake Discord with DETECTOR=on: a beagle and a
- * golden retriever side by side get one block per dog, numbered left to right with where each one is, and the
- * photo with numbered boxes; `/label dog:2` labels the second dog's crop, an image of its own whose parent is
- * the photo, and the reply is re-rendered with that dog's label.
+ * golden retriever side by side first get the whole-photo answer (the detector runs after it), then that reply
+ * is edited to one block per dog, numbered left to right with where each one is, and the photo with numbered
+ * boxes; `/label dog:2` labels the second dog's crop, an image of its own whose parent is the photo, and the
+ * reply is re-rendered with that dog's label. A one-dog photo's reply is never edited.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import type { FakeMessage } from '../src/sandbox/fake-discord/index.ts';
+import type { FakeMessage, RecordedRequest } from '../src/sandbox/fake-discord/index.ts';
 import { embeddingFor } from '../src/storage/index.ts';
 import { startBotHarness, type BotHarness } from './helpers/bot-harness.ts';
 import { sideBySide, skipWithoutDetector } from './helpers/detector-data.ts';
@@ -31,10 +33,45 @@ describe('several dogs in one photo on Discord', { skip: skipWithoutPhotos || sk
       userId: 'alice',
       files: [{ filename: 'two-dogs.png', bytes: twoDogs, contentType: 'image/png' }],
     });
-    reply = await h.replyTo(posted.id);
+    // The edited reply: two blocks.
+    reply = await h.fake.waitForMessage(
+      (m) => m.message_reference?.message_id === posted.id && m.embeds.length === 2,
+      60_000,
+    );
   });
   after(async () => {
     await h?.close();
+  });
+
+  /** The bot's REST calls that posted or edited the reply, in order. */
+  const writesOf = (replyId: string, sourceId: string) =>
+    h.fake.requests.filter(
+      (r: RecordedRequest) =>
+        (r.method === 'POST' &&
+          r.route === '/channels/:channel/messages' &&
+          (r.body as { message_reference?: { message_id?: string } }).message_reference?.message_id ===
+            sourceId) ||
+        (r.method === 'PATCH' && r.path.endsWith(`/messages/${replyId}`)),
+    );
+  type Written = { embeds?: { title?: string }[] };
+
+  test('the first answer is the whole photo; the same reply is then edited to the dogs and their boxes', async () => {
+    const [sent, edit, ...more] = writesOf(reply.id, posted.id);
+    assert.equal(sent?.method, 'POST');
+    const first = sent.body as Written;
+    assert.equal(first.embeds?.length, 1);
+    assert.match(first.embeds![0]!.title ?? '', /^Looks like: /);
+    assert.deepEqual(sent.files, [], 'no boxes picture before the detector has answered');
+    assert.equal(edit?.method, 'PATCH');
+    assert.deepEqual(
+      (edit.body as Written).embeds?.map((e) => e.title),
+      ['Dog 1, left: Beagle', 'Dog 2, right: Golden Retriever'],
+    );
+    assert.deepEqual(
+      edit.files.map((f) => f.name),
+      ['dogs-1.png'],
+    );
+    assert.deepEqual(more, [], 'one edit');
   });
 
   test('the reply has one block per dog, left to right, and the photo with numbered boxes', async () => {
@@ -140,5 +177,36 @@ describe('several dogs in one photo on Discord', { skip: skipWithoutPhotos || sk
       options: { breed: 'Beagle', dog: 3 },
     });
     assert.match((await tooFar.reply()).content, /pick `dog:` between 1 and 2/);
+  });
+
+  test('a one-dog photo gets its answer and its vote reactions, and its reply is never edited', async () => {
+    const alone = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [{ filename: 'beagle.jpg', bytes: await readFile(BEAGLE), contentType: 'image/jpeg' }],
+    });
+    // The reactions come once the detector has had its say (a reply that became several dogs has none).
+    const answer = await h.replyTo(alone.id, 6);
+    assert.deepEqual(
+      answer.embeds.map((e) => e.title),
+      ['Looks like: Beagle'],
+    );
+    assert.deepEqual(
+      writesOf(answer.id, alone.id).map((r) => r.method),
+      ['POST'],
+    );
+    assert.equal(answer.attachments.length, 0);
+  });
+
+  test('reactions on the edited reply: ❌ still explains /label; a number names no dog, so labels nothing', async () => {
+    const dora = h.fake.addPerson('dora').id;
+    h.fake.addReaction({ messageId: reply.id, userId: 'dora', emoji: '1️⃣' });
+    h.fake.addReaction({ messageId: reply.id, userId: 'dora', emoji: '❌' });
+    await h.fake.waitUntil(() => (h.fake.dmsTo('dora').length ? true : undefined), 15_000, "dora's DM");
+    assert.match(h.fake.dmsTo('dora')[0]!.content, /dog:/);
+    for (const p of await h.app.store.predictionsForMessage(posted.id)) {
+      const hers = (await h.app.store.labelsForImage(p.imageId)).filter((l) => l.userId === dora);
+      assert.deepEqual(hers, [], `prediction ${p.dogNumber ?? 'whole'}`);
+    }
   });
 });

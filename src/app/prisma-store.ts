@@ -85,6 +85,7 @@ export function createPrismaStore(db: Database): Store {
     },
 
     findPredictionBySource: (source) => predictions.findPredictionBySource(db, source),
+    dogPredictionsForSource: (source) => predictions.dogPredictionsForSource(db, source),
     savePrediction: (p) => predictions.recordPrediction(db, p),
     setReplyMessage: (ids, replyMessageId) => predictions.setReplyMessage(db, ids, replyMessageId),
     predictionsForReply: (id) => predictions.predictionsForReply(db, id),

@@ -57,12 +57,16 @@ export class BreedbotServices implements Breedbot {
   }
 
   classifyImageBytes(bytes: Uint8Array, source: ImageSource): Promise<Classification> {
-    return this.gate.run(() => this.classify.bytes(bytes, source));
+    return this.gate.run(() => this.classify.bytes(bytes, source)).then(this.trackDogs);
   }
 
   classifyUrl(url: string, source: ImageSource, origin: PhotoOrigin = 'link'): Promise<Classification> {
-    return this.gate.run(() => this.classify.url(url, source, origin));
+    return this.gate.run(() => this.classify.url(url, source, origin)).then(this.trackDogs);
   }
+
+  /** The detector's second stage outlives the request: shutdown waits for it before closing the store. */
+  private readonly trackDogs = (c: Classification): Classification =>
+    c.dogsLater ? { ...c, dogsLater: this.gate.track(c.dogsLater) } : c;
 
   explainPrediction(predictionId: string, requester: ExplainRequester): Promise<Explanation> {
     return this.gate.run(() => this.explain.prediction(predictionId, requester));

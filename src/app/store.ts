@@ -56,6 +56,12 @@ export interface Store {
     interactionId?: string;
     attachmentIndex: number;
   }): Promise<StoredPrediction | null>;
+  /** The crops' predictions of a source's photo with several dogs, by dog number; [] for none. */
+  dogPredictionsForSource(source: {
+    messageId?: string;
+    interactionId?: string;
+    attachmentIndex: number;
+  }): Promise<StoredPrediction[]>;
   /** Idempotent: a second call for the same source returns the first prediction. */
   savePrediction(p: NewPrediction): Promise<{ prediction: StoredPrediction; created: boolean }>;
   setReplyMessage(predictionIds: string[], replyMessageId: string): Promise<void>;

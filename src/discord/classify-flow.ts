@@ -2,27 +2,24 @@
  * The part of classifying that every entry point shares (auto-classify, /classify, the "Classify breed" menu):
  * attachments → app.classifyUrl one by one → render items. One photo failing does not sink the others.
  */
-import type { Attachment, AttachmentBuilder, Message, RepliableInteraction } from 'discord.js';
+import type { Attachment, AttachmentBuilder, RepliableInteraction } from 'discord.js';
 import { isUserFacing } from '../refusals.ts';
 import { refusalText } from './refusal-text.ts';
-import { explainButtons } from './explain-answer.ts';
 import type { Breedbot } from '../app/breedbot.ts';
 import type {
   Classification,
   DogClassification,
   ImageSource,
+  PhotoDogs,
   PhotoOrigin,
   ReplyItem,
 } from '../features/classify/types.ts';
+import { answerClassified, type ClassifiedItems, type ReplyExtras } from './classify-reply.ts';
+
+export { addVoteReactions, type ClassifiedItems, type ReplyExtras } from './classify-reply.ts';
 import { dogsAttachment } from './dogs-answer.ts';
 import { log } from '../log.ts';
-import {
-  MAX_PHOTOS_PER_REPLY,
-  NO_MENTIONS,
-  REPLY_REACTIONS,
-  renderReply,
-  type RenderItem,
-} from './render.ts';
+import { MAX_PHOTOS_PER_REPLY, type RenderItem } from './render.ts';
 
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|avif|tiff?|bmp|heic)$/i;
 
@@ -73,68 +70,85 @@ export function describeFailure(error: unknown, context: Record<string, unknown>
   return GENERIC_FAILURE;
 }
 
-export interface ClassifiedItems {
+/** One photo's part of the reply: its whole-photo block, or one block per dog, and its boxes picture. */
+interface PhotoPart {
   items: RenderItem[];
   predictionIds: string[];
-  /** The numbered boxes picture of each photo with several dogs. */
   files: AttachmentBuilder[];
 }
 
-/** Classifies each photo in turn (keeps batches small so the event loop stays responsive). */
+function partOf(c: Classification, dogs: PhotoDogs | undefined, index: number): PhotoPart {
+  const items = dogs ? dogItems(dogs.dogs) : [toReplyItem(c)];
+  return {
+    items,
+    predictionIds: items.map((i) => i.predictionId),
+    files: dogs ? [dogsAttachment(dogs.dogs, dogs.picture, index)] : [],
+  };
+}
+
+function joinParts(parts: readonly PhotoPart[], extra: readonly RenderItem[]): ClassifiedItems {
+  return {
+    items: [...parts.flatMap((p) => p.items), ...extra],
+    predictionIds: parts.flatMap((p) => p.predictionIds),
+    files: parts.flatMap((p) => p.files),
+  };
+}
+
+/**
+ * Classifies each photo in turn (keeps batches small so the event loop stays responsive). The reply this gives
+ * does not wait for the detector: `dogsLater` brings the per-dog blocks after.
+ */
 export async function classifyUrls(
   app: Breedbot,
   photos: PhotoRef[],
   source: ImageSource,
 ): Promise<ClassifiedItems> {
-  const items: RenderItem[] = [];
-  const predictionIds: string[] = [];
-  const files: AttachmentBuilder[] = [];
+  const parts: PhotoPart[] = [];
+  const later: { at: number; c: Classification; dogs: Promise<PhotoDogs | null> }[] = [];
   for (const [index, photo] of photos.slice(0, MAX_PHOTOS_PER_REPLY).entries()) {
     try {
       const c = await app.classifyUrl(photo.url, { ...source, attachmentIndex: index }, photo.origin);
-      const shown = c.dogs?.length ? dogItems(c.dogs) : [toReplyItem(c)];
-      items.push(...shown);
-      predictionIds.push(...shown.map((i) => i.predictionId));
-      if (c.dogs?.length && c.dogsPicture) files.push(dogsAttachment(c.dogs, c.dogsPicture, index));
+      parts.push(partOf(c, c.dogs, index));
+      if (c.dogsLater) later.push({ at: index, c, dogs: c.dogsLater });
     } catch (error) {
-      items.push({ error: describeFailure(error, { ...source, attachmentIndex: index }) });
+      const failed = { error: describeFailure(error, { ...source, attachmentIndex: index }) };
+      parts.push({ items: [failed], predictionIds: [], files: [] });
     }
   }
   // Photos beyond the limit still count in the note under the reply.
-  for (let i = MAX_PHOTOS_PER_REPLY; i < photos.length; i++) items.push({ error: 'not shown' });
-  return { items, predictionIds, files };
-}
-
-/** Adds 1️⃣–5️⃣ and ❌ in order (sequentially: Discord shows reactions in the order they arrive). */
-export async function addVoteReactions(message: Message): Promise<void> {
-  for (const emoji of REPLY_REACTIONS) await message.react(emoji);
-}
-
-/** What a reply may carry besides the classification: files (the /classify explain:true heatmap) and a note. */
-export interface ReplyExtras {
-  files?: AttachmentBuilder[];
-  note?: string;
+  const extra: RenderItem[] = [];
+  for (let i = MAX_PHOTOS_PER_REPLY; i < photos.length; i++) extra.push({ error: 'not shown' });
+  const first = joinParts(parts, extra);
+  if (later.length === 0) return first;
+  const dogsLater = Promise.all(later.map((l) => l.dogs)).then((found) => {
+    if (found.every((dogs) => !dogs)) return null;
+    const edited = [...parts];
+    later.forEach((l, i) => {
+      if (found[i]) edited[l.at] = partOf(l.c, found[i], l.at);
+    });
+    return joinParts(edited, extra);
+  });
+  return { ...first, dogsLater };
 }
 
 /**
  * Finishes a deferred interaction with the classification reply (🔍 buttons under its dog photos), links it to
- * its predictions and adds the vote reactions to the reply message.
+ * its predictions and adds the vote reactions to the reply message; with the detector on, edits it to the
+ * per-dog blocks when they come (answerClassified).
  */
 export async function editInteractionWithItems(
   interaction: RepliableInteraction,
   app: Breedbot,
-  { items, predictionIds, files: dogFiles }: ClassifiedItems,
+  classified: ClassifiedItems,
   extras: ReplyExtras = {},
 ): Promise<void> {
-  const rendered = renderReply(items);
-  const files = [...dogFiles, ...(extras.files ?? [])];
-  const reply = await interaction.editReply({
-    content: [rendered.content, extras.note].filter(Boolean).join('\n'),
-    embeds: rendered.embeds,
-    components: explainButtons(items),
-    ...(files.length ? { files } : {}),
-    allowedMentions: NO_MENTIONS,
-  });
-  if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
-  if (rendered.wantsReactions) await addVoteReactions(reply);
+  await answerClassified(
+    app,
+    classified,
+    {
+      send: (payload) => interaction.editReply(payload),
+      edit: (_, payload) => interaction.editReply(payload),
+    },
+    extras,
+  );
 }

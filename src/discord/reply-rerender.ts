@@ -3,7 +3,7 @@
  * (`/moderate purge`, `/forget`). Every path goes through one coalescer per reply, so concurrent changes share
  * edits and the last edit always shows the latest state.
  */
-import type { Client, Message, PartialMessage } from 'discord.js';
+import type { Client, EmbedBuilder, Message, PartialMessage } from 'discord.js';
 import type { Breedbot } from '../app/breedbot.ts';
 import type { ReplyLocation } from '../features/classify/types.ts';
 import { log } from '../log.ts';
@@ -22,14 +22,51 @@ export function rerenderReply(
   load: () => Promise<Message | PartialMessage>,
 ): Promise<void> {
   return rerenders.run(messageId, async () => {
-    const items = await app.replyItems(messageId);
-    if (items.length === 0) return;
-    const { embeds, content } = renderReply(items);
     const loaded = await load();
     // A reply from before a restart arrives as a partial, which discord.js cannot edit (no author yet).
     const message = loaded.partial ? await loaded.fetch() : loaded;
-    await message.edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
+    await rerenderFromStore(app, messageId, (payload) => message.edit(payload));
   });
+}
+
+/** The reply's blocks as the store has them now (the crowd's answers included). */
+export async function rerenderFromStore(
+  app: Breedbot,
+  messageId: string,
+  edit: (payload: {
+    content: string | null;
+    embeds: EmbedBuilder[];
+    allowedMentions: typeof NO_MENTIONS;
+  }) => Promise<unknown>,
+): Promise<void> {
+  const items = await app.replyItems(messageId);
+  if (items.length === 0) return;
+  const { embeds, content } = renderReply(items);
+  await edit({ content: content ?? null, embeds, allowedMentions: NO_MENTIONS });
+}
+
+/**
+ * Runs an edit of a reply other than the crowd re-render (the per-dog edit) in turn with its re-renders, so the
+ * two cannot land out of order. A re-render asked for while it runs comes after it as `rerender` (from the store).
+ */
+export async function editReplyInTurn(
+  messageId: string,
+  edit: () => Promise<void>,
+  rerender: () => Promise<void>,
+): Promise<void> {
+  let ran = false;
+  const once = async () => {
+    if (ran) return rerender();
+    ran = true;
+    await edit();
+  };
+  // A re-render already running is not replaced by this edit: wait for it and try again.
+  for (let tries = 0; !ran && tries < 5; tries++) {
+    await rerenders.run(messageId, once).catch((err: unknown) => {
+      if (ran) throw err;
+    });
+  }
+  if (!ran) await edit();
 }
 
 async function fetchMessage(client: Client, { channelId, messageId }: ReplyLocation): Promise<Message> {

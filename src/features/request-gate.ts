@@ -33,6 +33,14 @@ export class RequestGate {
     return p;
   }
 
+  /** Work a request left running after it answered (the detector's second stage): close() waits for it too. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
   /** Closes the gate and waits for what is in flight; false when it was already closing. */
   async close(): Promise<boolean> {
     if (this.closing) return false;

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Breedbot } from '../app/breedbot.ts';
-import { classifyOutput, type ClassifyOutput } from '../features/classify/classify-output.ts';
+import { withDogs } from '../features/classify/classify.ts';
+import { classifyOutput, outputDogs, type ClassifyOutput } from '../features/classify/classify-output.ts';
 import type { ImageSource } from '../features/classify/types.ts';
 import { errorBody, unsupportedMediaType, type ApiError } from './errors.ts';
 import { classifyUrlBody } from './openapi.ts';
@@ -45,14 +46,15 @@ export function registerRoutes(server: FastifyInstance, app: Breedbot, openApi: 
         userId: request.requester,
       };
       const body: unknown = request.body;
-      // `dogs` too: each dog of a photo with several, when the detector is on (DETECTOR=on).
+      // `dogs` too: each dog of a photo with several, when the detector is on (DETECTOR=on). One answer per
+      // request, so it waits for the detector's second stage (the bot replies first and edits instead).
       if (Buffer.isBuffer(body)) {
-        const classification = await app.classifyImageBytes(body, source);
-        return classifyOutput(BODY_INPUT, classification.result, classification.dogs);
+        const classification = await withDogs(await app.classifyImageBytes(body, source));
+        return classifyOutput(BODY_INPUT, classification.result, outputDogs(classification.dogs));
       }
       if (typeof body === 'object' && body !== null && 'url' in body && typeof body.url === 'string') {
-        const classification = await app.classifyUrl(body.url, source, 'link');
-        return classifyOutput(body.url, classification.result, classification.dogs);
+        const classification = await withDogs(await app.classifyUrl(body.url, source, 'link'));
+        return classifyOutput(body.url, classification.result, outputDogs(classification.dogs));
       }
       return sendError(reply, unsupportedMediaType); // no body at all
     },

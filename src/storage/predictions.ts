@@ -82,6 +82,17 @@ export async function findPredictionBySource(
   return row ? toRecord(row) : null;
 }
 
+/** The dogs' predictions of a source's photo (each crop's, `<source>:dog<N>`), by dog number; [] for none. */
+export async function dogPredictionsForSource(
+  db: Database,
+  source: PredictionSource,
+): Promise<StoredPrediction[]> {
+  const rows = await db.prisma.prediction.findMany({
+    where: { sourceKey: { startsWith: `${sourceKeyOf({ ...source, dogNumber: null })}:dog` } },
+  });
+  return inReplyOrder(rows);
+}
+
 /** Stores a prediction once per source; `created` is false when the source already had one (returned as is). */
 export async function recordPrediction(
   db: Database,

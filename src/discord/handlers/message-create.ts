@@ -6,11 +6,10 @@
 import type { Message, PartialMessage } from 'discord.js';
 import type { Breedbot } from '../../app/breedbot.ts';
 import { log } from '../../log.ts';
-import { addVoteReactions, classifyUrls } from '../classify-flow.ts';
+import { classifyUrls } from '../classify-flow.ts';
+import { answerClassified } from '../classify-reply.ts';
 import type { EventDeduper } from '../event-dedupe.ts';
-import { explainButtons } from '../explain-answer.ts';
 import { photosOfMessage } from '../message-photos.ts';
-import { NO_MENTIONS, renderReply } from '../render.ts';
 
 export interface MessageHandlerDeps {
   app: Breedbot;
@@ -47,21 +46,16 @@ async function classifyPostedPhotos(message: Message, { app, dedupe, autoClassif
   if (await app.replyForSourceMessage(message.id)) return;
 
   await message.channel.sendTyping().catch(() => undefined);
-  const { items, predictionIds, files } = await classifyUrls(app, photos, {
+  const classified = await classifyUrls(app, photos, {
     guildId: message.guildId,
     channelId: message.channelId,
     messageId: message.id,
     userId: message.author.id,
   });
-  const rendered = renderReply(items);
-  const reply = await message.reply({
-    ...(rendered.content ? { content: rendered.content } : {}),
-    embeds: rendered.embeds,
-    components: explainButtons(items),
-    ...(files.length ? { files } : {}),
-    allowedMentions: NO_MENTIONS,
+  // The whole-photo answer at once; several dogs in a photo edit it after (classify-reply.ts).
+  const reply = await answerClassified(app, classified, {
+    send: ({ content, ...rest }) => message.reply({ ...(content ? { content } : {}), ...rest }),
+    edit: (reply, payload) => reply.edit(payload),
   });
-  if (predictionIds.length) await app.recordReply(predictionIds, reply.id);
-  if (rendered.wantsReactions) await addVoteReactions(reply);
   log.debug({ messageId: message.id, replyId: reply.id, photos: photos.length }, 'auto-classified');
 }

@@ -2,8 +2,8 @@
  * The JSON one classified input becomes: what `npm run classify -- --json` prints per input and what the HTTP
  * API's POST /v1/classify answers. One builder, so the two cannot drift apart.
  */
-import type { DogAnswer } from '../../detection/index.ts';
-import type { PredictionView } from './types.ts';
+import type { DogBox } from '../../detection/index.ts';
+import type { PhotoDogs, PredictionView } from './types.ts';
 
 /** One classified input; the shape is part of the CLI's and the HTTP API's contract. */
 export interface ClassifyOutput {
@@ -29,7 +29,7 @@ export interface DogOutput {
 export function classifyOutput(
   input: string,
   view: PredictionView,
-  dogs: readonly DogAnswer[] = [],
+  dogs: readonly { box: DogBox; top5: PredictionView['top5'] }[] = [],
 ): ClassifyOutput {
   const top5 = (list: PredictionView['top5']) =>
     list.map(({ breed, probability }) => ({ breed, probability }));
@@ -50,3 +50,7 @@ export function classifyOutput(
       : {}),
   };
 }
+
+/** The dogs of a Classification as classifyOutput takes them: the detector's boxes, as the CLI prints them. */
+export const outputDogs = (dogs: PhotoDogs | undefined) =>
+  (dogs?.dogs ?? []).flatMap((d) => (d.detected ? [{ box: d.detected, top5: d.view.top5 }] : []));

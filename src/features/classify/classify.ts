@@ -1,17 +1,17 @@
 /**
- * Classifying a photo (uploaded bytes or a link): a replayed source answers with its stored prediction, a new
- * one spends the rate budget, goes through the model and is stored.
+ * Classifying a photo (uploaded bytes or a link): a replayed source answers with its stored prediction (and its
+ * dogs'), a new one spends the rate budget, goes through the model and is stored; with the detector on its dogs
+ * follow in a second stage (photo-dogs.ts), so the whole-photo answer never waits for the detector.
  */
 import { asUploadRefusal, UrlRefusedError } from '../../images/errors.ts';
-import { drawDogBoxes } from '../../images/dog-boxes.ts';
 import { MAX_URL_LENGTH } from '../../limits.ts';
 import { UserFacingError } from '../../refusals.ts';
 import type { ServiceDeps } from '../deps.ts';
 import type { GuildSettings } from '../settings/settings.ts';
-import type { ClassifyResult } from '../../model/types.ts';
-import { dogPositions } from './dog-position.ts';
-import { classificationOf, viewOf } from './prediction-view.ts';
-import type { Classification, DogClassification, ImageSource, PhotoOrigin } from './types.ts';
+import { dogsOfNewPhoto, storedDogsOf } from './photo-dogs.ts';
+import { classificationOf } from './prediction-view.ts';
+import { savePredictionOf } from './save-prediction.ts';
+import type { Classification, ImageSource, PhotoOrigin } from './types.ts';
 
 export class Classify {
   constructor(
@@ -57,72 +57,30 @@ export class Classify {
       ...(source.interactionId ? { interactionId: source.interactionId } : {}),
       attachmentIndex: source.attachmentIndex ?? 0,
     });
-    return existing ? classificationOf(existing, true) : null;
+    if (!existing) return null;
+    // Its dogs as first answered (the crops and their predictions are stored): at once, no detector.
+    const dogs = await storedDogsOf(this.deps.store, existing, source);
+    return { ...classificationOf(existing, true), ...(dogs ? { dogs } : {}) };
   }
 
+  /** Answers with the whole photo at once; with the detector on, its dogs follow in `dogsLater`. */
   private async classifyNew(bytes: Uint8Array, source: ImageSource): Promise<Classification> {
     // Decoding refuses bad bytes before anything is stored.
     const { result, image } = await this.deps.model.classifyBytes(bytes);
     const imageId = await this.deps.store.saveImage({ ...image, bytes });
-    const { prediction, created } = await this.savePredictionOf(imageId, result, source, null);
-    // After classifyBytes, which has refused bad bytes with the intake's reasons.
-    const found = (await this.deps.model.classifyEachDog?.(bytes)) ?? [];
+    const { prediction, created } = await savePredictionOf(this.deps.store, imageId, result, source, null);
     const classification = classificationOf(prediction, !created);
-    if (found.length === 0) return classification;
-    // The crops' regions, as stored: a re-rendered reply words them the same.
-    const positions = dogPositions(
-      found.map((d) => d.crop.region),
-      image.width,
-      image.height,
-    );
-    const dogs: DogClassification[] = [];
-    // One at a time, in order: each crop is an image and a prediction of its own.
-    for (const [i, dog] of found.entries()) {
-      const { bytes: cropBytes, region, ...facts } = dog.crop;
-      const cropId = await this.deps.store.saveImage({
-        ...facts,
-        bytes: cropBytes,
-        cropOf: { parentImageId: imageId, box: region },
-      });
-      const saved = await this.savePredictionOf(cropId, dog.result, source, i + 1);
-      dogs.push({
-        ...dog,
-        number: i + 1,
-        position: positions[i]!,
-        imageId: cropId,
-        predictionId: saved.prediction.id,
-        view: viewOf(saved.prediction),
-      });
-    }
-    const dogsPicture = await drawDogBoxes(
-      bytes,
-      found.map((d) => d.box),
-    );
-    return { ...classification, dogs, dogsPicture };
+    // Another handler of the same event stored it first: that one finds the dogs.
+    if (!this.deps.model.classifyEachDog || !created) return classification;
+    const photo = { imageId, width: image.width, height: image.height };
+    return { ...classification, dogsLater: dogsOfNewPhoto(this.deps, bytes, photo, source) };
   }
+}
 
-  private savePredictionOf(
-    imageId: string,
-    result: ClassifyResult,
-    source: ImageSource,
-    dogNumber: number | null,
-  ) {
-    return this.deps.store.savePrediction({
-      imageId,
-      guildId: source.guildId,
-      channelId: source.channelId,
-      messageId: source.messageId ?? null,
-      interactionId: source.interactionId ?? null,
-      attachmentIndex: source.attachmentIndex ?? 0,
-      dogNumber,
-      userId: source.userId,
-      modelVersion: result.modelVersion,
-      backboneId: result.backboneId,
-      isDog: result.isDog,
-      dogProbability: result.dogProbability,
-      top5: result.top5,
-      lookslike: result.lookslike ?? null,
-      embedding: result.embedding,
-    });
-  }
+/** Both stages as one answer, for one-shot callers (the HTTP API): waits for the dogs. */
+export async function withDogs(c: Classification): Promise<Classification> {
+  if (!c.dogsLater) return c;
+  const { dogsLater, ...rest } = c;
+  const dogs = await dogsLater;
+  return dogs ? { ...rest, dogs } : rest;
 }

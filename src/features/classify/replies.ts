@@ -34,7 +34,10 @@ async function dogPlaces(store: Store, predictions: StoredPrediction[]): Promise
 
 /** The images a reply shows, in order, with the crowd's current answer (to re-render it). */
 export async function replyItems(store: Store, replyMessageId: string): Promise<ReplyItem[]> {
-  const predictions = await store.predictionsForReply(replyMessageId);
+  const linked = await store.predictionsForReply(replyMessageId);
+  // A reply edited to a photo's dogs (the detector's second stage) still links the photo's own prediction.
+  const byDog = new Set(linked.filter((p) => p.dogNumber !== null).map((p) => p.attachmentIndex));
+  const predictions = linked.filter((p) => p.dogNumber !== null || !byDog.has(p.attachmentIndex));
   const places = await dogPlaces(store, predictions);
   return Promise.all(
     predictions.map(async (p) => {

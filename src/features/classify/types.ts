@@ -1,5 +1,5 @@
 /** Classification as the application hands it out: where a photo came from and what the model said. */
-import type { DogAnswer } from '../../detection/index.ts';
+import type { Box, DogBox } from '../../detection/index.ts';
 import type { BoxesPicture } from '../../images/dog-boxes.ts';
 import type { BreedProbability, ClassifyResult } from '../../model/types.ts';
 import type { CrowdAnswer } from '../labelling/types.ts';
@@ -34,17 +34,32 @@ export interface Classification {
   /** True when this source had been classified before (a replayed gateway event): nothing new was stored. */
   replayed: boolean;
   /**
-   * With the detector on and several dogs in the photo: each dog, left to right, named from its crop. Each crop
-   * is stored as an image of its own (its parent is this photo) with its own prediction, which the reply shows
-   * and labels go to. A replayed source has none.
+   * Answered at once: the per-dog answer of a replayed source whose photo had several dogs (rebuilt from the
+   * stored crops), or of a one-shot caller that awaited `dogsLater` (withDogs).
    */
-  dogs?: DogClassification[];
-  /** With `dogs`: the photo with each dog's box drawn and numbered as `dogs` are (PNG). */
-  dogsPicture?: BoxesPicture;
+  dogs?: PhotoDogs;
+  /**
+   * The second stage, with the detector on (DETECTOR=on) and a new photo: the detector runs after this answer is
+   * out, and this settles with the per-dog answer when it finds two dogs or more, else null (one dog or none, the
+   * detector's queue full, or detection failed: all logged). Never rejects. Adapters reply with the whole-photo
+   * answer first and edit the reply when this brings dogs.
+   */
+  dogsLater?: Promise<PhotoDogs | null>;
 }
 
-/** One dog of a photo with several: the detector's answer, and the crop's stored image and prediction. */
-export interface DogClassification extends DogAnswer {
+/** A photo with several dogs: each dog named from its crop, and the photo with their numbered boxes. */
+export interface PhotoDogs {
+  /** Left to right. */
+  dogs: DogClassification[];
+  /** The photo with each dog's crop region drawn and numbered as `dogs` are (PNG). */
+  picture: BoxesPicture;
+}
+
+/**
+ * One dog of a photo with several. Its crop is stored as an image of its own (its parent is the photo) with its
+ * own prediction, which the reply shows and labels go to.
+ */
+export interface DogClassification {
   /** 1 = the leftmost dog. */
   number: number;
   position: DogPosition;
@@ -52,6 +67,10 @@ export interface DogClassification extends DogAnswer {
   predictionId: string;
   /** The crop's answer as people see it. */
   view: PredictionView;
+  /** The crop's place in the photo (the detector's box plus a margin), as stored: the boxes picture draws it. */
+  region: Box;
+  /** The detector's own box and score; absent when rebuilt from storage (only the crop region is stored). */
+  detected?: DogBox;
 }
 
 /** One image of a bot reply, enough to render it again (e.g. with the crowd's answer). */
