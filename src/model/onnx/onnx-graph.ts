@@ -8,7 +8,7 @@ export const OPSET = 13;
 
 type Attribute = number | number[] | string;
 
-/** Collects ONNX nodes and float32 initializers, then serialises them as one ModelProto. */
+/** Collects ONNX nodes and initializers, then serialises them as one ModelProto. */
 export class OnnxGraphBuilder {
   private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -23,16 +23,27 @@ export class OnnxGraphBuilder {
   }
 
   constant(base: string, dims: number[], values: Float32Array): string {
+    return this.typedConstant(base, dims, values);
+  }
+
+  /** An initializer of float32, int32, uint8 or int8 values (the element type follows the array's type). */
+  typedConstant(
+    base: string,
+    dims: number[],
+    values: Float32Array | Int32Array | Uint8Array | Int8Array,
+  ): string {
     const name = this.uniqueName(base);
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    this.initializers.push(
-      onnx.TensorProto.create({
-        name,
-        dims,
-        dataType: onnx.TensorProto.DataType.FLOAT,
-        rawData: raw.slice(),
-      }),
-    );
+    const { DataType } = onnx.TensorProto;
+    const dataType =
+      values instanceof Float32Array
+        ? DataType.FLOAT
+        : values instanceof Int32Array
+          ? DataType.INT32
+          : values instanceof Int8Array
+            ? DataType.INT8
+            : DataType.UINT8;
+    this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData: raw.slice() }));
     return name;
   }
 
@@ -61,6 +72,8 @@ export class OnnxGraphBuilder {
     graphName: string;
     input: { name: string; dims: number[] };
     output: { name: string; dims: number[] };
+    /** Further float32 outputs after `output` (which stays the first). */
+    extraOutputs?: { name: string; dims: number[] }[];
     producer: string;
     docString: string;
   }): Uint8Array {
@@ -86,7 +99,7 @@ export class OnnxGraphBuilder {
         node: this.nodes,
         initializer: this.initializers,
         input: [valueInfo(options.input.name, options.input.dims)],
-        output: [valueInfo(options.output.name, options.output.dims)],
+        output: [options.output, ...(options.extraOutputs ?? [])].map((o) => valueInfo(o.name, o.dims)),
       }),
     });
     return onnx.ModelProto.encode(model).finish();

@@ -1,8 +1,8 @@
-/** Turns a constant TFLite tensor (float32, or uint8/int8/int32 quantized) into float32 values. */
+/** Reads a constant TFLite tensor; turns it (float32, or uint8/int8/int32 quantized) into float32 values. */
 import { TfliteImportError } from './errors.ts';
 import { TensorType, type Tensor, type TfliteModel } from './schema.ts';
 
-function rawValues(model: TfliteModel, tensor: Tensor): ArrayLike<number> {
+export function rawValues(model: TfliteModel, tensor: Tensor): ArrayLike<number> {
   const bytes = model.buffers[tensor.buffer];
   const count = tensor.shape.reduce((a, b) => a * b, 1);
   const size = {
