@@ -68,6 +68,23 @@ describe('the bot against the fake Discord', { skip: skipWithoutPhotos }, () => 
     assert.deepEqual(await h.app.store.labelsForImage(item!.imageId), []);
   });
 
+  test('a close top two well above the rest is answered as a mix, still with the five reactions', async () => {
+    // A Lhasa Apso MobileNet v1 splits almost evenly with Shih-Tzu (`BACKBONE=mobilenet_v1_0.75_224 npm run bench:mixed`).
+    const posted = await h.fake.postMessage({
+      channelId: h.channelId,
+      userId: 'alice',
+      files: [jpeg(path.join(imagewoofValDir, 'n02086240', 'n02086240_7092.jpg'))],
+    });
+    const reply = await h.replyTo(posted.id, 6);
+    assert.equal(reply.embeds[0]!.title, 'Looks like a mix of Lhasa Apso and Shih-Tzu');
+    assert.deepEqual(listedBreeds(reply).slice(0, 2), ['Lhasa Apso', 'Shih-Tzu']);
+    assert.doesNotMatch(embedText(reply), /Not sure/);
+    assert.deepEqual(
+      reply.reactions.map((r) => r.emoji.name),
+      [...NUMBERS, '❌'],
+    );
+  });
+
   test("another person's 2️⃣ stores their label; changing it replaces it; removing it retracts it", async () => {
     const second = listedBreeds(beagleReply)[1]!;
     const third = listedBreeds(beagleReply)[2]!;

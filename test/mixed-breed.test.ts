@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { prepareModelInput } from '../src/images/index.ts';
+import { classifyOutput } from '../src/features/classify/classify-output.ts';
 import { loadClassifierRuntime, type ClassifierRuntime } from '../src/model/index.ts';
-import { DEFAULT_MIX_RULE, mixWording, mixedBreedVerdict } from '../src/model/mixed-breed.ts';
+import { DEFAULT_MIX_RULE, mixOf, mixWording, mixedBreedVerdict } from '../src/model/mixed-breed.ts';
 import type { BreedProbability } from '../src/model/types.ts';
-import { imagewoofSample, sharedModelEnv, skipWithoutPhotos } from './helpers/shared-data.ts';
+import {
+  imagewoofSample,
+  imagewoofValDir,
+  sharedModelEnv,
+  skipWithoutPhotos,
+} from './helpers/shared-data.ts';
 
 const top5 = (...ps: [string, number][]): BreedProbability[] =>
   ps.map(([breed, probability]) => ({ breed, probability }));
@@ -57,6 +64,20 @@ describe('mixed-breed rule on real photos', { skip: skipWithoutPhotos }, () => {
     runtime = await loadClassifierRuntime(loadConfig({ ...process.env, ...sharedModelEnv }));
   });
   after(() => runtime?.dispose());
+
+  test('a photo split evenly between two lookalikes is a mix in the JSON the CLI and the HTTP API give', async () => {
+    const { classifier } = runtime;
+    const spec = { size: classifier.backbone.config.inputSize, ...classifier.backbone.config.normalisation };
+    // A Lhasa Apso that MobileNet v1 splits with Shih-Tzu (`BACKBONE=mobilenet_v1_0.75_224 npm run bench:mixed`).
+    const file = path.join(imagewoofValDir, 'n02086240', 'n02086240_7092.jpg');
+    const [result] = await classifier.classifyMany([
+      (await prepareModelInput(await readFile(file), spec)).input,
+    ]);
+    const output = classifyOutput('lhasa.jpg', result!);
+    assert.deepEqual(output.mix, ['Lhasa Apso', 'Shih-Tzu']);
+    assert.equal(mixWording(output.mix!), 'looks like a mix of Lhasa Apso and Shih-Tzu');
+    assert.equal(mixOf({ ...result!, isDog: false }), undefined, 'a photo that is not a dog is never a mix');
+  });
 
   test('pure-breed photos the classifier names are not called mixes', async () => {
     const { classifier } = runtime;

@@ -9,6 +9,7 @@ import { classifyEachDog, loadConfiguredDetector, type DogFinder } from '../dete
 import { classifyOutput, type ClassifyOutput } from '../features/classify/classify-output.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../images/index.ts';
 import type { BreedClassifier } from '../model/classifier.ts';
+import { mixWording } from '../model/mixed-breed.ts';
 import { failAndExit, parseCliArgs } from './args.ts';
 import { loadCliClassifier } from './load-classifier.ts';
 import { readImageArg } from './read-image.ts';
@@ -34,6 +35,7 @@ function renderTable(o: ClassifyOutput): string {
     const width = Math.max(5, ...o.top5.map((b) => b.breed.length));
     lines.push(`  ${'breed'.padEnd(width)}  probability`);
     for (const b of o.top5) lines.push(`  ${b.breed.padEnd(width)}  ${b.probability.toFixed(4)}`);
+    if (o.mix) lines.push(`  ${mixWording(o.mix)}`);
   }
   (o.dogs ?? []).forEach(({ box, top5: [best] }, i) => {
     const where = `${box.width}x${box.height} at ${box.x},${box.y}`;

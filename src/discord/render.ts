@@ -6,6 +6,7 @@
 import { EmbedBuilder, escapeMarkdown, type MessageMentionOptions } from 'discord.js';
 import type { ReplyItem } from '../features/classify/types.ts';
 import type { CrowdAnswer } from '../features/labelling/types.ts';
+import { mixOf } from '../model/mixed-breed.ts';
 import { dogTitle } from './dogs-answer.ts';
 
 export const NUMBER_EMOJIS = ['1️⃣', '2️⃣', '3️⃣', '4️⃣', '5️⃣'] as const;
@@ -92,12 +93,21 @@ export interface RenderedReply {
   wantsReactions: boolean;
 }
 
+/** "Beagle", or "a mix of Lhasa Apso and Shih-Tzu" for a close top two (src/model/mixed-breed.ts). */
+function answerOf(item: ReplyItem): { text: string; mix: boolean } {
+  const mix = mixOf(item.result);
+  if (!mix) return { text: safeText(item.result.top5[0]?.breed ?? 'unknown'), mix: false };
+  return { text: `a mix of ${safeText(mix[0], 60)} and ${safeText(mix[1], 60)}`, mix: true };
+}
+
 function breedEmbed(item: ReplyItem, title: string, single: boolean): EmbedBuilder {
   const { top5, modelVersion } = item.result;
   const lines = top5
     .slice(0, 5)
     .map((b, i) => `${NUMBER_EMOJIS[i]} **${safeText(b.breed)}**  \`${confidenceBar(b.probability)}\``);
-  const unsure = (top5[0]?.probability ?? 0) < UNSURE_BELOW ? '**Not sure: which is it?**\n' : '';
+  // A mix is an answer of its own (the title says it), not a guess to be unsure about.
+  const unsure =
+    (top5[0]?.probability ?? 0) < UNSURE_BELOW && !mixOf(item.result) ? '**Not sure: which is it?**\n' : '';
   const embed = new EmbedBuilder()
     .setColor(EMBED_COLOUR)
     .setTitle(title)
@@ -117,16 +127,16 @@ export function renderReply(items: RenderItem[]): RenderedReply {
     const only = shown[0]!;
     if (isFailed(only)) return { content: only.error, embeds: [], wantsReactions: false };
     if (!only.result.isDog) return { content: `${notADogLine(only)}.`, embeds: [], wantsReactions: false };
-    const top = only.result.top5[0]?.breed ?? 'unknown';
-    return { embeds: [breedEmbed(only, `Looks like: ${safeText(top)}`, true)], wantsReactions: true };
+    const answer = answerOf(only);
+    const title = answer.mix ? `Looks like ${answer.text}` : `Looks like: ${answer.text}`;
+    return { embeds: [breedEmbed(only, title, true)], wantsReactions: true };
   }
 
   const embeds = shown.map((item, n) => {
     const title = !isFailed(item) && item.dog ? dogTitle(item.dog) : `Photo ${n + 1}`;
     if (isFailed(item)) return new EmbedBuilder().setTitle(title).setDescription(safeText(item.error, 300));
     if (!item.result.isDog) return new EmbedBuilder().setTitle(title).setDescription(`${notADogLine(item)}.`);
-    const top = item.result.top5[0]?.breed ?? 'unknown';
-    return breedEmbed(item, `${title}: ${safeText(top)}`, dogs.length === 1);
+    return breedEmbed(item, `${title}: ${answerOf(item).text}`, dogs.length === 1);
   });
   const extra = items.length - shown.length;
   const notes: string[] = [];

@@ -34,6 +34,14 @@ const classifyOutput = {
       required: ['label', 'probability'],
       properties: { label: { type: 'string' }, probability: { type: 'number' } },
     },
+    mix: {
+      type: 'array',
+      description:
+        'a dog photo with a close top two well above the rest: "looks like a mix of" these, most likely first',
+      minItems: 2,
+      maxItems: 2,
+      items: { type: 'string' },
+    },
     modelVersion: { type: 'string' },
     dogs: {
       type: 'array',

@@ -23,7 +23,8 @@ export interface MixRule {
  *   as the mix, and no rule on the top 5 can do much better: only 2.5% of blends have their two breeds as the top
  *   two at all (the blend mostly reads as one of them or as a third breed, e.g. Walker Hound + Border Terrier →
  *   Ibizan Hound). The issue's "at least half of the blends" needs a head trained for it (mixup), not a threshold.
- * So the thresholds are set for the side that can be met: rarely call a pure dog a mix.
+ * So the thresholds are set for the side that can be met: rarely call a pure dog a mix. Replies, the CLI and the
+ * HTTP API show the verdict (mixOf); a photo that is not a dog is never a mix.
  */
 export const DEFAULT_MIX_RULE: MixRule = { minCloseness: 0.8, minSecond: 0.35, maxThirdShare: 0.2 };
 
@@ -41,6 +42,14 @@ export function mixedBreedVerdict(
   const secondStrong = second.probability >= rule.minSecond;
   const restBelow = (third?.probability ?? 0) <= second.probability * rule.maxThirdShare;
   return closeEnough && secondStrong && restBelow ? { mix: [first.breed, second.breed] } : { mix: undefined };
+}
+
+/** The two breeds of a dog photo's mix, or undefined (not a dog, or one breed): what every output shows. */
+export function mixOf(answer: {
+  isDog: boolean;
+  top5: readonly BreedProbability[];
+}): [string, string] | undefined {
+  return answer.isDog ? mixedBreedVerdict(answer.top5).mix : undefined;
 }
 
 /** The reply line for a mix verdict. */

@@ -3,6 +3,7 @@
  * API's POST /v1/classify answers. One builder, so the two cannot drift apart.
  */
 import type { DogBox } from '../../detection/index.ts';
+import { mixOf } from '../../model/mixed-breed.ts';
 import type { PhotoDogs, PredictionView } from './types.ts';
 
 /** One classified input; the shape is part of the CLI's and the HTTP API's contract. */
@@ -11,6 +12,8 @@ export interface ClassifyOutput {
   isDog: boolean;
   top5: { breed: string; probability: number }[];
   lookslike?: { label: string; probability: number };
+  /** "Looks like a mix of these two" (src/model/mixed-breed.ts), most likely first; absent for one breed. */
+  mix?: [string, string];
   modelVersion: string;
   /** With the detector on (DETECTOR=on) and several dogs found: each dog, left to right, named on its own. */
   dogs?: DogOutput[];
@@ -33,11 +36,13 @@ export function classifyOutput(
 ): ClassifyOutput {
   const top5 = (list: PredictionView['top5']) =>
     list.map(({ breed, probability }) => ({ breed, probability }));
+  const mix = mixOf(view);
   return {
     input,
     isDog: view.isDog,
     top5: top5(view.top5),
     ...(view.lookslike ? { lookslike: view.lookslike } : {}),
+    ...(mix ? { mix } : {}),
     modelVersion: view.modelVersion,
     ...(dogs.length > 0
       ? {
