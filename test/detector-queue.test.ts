@@ -4,6 +4,8 @@
  * limit; a refused photo keeps its whole-photo answer (classifyEachDog gives no dogs). Real worker detector.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, projectRoot } from '../src/config.ts';
@@ -74,3 +76,35 @@ describe('the detector queue bound', { skip: skipWithoutPhotos || skipWithoutDet
     assert.equal((await classifyEachDog(png, bounded, runtime.classifier)).length, 2);
   });
 });
+
+describe(
+  "the detector's thread yields to the answers (Linux)",
+  { skip: skipWithoutDetector || (process.platform !== 'linux' && 'Linux only: per-thread nice values') },
+  () => {
+    /** The nice value of each of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+
+    test('its worker thread runs 10 nice steps below the rest of the process', async () => {
+      const mine = os.getPriority(0);
+      const config = { ...detectorEntry(), url: 'http://127.0.0.1:9/models/centernet.json' };
+      const files = await resolveDetectorFiles({
+        config,
+        cacheRoot: path.join(projectRoot, '.tmp', 'detector-test-cache'),
+        baseDir: projectRoot,
+        download: { timeoutMs: 2_000, attempts: 1 },
+      });
+      assert.ok(!niceOfThreads().includes(Math.min(19, mine + 10)), 'no such thread before');
+      const worker = await WorkerDogDetector.start({ config, files, backend: 'wasm' });
+      try {
+        assert.ok(niceOfThreads().includes(Math.min(19, mine + 10)), `threads: ${niceOfThreads().join(' ')}`);
+        assert.equal(os.getPriority(0), mine, 'this thread keeps its priority');
+      } finally {
+        await worker.dispose();
+      }
+    });
+  },
+);

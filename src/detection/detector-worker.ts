@@ -4,11 +4,27 @@
  * Started by worker-detector.ts through detector-worker.mjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../model/backend.ts';
 import { fileModelHandler } from '../model/model-files.ts';
 import { DogDetector } from './detector.ts';
 import type { DetectorWorkerSetup, FromDetectorWorker, ToDetectorWorker } from './worker-detector.ts';
+
+/**
+ * Detection is background work that runs after the answer is out (issue 12): on a small machine it must not take
+ * a core from the next photo's answer. On Linux a nice value is per thread, and pid 0 means this thread, so only
+ * the detector's thread yields; elsewhere this may lower the whole process, so it is left alone.
+ */
+export const DETECTOR_NICE_STEP = 10;
+function lowerThisThreadsPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + DETECTOR_NICE_STEP));
+  } catch {
+    // Not allowed here (a sandbox): detection still works at the same priority.
+  }
+}
 
 if (!parentPort) throw new Error('detector-worker.ts must run as a worker thread (see worker-detector.ts)');
 const port = parentPort;
@@ -25,6 +41,7 @@ try {
       (err: unknown) => send({ type: 'failed', id: message.id, message: (err as Error).message }),
     );
   });
+  lowerThisThreadsPriority();
   send({ type: 'ready', backend: backend.name });
 } catch (err) {
   send({ type: 'startup-failed', message: (err as Error).message });
