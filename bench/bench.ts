@@ -14,12 +14,16 @@
  *
  * Settings: BENCH_IMAGES (64 photos), BENCH_REQUESTS (per concurrency level, 128), BENCH_SOAK (10000),
  * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx1,onnx2: ONNX Runtime with 1/2 threads; '' for none),
- * BENCH_TRAINING (1000,10000,50000; '' for none).
+ * BENCH_TRAINING (1000,10000,50000; '' for none), BENCH_SERVING_ONLY=1 (stage 1 and the alternatives only:
+ * a quick comparison; a key may be listed twice to interleave). Alternatives beyond the list above: onnx2-spin /
+ * onnx2-nospin / onnx1-nospin (ONNX Runtime's pool threads spinning while they wait, or not), onnx1x2-spin /
+ * onnx1x2-nospin (two ONNX workers of one thread each), onnx2-sharp1 / onnx2-nospin-sharp1 (sharp.concurrency(1)).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { loadConfig, projectRoot } from '../src/config.ts';
 import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts';
 import { BreedClassifier } from '../src/model/classifier.ts';
@@ -250,14 +254,31 @@ function perturbedHead(head: BreedHead): BreedHead {
   };
 }
 
-const ALTERNATIVES: Record<string, { setting: EmbedEngineSetting; workers?: number; onnxThreads?: number }> =
-  {
-    inprocess: { setting: 'inprocess' },
-    worker1: { setting: 'worker', workers: 1 },
-    worker2: { setting: 'worker', workers: 2 },
-    onnx1: { setting: 'onnx', onnxThreads: 1 },
-    onnx2: { setting: 'onnx', onnxThreads: 2 },
-  };
+interface AlternativeSpec {
+  setting: EmbedEngineSetting;
+  workers?: number;
+  onnxThreads?: number;
+  /** ONNX Runtime worker threads (each its own session). */
+  onnxWorkers?: number;
+  onnxSpinning?: boolean;
+  /** libvips threads per sharp operation during this alternative (sharp.concurrency). */
+  sharpThreads?: number;
+}
+
+const ALTERNATIVES: Record<string, AlternativeSpec> = {
+  inprocess: { setting: 'inprocess' },
+  worker1: { setting: 'worker', workers: 1 },
+  worker2: { setting: 'worker', workers: 2 },
+  onnx1: { setting: 'onnx', onnxThreads: 1 },
+  onnx2: { setting: 'onnx', onnxThreads: 2 },
+  'onnx2-spin': { setting: 'onnx', onnxThreads: 2, onnxSpinning: true },
+  'onnx2-nospin': { setting: 'onnx', onnxThreads: 2, onnxSpinning: false },
+  'onnx1-nospin': { setting: 'onnx', onnxThreads: 1, onnxSpinning: false },
+  'onnx1x2-spin': { setting: 'onnx', onnxThreads: 1, onnxWorkers: 2, onnxSpinning: true },
+  'onnx1x2-nospin': { setting: 'onnx', onnxThreads: 1, onnxWorkers: 2, onnxSpinning: false },
+  'onnx2-sharp1': { setting: 'onnx', onnxThreads: 2, sharpThreads: 1 },
+  'onnx2-nospin-sharp1': { setting: 'onnx', onnxThreads: 2, onnxSpinning: false, sharpThreads: 1 },
+};
 
 async function measureAlternative(
   key: string,
@@ -270,6 +291,8 @@ async function measureAlternative(
   if (!spec)
     return { name: key, error: `unknown alternative (known: ${Object.keys(ALTERNATIVES).join(', ')})` };
   let engine: BatchedEngine | undefined;
+  const sharpThreads = sharp.concurrency();
+  if (spec.sharpThreads) sharp.concurrency(spec.sharpThreads);
   try {
     const selection = await selectEmbeddingEngine({
       setting: spec.setting,
@@ -278,6 +301,8 @@ async function measureAlternative(
       modelConfigPath: config.baseModelConfigPath,
       ...(spec.workers ? { workers: spec.workers } : {}),
       ...(spec.onnxThreads ? { onnxThreads: spec.onnxThreads } : {}),
+      ...(spec.onnxWorkers ? { onnxWorkers: spec.onnxWorkers } : {}),
+      ...(spec.onnxSpinning === undefined ? {} : { onnxSpinning: spec.onnxSpinning }),
     });
     engine = batchedEngine(selection.engine, runtime.engine.batching);
     const classifier = new BreedClassifier(runtime.backbone, runtime.baseHead, runtime.baseVersion, {
@@ -287,6 +312,7 @@ async function measureAlternative(
   } catch (err) {
     return { name: key, error: (err as Error).message };
   } finally {
+    sharp.concurrency(sharpThreads);
     await engine?.dispose();
   }
 }
@@ -331,6 +357,22 @@ async function main() {
 
   progress(`default engine ${engine.kind} on ${engine.backendName} (x${engine.parallelism}): load at 1/8/32`);
   const serving = await measureServing('default', classifier, engine, decode, requests);
+  if (env.BENCH_SERVING_ONLY === '1') {
+    // Quick comparison: the default and the alternatives under the same load, nothing else.
+    const quick = [];
+    for (const key of alternatives) {
+      progress(`alternative ${key}`);
+      quick.push(await measureAlternative(key, runtime, config, decode, requests));
+    }
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => round(l))
+        .join(' ')}\n` + engineRows(serving, quick).join('\n'),
+    );
+    await runtime.close();
+    return;
+  }
   const stages = await measureStages(classifier, engine, bytes.slice(0, 32), decodeBytes);
 
   progress(`soak: ${soakTotal} classifications (${soakFull} full images)`);
@@ -504,6 +546,27 @@ async function main() {
   await runtime.close();
 }
 
+/** One line per engine: latency, images/s at each concurrency, lag, and images/s at 8 as a ratio to the default. */
+function engineRows(
+  serving: ServingResult,
+  alternatives: (ServingResult | { name: string; error: string })[],
+) {
+  const pad = (s: unknown, n: number) => String(s).padStart(n);
+  const lines = [
+    `${'engine'.padEnd(22)} ${pad('p50 ms', 8)} ${pad('img/s@1', 8)} ${pad('img/s@8', 8)} ${pad('img/s@32', 9)} ${pad('lag p99@8', 10)} ${pad('batch', 6)} ${pad('x default@8', 12)}`,
+  ];
+  for (const r of [serving, ...alternatives]) {
+    if ('error' in r) {
+      lines.push(`${r.name.padEnd(22)} unavailable: ${r.error}`);
+      continue;
+    }
+    lines.push(
+      `${`${r.name} x${r.parallelism}`.slice(0, 22).padEnd(22)} ${pad(r.latencyAt1.p50Ms.toFixed(1), 8)} ${pad(r.imagesPerSecond[1], 8)} ${pad(r.imagesPerSecond[8], 8)} ${pad(r.imagesPerSecond[32], 9)} ${pad(r.eventLoopLagP99Ms[8].toFixed(1), 10)} ${pad(r.meanBatch, 6)} ${pad((r.imagesPerSecond[8] / serving.imagesPerSecond[8]).toFixed(2), 12)}`,
+    );
+  }
+  return lines;
+}
+
 function renderTable(
   results: {
     backend: string;
@@ -539,17 +602,8 @@ function renderTable(
     row('classify, concurrency 1', serving.latencyAt1),
     row('classify, concurrency 8', serving.latencyAt8),
     '',
-    `${'engine'.padEnd(18)} ${pad('p50 ms', 8)} ${pad('img/s@1', 8)} ${pad('img/s@8', 8)} ${pad('img/s@32', 9)} ${pad('lag p99@8', 10)} ${pad('batch', 6)} ${pad('x default@8', 12)}`,
   ];
-  for (const r of [serving, ...alternatives]) {
-    if ('error' in r) {
-      lines.push(`${r.name.padEnd(18)} unavailable: ${r.error}`);
-      continue;
-    }
-    lines.push(
-      `${`${r.name} (${r.engine} x${r.parallelism})`.slice(0, 18).padEnd(18)} ${pad(r.latencyAt1.p50Ms.toFixed(1), 8)} ${pad(r.imagesPerSecond[1], 8)} ${pad(r.imagesPerSecond[8], 8)} ${pad(r.imagesPerSecond[32], 9)} ${pad(r.eventLoopLagP99Ms[8].toFixed(1), 10)} ${pad(r.meanBatch, 6)} ${pad((r.imagesPerSecond[8] / serving.imagesPerSecond[8]).toFixed(2), 12)}`,
-    );
-  }
+  lines.push(...engineRows(serving, alternatives));
   const ref = results.reference;
   lines.push(
     '',

@@ -53,6 +53,8 @@ const envSchema = z.object({
   EMBED_WORKERS: intFromEnv(0),
   /** ONNX Runtime intra-op threads for EMBED_ENGINE=onnx/auto; 0 = one per core. */
   ONNX_THREADS: intFromEnv(0),
+  /** ONNX Runtime's pool threads spin while they wait for work (ORT's own default); off here, see README. */
+  ONNX_SPINNING: flagFromEnv(false),
   /** Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one. */
   BATCH_MAX: z.coerce.number().int().positive().default(16),
   BATCH_WAIT_MS: intFromEnv(5),

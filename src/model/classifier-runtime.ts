@@ -61,6 +61,7 @@ type RuntimeConfig = Pick<
       | 'EMBED_ENGINE'
       | 'EMBED_WORKERS'
       | 'ONNX_THREADS'
+      | 'ONNX_SPINNING'
       | 'BATCH_MAX'
       | 'BATCH_WAIT_MS'
       | 'BATCH_QUEUE_LIMIT'
@@ -79,6 +80,7 @@ interface EngineSettings {
   modelConfigPath: string;
   workers?: number;
   onnxThreads?: number;
+  onnxSpinning?: boolean;
   batching: Partial<BatchingOptions>;
 }
 
@@ -94,6 +96,7 @@ async function startServingEngine(
     modelConfigPath: settings.modelConfigPath,
     ...(settings.workers ? { workers: settings.workers } : {}),
     ...(settings.onnxThreads ? { onnxThreads: settings.onnxThreads } : {}),
+    ...(settings.onnxSpinning === undefined ? {} : { onnxSpinning: settings.onnxSpinning }),
   });
   return { engine: batchedEngine(inner, settings.batching), selection };
 }
@@ -121,6 +124,7 @@ export async function loadClassifierRuntime(
     modelConfigPath: config.baseModelConfigPath,
     ...(config.EMBED_WORKERS ? { workers: config.EMBED_WORKERS } : {}),
     ...(config.ONNX_THREADS ? { onnxThreads: config.ONNX_THREADS } : {}),
+    ...(config.ONNX_SPINNING === undefined ? {} : { onnxSpinning: config.ONNX_SPINNING }),
     batching: {
       ...(config.BATCH_MAX === undefined ? {} : { maxBatch: config.BATCH_MAX }),
       ...(config.BATCH_WAIT_MS === undefined ? {} : { maxWaitMs: config.BATCH_WAIT_MS }),

@@ -33,7 +33,10 @@ interface LoadedEmbedder {
 /** ONNX Runtime sessions for the entry: one network, or each member of an ensemble with its embeddings concatenated. */
 async function loadOnnx(config: ModelConfig): Promise<LoadedEmbedder> {
   const { loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
-  const threads = setup.onnxThreads ? { threads: setup.onnxThreads } : {};
+  const threads = {
+    ...(setup.onnxThreads ? { threads: setup.onnxThreads } : {}),
+    ...(setup.onnxSpinning === undefined ? {} : { spinning: setup.onnxSpinning }),
+  };
   let embed: EmbedFn;
   let embeddingDim: number;
   if (config.format === 'ensemble') {

@@ -41,6 +41,10 @@ export interface EngineSelectionOptions {
   workers?: number;
   /** ONNX Runtime intra-op threads; default: one per core (see defaultOnnxThreads). */
   onnxThreads?: number;
+  /** ONNX Runtime worker threads, each with its own session (default 1). */
+  onnxWorkers?: number;
+  /** Whether ONNX Runtime's pool threads spin while waiting (ONNX_SPINNING; default: the backbone's, off). */
+  onnxSpinning?: boolean;
   /** How auto times ONNX Runtime against WebGPU when the backend is webgpu (default: batchTimer()). */
   timer?: EngineTimer;
 }
@@ -137,8 +141,9 @@ async function startOnnx(
   const { backbone } = options;
   const engine = await startWorkerEngine({
     kind: 'onnx',
-    workers: 1,
+    workers: options.onnxWorkers ?? 1,
     onnxThreads: options.onnxThreads ?? defaultOnnxThreads(),
+    ...(options.onnxSpinning === undefined ? {} : { onnxSpinning: options.onnxSpinning }),
     modelConfigPath: options.modelConfigPath,
     modelDir: backbone.source.dir,
     pretrained: pretrainedWeightsOf(backbone),

@@ -37,6 +37,8 @@ export interface WorkerEngineOptions {
   workers: number;
   /** ONNX Runtime intra-op threads per worker. */
   onnxThreads?: number;
+  /** Whether ONNX Runtime's pool threads spin while waiting (see OnnxBackboneOptions.spinning). */
+  onnxSpinning?: boolean;
   /** The pretrained classifier: workers then also compute each image's not-a-dog summary. */
   pretrained?: PretrainedWeights;
   /** How long a worker may take to load the backbone (default 120 s). */
@@ -163,6 +165,7 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     label: `embed-worker-${i + 1}`,
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.onnxThreads ? { onnxThreads: options.onnxThreads } : {}),
+    ...(options.onnxSpinning === undefined ? {} : { onnxSpinning: options.onnxSpinning }),
     ...(options.pretrained ? { pretrained: options.pretrained } : {}),
   });
 

@@ -14,6 +14,8 @@ export interface EmbedWorkerSetup {
   backend?: BackendName;
   /** ONNX Runtime intra-op threads. */
   onnxThreads?: number;
+  /** ONNX Runtime pool threads spin while waiting (ORT's default) when true; absent: the backbone's default. */
+  onnxSpinning?: boolean;
   /** Name in logs and memory reports, e.g. 'embed-worker-1'. */
   label: string;
   /** When given, the worker also returns each image's pretrained-classifier summary (not-a-dog verdict). */

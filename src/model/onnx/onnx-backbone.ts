@@ -7,7 +7,7 @@ import type { ModelInput } from '../types.ts';
 import { embedInChunks } from '../input-batch.ts';
 import { cachedOnnxBackbone } from './onnx-cache.ts';
 import { readLayersModel } from './layers-model.ts';
-import { loadOnnxRuntime, type OrtSession } from './onnxruntime.ts';
+import { loadOnnxRuntime, type OrtSession, type OrtSessionOptions } from './onnxruntime.ts';
 
 export const ONNX_ENGINE = 'onnxruntime-node';
 
@@ -18,6 +18,28 @@ export interface OnnxBackboneOptions {
   threads?: number;
   /** Largest batch per session.run. */
   maxBatch?: number;
+  /**
+   * Whether ONNX Runtime's pool threads spin while they wait for work (ORT's own default; here default off).
+   * Off, they sleep, leaving the cores to sharp's decoding and the serving thread between and within runs.
+   */
+  spinning?: boolean;
+}
+
+/** The session options loadOnnxBackbone opens every session with. */
+export function onnxSessionOptions(
+  options: Pick<OnnxBackboneOptions, 'threads' | 'spinning'>,
+): OrtSessionOptions {
+  const allowSpinning = options.spinning ? '1' : '0';
+  return {
+    intraOpNumThreads: options.threads ?? 2,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    extra: {
+      session: { intra_op: { allow_spinning: allowSpinning }, inter_op: { allow_spinning: allowSpinning } },
+    },
+  };
 }
 
 /**
@@ -74,13 +96,7 @@ export async function loadOnnxBackbone(
   const maxBatch = options.maxBatch ?? 32;
 
   async function openSession(file: string) {
-    const session = await ort.InferenceSession.create(file, {
-      intraOpNumThreads: options.threads ?? 2,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(file, onnxSessionOptions(options));
     try {
       // One blank image: checks the file end to end, learns the embedding size, and warms ORT's allocator.
       const probe = new ort.Tensor('float32', new Float32Array(pixels), [1, size, size, 3]);

@@ -21,6 +21,10 @@ export interface OrtSessionOptions {
   executionProviders?: string[];
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
+  /** 0 verbose … 4 fatal; at 0 ONNX Runtime prints the session's options (config keys included) to stderr. */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Session config keys, nested by their dots (onnxruntime_session_options_config_keys.h); values are strings. */
+  extra?: Record<string, unknown>;
 }
 
 export interface OnnxRuntime {
