@@ -17,7 +17,8 @@
  * BENCH_TRAINING (1000,10000,50000; '' for none), BENCH_SERVING_ONLY=1 (stage 1 and the alternatives only:
  * a quick comparison; a key may be listed twice to interleave). Alternatives beyond the list above: onnx2-spin /
  * onnx2-nospin / onnx1-nospin (ONNX Runtime's pool threads spinning while they wait, or not), onnx1x2-spin /
- * onnx1x2-nospin (two ONNX workers of one thread each), onnx2-sharp1 / onnx2-nospin-sharp1 (sharp.concurrency(1)).
+ * onnx1x2-nospin (two ONNX workers of one thread each), onnx2x2-nospin, onnx2-sharp1 / onnx2-nospin-sharp1
+ * (sharp.concurrency(1)), onnx2-nospin-wait0 / onnx1x2-nospin-wait0 (BATCH_WAIT_MS=0).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -263,6 +264,8 @@ interface AlternativeSpec {
   onnxSpinning?: boolean;
   /** libvips threads per sharp operation during this alternative (sharp.concurrency). */
   sharpThreads?: number;
+  /** BATCH_WAIT_MS for this alternative (default: the serving runtime's). */
+  batchWaitMs?: number;
 }
 
 const ALTERNATIVES: Record<string, AlternativeSpec> = {
@@ -278,6 +281,15 @@ const ALTERNATIVES: Record<string, AlternativeSpec> = {
   'onnx1x2-nospin': { setting: 'onnx', onnxThreads: 1, onnxWorkers: 2, onnxSpinning: false },
   'onnx2-sharp1': { setting: 'onnx', onnxThreads: 2, sharpThreads: 1 },
   'onnx2-nospin-sharp1': { setting: 'onnx', onnxThreads: 2, onnxSpinning: false, sharpThreads: 1 },
+  'onnx2x2-nospin': { setting: 'onnx', onnxThreads: 2, onnxWorkers: 2, onnxSpinning: false },
+  'onnx2-nospin-wait0': { setting: 'onnx', onnxThreads: 2, onnxSpinning: false, batchWaitMs: 0 },
+  'onnx1x2-nospin-wait0': {
+    setting: 'onnx',
+    onnxThreads: 1,
+    onnxWorkers: 2,
+    onnxSpinning: false,
+    batchWaitMs: 0,
+  },
 };
 
 async function measureAlternative(
@@ -304,7 +316,10 @@ async function measureAlternative(
       ...(spec.onnxWorkers ? { onnxWorkers: spec.onnxWorkers } : {}),
       ...(spec.onnxSpinning === undefined ? {} : { onnxSpinning: spec.onnxSpinning }),
     });
-    engine = batchedEngine(selection.engine, runtime.engine.batching);
+    engine = batchedEngine(selection.engine, {
+      ...runtime.engine.batching,
+      ...(spec.batchWaitMs === undefined ? {} : { maxWaitMs: spec.batchWaitMs }),
+    });
     const classifier = new BreedClassifier(runtime.backbone, runtime.baseHead, runtime.baseVersion, {
       engine,
     });

@@ -100,11 +100,6 @@ const pretrainedWeightsOf = (backbone: Backbone): PretrainedWeights => ({
 });
 
 /**
- * One core is left to sharp's decoding and the serving thread: ONNX Runtime's intra-op threads spin while they
- * wait, and on the 2-core reference machine a second one took CPU from the event loop without adding
- * throughput at concurrency 8 (bench alternatives onnx1 vs onnx2).
- */
-/**
  * One ONNX Runtime thread per core (ONNX_THREADS overrides). Leaving a core to decoding and the event loop
  * (cores - 1) was measured worse on 2 cores with the default MobileNet-EdgeTPU, whose embedding costs about 3x
  * a decode (2026-12-02, `npm run bench`): concurrency 8 38.7 img/s with one thread against 52.9 with two, p50 40.2
