@@ -23,6 +23,18 @@ import { imagewoofValDir, sharedModelEnv, skipWithoutPhotos } from './helpers/sh
 const BEAGLE = path.join(imagewoofValDir, 'n02088364', 'n02088364_10971.jpg');
 const GOLDEN = path.join(imagewoofValDir, 'n02099601', 'n02099601_10122.jpg');
 
+/** The detector entry with an unreachable URL, so its files come from ../shared's mirror (or the test cache). */
+async function localDetector() {
+  const config = { ...detectorEntry(), url: 'http://127.0.0.1:9/models/centernet.json' };
+  const files = await resolveDetectorFiles({
+    config,
+    cacheRoot: path.join(projectRoot, '.tmp', 'detector-test-cache'),
+    baseDir: projectRoot,
+    download: { timeoutMs: 2_000, attempts: 1 },
+  });
+  return { config, files };
+}
+
 describe('the detector queue bound', { skip: skipWithoutPhotos || skipWithoutDetector }, () => {
   let worker: WorkerDogDetector;
   let runtime: ClassifierRuntime;
@@ -31,13 +43,7 @@ describe('the detector queue bound', { skip: skipWithoutPhotos || skipWithoutDet
     runtime = await loadClassifierRuntime(loadConfig({ ...process.env, ...sharedModelEnv }), {
       embedEngine: 'inprocess',
     });
-    const config = { ...detectorEntry(), url: 'http://127.0.0.1:9/models/centernet.json' };
-    const files = await resolveDetectorFiles({
-      config,
-      cacheRoot: path.join(projectRoot, '.tmp', 'detector-test-cache'),
-      baseDir: projectRoot,
-      download: { timeoutMs: 2_000, attempts: 1 },
-    });
+    const { config, files } = await localDetector();
     worker = await WorkerDogDetector.start({ config, files, backend: 'wasm' });
     ({ png } = await sideBySide([BEAGLE, GOLDEN]));
   });
@@ -90,13 +96,7 @@ describe(
 
     test('its worker thread runs 10 nice steps below the rest of the process', async () => {
       const mine = os.getPriority(0);
-      const config = { ...detectorEntry(), url: 'http://127.0.0.1:9/models/centernet.json' };
-      const files = await resolveDetectorFiles({
-        config,
-        cacheRoot: path.join(projectRoot, '.tmp', 'detector-test-cache'),
-        baseDir: projectRoot,
-        download: { timeoutMs: 2_000, attempts: 1 },
-      });
+      const { config, files } = await localDetector();
       assert.ok(!niceOfThreads().includes(Math.min(19, mine + 10)), 'no such thread before');
       const worker = await WorkerDogDetector.start({ config, files, backend: 'wasm' });
       try {
