@@ -55,9 +55,13 @@ const envSchema = z.object({
   ONNX_THREADS: intFromEnv(0),
   /** ONNX Runtime's pool threads spin while they wait for work (ORT's own default); off here, see README. */
   ONNX_SPINNING: flagFromEnv(false),
-  /** Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one. */
+  /**
+   * Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one.
+   * The wait is 0 (the same tick only): requests that arrive while the engine is busy gather into the next batch
+   * anyway, so waiting only delayed a lone photo (README "A quiet window").
+   */
   BATCH_MAX: z.coerce.number().int().positive().default(16),
-  BATCH_WAIT_MS: intFromEnv(5),
+  BATCH_WAIT_MS: intFromEnv(0),
   /** Images allowed to wait for the backbone; beyond that requests fail at once with a 'busy' error. */
   BATCH_QUEUE_LIMIT: z.coerce.number().int().positive().default(256),
 

@@ -16,7 +16,7 @@ export interface BatchingOptions {
   maxQueue: number;
 }
 
-export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 16, maxWaitMs: 5, maxQueue: 256 };
+export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 16, maxWaitMs: 0, maxQueue: 256 };
 
 export interface BatchedEngine extends EmbeddingEngine {
   readonly inner: EmbeddingEngine;
