@@ -23,6 +23,7 @@ import {
   type TfliteImport,
   type TfliteModel,
 } from '../src/model/tflite/index.ts';
+import { dequantizedInput, referencePhotos } from './helpers/tflite-reference.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -123,21 +124,19 @@ describe('TFLite importer', { skip }, () => {
         inputs: imported.model.inputs,
         outputs: [embeddingLayer.output as tf.SymbolicTensor, logitsLayer.output as tf.SymbolicTensor],
       });
-      const photos = readdirSync(referenceDir)
-        .filter((f) => f.endsWith('.rgb'))
-        .sort();
+      const photos = referencePhotos(referenceDir);
       assert.ok(photos.length > 0);
       let maxDiff = 0;
-      for (const photo of photos) {
-        const pixels = new Uint8Array(readFileSync(path.join(referenceDir, photo)));
-        const x = tf.tensor4d(
-          Float32Array.from(pixels, (p) => (p - input.zeroPoint) * input.scale),
-          [1, 224, 224, 3],
-        );
+      for (const { name: photo, pixels } of photos) {
+        const x = tf.tensor4d(dequantizedInput(pixels, input.zeroPoint, input.scale), [1, 224, 224, 3]);
         const [e, l] = probe.predict(x) as tf.Tensor[];
         const ownOutput = imported.model.predict(x) as tf.Tensor;
         const softmaxOfLogits = tf.softmax(l!.reshape([1, -1]));
-        assert.deepEqual(ownOutput.shape, [1, 1000], `${id}: the model's own output is the 1000 ImageNet classes`);
+        assert.deepEqual(
+          ownOutput.shape,
+          [1, 1000],
+          `${id}: the model's own output is the 1000 ImageNet classes`,
+        );
         assert.ok(
           tf.max(tf.abs(tf.sub(ownOutput, softmaxOfLogits))).dataSync()[0]! < 1e-6,
           `${id}: the model's own output is the softmax of its logits`,

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -13,6 +13,7 @@ import { loadOnnxRuntime, type OnnxRuntime } from '../src/model/onnx/onnxruntime
 import { convConstants } from '../src/model/onnx/qdq-weights.ts';
 import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
 import { readTflite, type TfliteModel } from '../src/model/tflite/index.ts';
+import { dequantizedInput, referencePhotos } from './helpers/tflite-reference.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -116,14 +117,11 @@ describe('TFLite to QDQ ONNX (uint8 weights, the file own arithmetic)', { skip }
         assert.deepEqual(session.outputNames, [converted.outputName, converted.logitsName]);
 
         const input = model.subgraphs[0]!.tensors[model.subgraphs[0]!.inputs[0]!]!.quantization!;
-        const photos = readdirSync(referenceDir)
-          .filter((f) => f.endsWith('.rgb'))
-          .sort();
+        const photos = referencePhotos(referenceDir);
         assert.ok(photos.length > 0);
         let maxDiff = 0;
-        for (const photo of photos) {
-          const bytes = new Uint8Array(readFileSync(path.join(referenceDir, photo)));
-          const x = Float32Array.from(bytes, (p) => (p - input.zeroPoint[0]!) * input.scale[0]!);
+        for (const { name: photo, pixels } of photos) {
+          const x = dequantizedInput(pixels, input.zeroPoint[0]!, input.scale[0]!);
           const out = await session.run({
             [session.inputNames[0]!]: new ort!.Tensor('float32', x, [1, 224, 224, 3]),
           });
