@@ -27,6 +27,13 @@ export interface NewPrediction extends Omit<
   embedding: Float32Array;
 }
 
+/** What identifies a photo's source: its interaction, or its message and attachment. */
+export interface PredictionSourceKey {
+  messageId?: string;
+  interactionId?: string;
+  attachmentIndex: number;
+}
+
 export interface Store {
   seedBreeds(breeds: { name: string; aliases: string[] }[]): Promise<void>;
   /** Canonical name for a name or alias (case-insensitive), or null. */
@@ -51,17 +58,9 @@ export interface Store {
   imageBytes(imageId: string): Promise<Uint8Array | null>;
 
   /** The prediction already made for a source (interaction id, else message id + attachment index). */
-  findPredictionBySource(source: {
-    messageId?: string;
-    interactionId?: string;
-    attachmentIndex: number;
-  }): Promise<StoredPrediction | null>;
+  findPredictionBySource(source: PredictionSourceKey): Promise<StoredPrediction | null>;
   /** The crops' predictions of a source's photo with several dogs, by dog number; [] for none. */
-  dogPredictionsForSource(source: {
-    messageId?: string;
-    interactionId?: string;
-    attachmentIndex: number;
-  }): Promise<StoredPrediction[]>;
+  dogPredictionsForSource(source: PredictionSourceKey): Promise<StoredPrediction[]>;
   /** Idempotent: a second call for the same source returns the first prediction. */
   savePrediction(p: NewPrediction): Promise<{ prediction: StoredPrediction; created: boolean }>;
   setReplyMessage(predictionIds: string[], replyMessageId: string): Promise<void>;

@@ -10,7 +10,7 @@ import type { ServiceDeps } from '../deps.ts';
 import type { GuildSettings } from '../settings/settings.ts';
 import { dogsOfNewPhoto, storedDogsOf } from './photo-dogs.ts';
 import { classificationOf } from './prediction-view.ts';
-import { savePredictionOf } from './save-prediction.ts';
+import { savePredictionOf, sourceKeyOf } from './save-prediction.ts';
 import type { Classification, ImageSource, PhotoOrigin } from './types.ts';
 
 export class Classify {
@@ -52,11 +52,7 @@ export class Classify {
 
   private async findReplay(source: ImageSource): Promise<Classification | null> {
     if (!source.messageId && !source.interactionId) return null;
-    const existing = await this.deps.store.findPredictionBySource({
-      ...(source.messageId ? { messageId: source.messageId } : {}),
-      ...(source.interactionId ? { interactionId: source.interactionId } : {}),
-      attachmentIndex: source.attachmentIndex ?? 0,
-    });
+    const existing = await this.deps.store.findPredictionBySource(sourceKeyOf(source));
     if (!existing) return null;
     // Its dogs as first answered (the crops and their predictions are stored): at once, no detector.
     const dogs = await storedDogsOf(this.deps.store, existing, source);

@@ -9,7 +9,7 @@ import { log } from '../../log.ts';
 import type { ServiceDeps } from '../deps.ts';
 import { dogPositions } from './dog-position.ts';
 import { viewOf } from './prediction-view.ts';
-import { savePredictionOf } from './save-prediction.ts';
+import { savePredictionOf, sourceKeyOf } from './save-prediction.ts';
 import type { DogClassification, ImageSource, PhotoDogs } from './types.ts';
 
 export interface StoredPhoto {
@@ -67,11 +67,7 @@ export async function storedDogsOf(
   photo: StoredPrediction,
   source: ImageSource,
 ): Promise<PhotoDogs | null> {
-  const predictions = await store.dogPredictionsForSource({
-    ...(source.messageId ? { messageId: source.messageId } : {}),
-    ...(source.interactionId ? { interactionId: source.interactionId } : {}),
-    attachmentIndex: source.attachmentIndex ?? 0,
-  });
+  const predictions = await store.dogPredictionsForSource(sourceKeyOf(source));
   if (predictions.length < 2) return null;
   const crops = await Promise.all(predictions.map((p) => store.dogCropOf(p.imageId)));
   const bytes = await store.imageBytes(photo.imageId);

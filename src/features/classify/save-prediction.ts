@@ -1,5 +1,5 @@
 /** Stores one answer of the model for a source: the whole photo's (dogNumber null) or one dog crop's. */
-import type { Store } from '../../app/store.ts';
+import type { PredictionSourceKey, Store } from '../../app/store.ts';
 import type { ClassifyResult } from '../../model/types.ts';
 import type { ImageSource } from './types.ts';
 
@@ -28,3 +28,10 @@ export function savePredictionOf(
     embedding: result.embedding,
   });
 }
+
+/** The key both replay lookups (the photo's prediction and its dogs') find a source by. */
+export const sourceKeyOf = (source: ImageSource): PredictionSourceKey => ({
+  ...(source.messageId ? { messageId: source.messageId } : {}),
+  ...(source.interactionId ? { interactionId: source.interactionId } : {}),
+  attachmentIndex: source.attachmentIndex ?? 0,
+});
