@@ -7,7 +7,10 @@
  *   imagewoof/train photos, on imagewoof/val and on otherbreeds (breeds nobody labelled, to see forgetting);
  * - a breed hidden from the initial head, learnt from 20 labels: mean val recall over all ten imagewoof breeds;
  * - speed through the engine the bot would serve with (EMBED_ENGINE=auto: ONNX Runtime when it converts and agrees,
- *   else tfjs workers): p50 ms per photo at batch 1, photos/s at batch 8;
+ *   else tfjs workers; the float graph): p50 ms per photo at batch 1, photos/s at batch 8, and the same through the
+ *   .tflite file's integer graph (ONNX_PRECISION=int8, what auto serves on a CPU with VNNI) where the entry has one.
+ *   Accuracy comes from the float embeddings; bench/int8-qdq.ts and bench:loop (which serves what auto chooses)
+ *   measure the integer graph's;
  * - each of the above with flip averaging (the mean of the photo's and its mirror image's embeddings), whose
  *   latency is measured as the batch of two it costs.
  * Ensembles reuse their members' embeddings (the ensemble's embedding is exactly their concatenation) but are
@@ -27,6 +30,7 @@ import { breedNames } from '../src/model/breed-names.ts';
 import { baseHeadOf } from '../src/model/classifier.ts';
 import { mirrored } from '../src/model/embedding-transforms.ts';
 import { selectEmbeddingEngine } from '../src/model/inference/select-engine.ts';
+import { int8Unavailable } from '../src/model/onnx/onnx-precision.ts';
 import {
   imageSpecOf,
   loadModelConfig,
@@ -98,13 +102,25 @@ const backend = await selectBackend((process.env.TF_BACKEND as never) ?? 'wasm')
 const cacheRoot = path.join(modelsDir, 'cache');
 const load = (config: ModelConfig) => loadBackbone({ config, cacheRoot, baseDir: projectRoot });
 
-async function startEngine(backbone: Backbone) {
+async function startEngine(backbone: Backbone, int8 = false) {
   return selectEmbeddingEngine({
-    setting: 'auto',
+    setting: int8 ? 'onnx' : 'auto',
     backbone,
     backendName: backend.name,
     modelConfigPath: backbone.config.configPath,
+    ...(int8 ? { onnxPrecision: 'int8' as const } : {}),
   });
+}
+
+/** The integer graph's speed, where the entry is a .tflite file of its own (see onnx-precision.ts). */
+async function timeInt8(backbone: Backbone, sample: ModelInput[]) {
+  if (int8Unavailable(backbone)) return undefined;
+  const selection = await startEngine(backbone, true);
+  try {
+    return await timeEngine((inputs) => selection.engine.embed(inputs), sample);
+  } finally {
+    await selection.engine.dispose();
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -152,7 +168,11 @@ const networkIds = [...new Set(entries.flatMap((e) => (e.format === 'ensemble' ?
 const embedded = new Map<string, Embedded>();
 const timing = new Map<
   string,
-  Awaited<ReturnType<typeof timeEngine>> & { engine: string; fallback?: string }
+  Awaited<ReturnType<typeof timeEngine>> & {
+    engine: string;
+    fallback?: string;
+    int8?: Awaited<ReturnType<typeof timeEngine>>;
+  }
 >();
 
 async function measureEntry(config: ModelConfig): Promise<void> {
@@ -173,10 +193,14 @@ async function measureEntry(config: ModelConfig): Promise<void> {
         .slice(0, 64)
         .map(async (p) => (await prepareModelInput(await readFile(p.file), spec)).input),
     );
+    const float = await timeEngine(embed, sample);
+    await selection.engine.dispose();
+    const int8 = await timeInt8(backbone, sample);
     timing.set(config.id, {
       engine: `${selection.engine.kind} (${selection.engine.backendName})`,
       ...(selection.fallbackReason ? { fallback: selection.fallbackReason } : {}),
-      ...(await timeEngine(embed, sample)),
+      ...float,
+      ...(int8 ? { int8 } : {}),
     });
   } finally {
     await selection.engine.dispose();
@@ -308,6 +332,12 @@ for (const entry of entries) {
       ...(speed.fallback ? { engineFallback: speed.fallback } : {}),
       msPerPhoto: flip ? speed.flipP50Ms : speed.p50Ms,
       photosPerSecondBatch8: flip ? speed.imagesPerSecondBatch8 / 2 : speed.imagesPerSecondBatch8,
+      ...(speed.int8
+        ? {
+            int8MsPerPhoto: flip ? speed.int8.flipP50Ms : speed.int8.p50Ms,
+            int8PhotosPerSecondBatch8: speed.int8.imagesPerSecondBatch8 / (flip ? 2 : 1),
+          }
+        : {}),
     });
   }
 }
@@ -321,12 +351,12 @@ const report = {
 };
 writeFileSync(path.resolve(projectRoot, args.out), `${JSON.stringify(report, null, 2)}\n`);
 console.log(
-  '| backbone | dim | untrained val top-1 | after loop val top-1 | other breeds before → after | hidden-breed recall | ms/photo (batch 1) | photos/s (batch 8) | engine |',
+  '| backbone | dim | untrained val top-1 | after loop val top-1 | other breeds before → after | hidden-breed recall | ms/photo (batch 1) | photos/s (batch 8) | int8: ms/photo, photos/s | engine |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${r.id} | ${r.embeddingDim} | ${pct(r.untrained.top1)} | ${pct(r.afterLoop.top1)} | ${pct(r.otherBreeds.before)} → ${pct(r.otherBreeds.after)} | ${pct(r.hiddenBreedMeanRecall)} | ${r.msPerPhoto.toFixed(1)} | ${r.photosPerSecondBatch8.toFixed(0)} | ${r.engine} |`,
+    `| ${r.id} | ${r.embeddingDim} | ${pct(r.untrained.top1)} | ${pct(r.afterLoop.top1)} | ${pct(r.otherBreeds.before)} → ${pct(r.otherBreeds.after)} | ${pct(r.hiddenBreedMeanRecall)} | ${r.msPerPhoto.toFixed(1)} | ${r.photosPerSecondBatch8.toFixed(0)} | ${r.int8MsPerPhoto === undefined ? 'none' : `${r.int8MsPerPhoto.toFixed(1)}, ${r.int8PhotosPerSecondBatch8!.toFixed(0)}`} | ${r.engine} |`,
   );
 }
 say(`wrote ${args.out}`);

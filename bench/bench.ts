@@ -13,12 +13,14 @@
  *  5. the ONNX Runtime reference (bench/reference.ts) and head-training time for 1k/10k/50k labels.
  *
  * Settings: BENCH_IMAGES (64 photos), BENCH_REQUESTS (per concurrency level, 128), BENCH_SOAK (10000),
- * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx1,onnx2: ONNX Runtime with 1/2 threads; '' for none),
+ * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx1,onnx2,onnx2-int8: ONNX Runtime with 1/2
+ * threads, float graph, and the .tflite file's integer graph; '' for none),
  * BENCH_TRAINING (1000,10000,50000; '' for none), BENCH_SERVING_ONLY=1 (stage 1 and the alternatives only:
  * a quick comparison; a key may be listed twice to interleave). Alternatives beyond the list above: onnx2-spin /
  * onnx2-nospin / onnx1-nospin (ONNX Runtime's pool threads spinning while they wait, or not), onnx1x2-spin /
  * onnx1x2-nospin (two ONNX workers of one thread each), onnx2x2-nospin, onnx2-sharp1 / onnx2-nospin-sharp1
- * (sharp.concurrency(1)), onnx2-nospin-wait0 / onnx1x2-nospin-wait0 (BATCH_WAIT_MS=0).
+ * (sharp.concurrency(1)), onnx2-nospin-wait0 / onnx1x2-nospin-wait0 (BATCH_WAIT_MS=0), onnx2-float / onnx1-int8
+ * (ONNX_PRECISION; onnx1 / onnx2 are float).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +35,7 @@ import { saveHeadVersion } from '../src/model/registry.ts';
 import { batchedEngine, type BatchedEngine } from '../src/model/inference/batched-engine.ts';
 import type { EngineMemory } from '../src/model/inference/engine.ts';
 import { selectEmbeddingEngine, type EmbedEngineSetting } from '../src/model/inference/select-engine.ts';
+import type { OnnxPrecisionSetting } from '../src/model/onnx/onnx-precision.ts';
 import type { BreedHead, ModelInput } from '../src/model/types.ts';
 import { measureHotSwapPause, type HotSwapResult } from './hot-swap-pause.ts';
 import { latency, round, runLoad, type Latency, type LoadResult } from './load.ts';
@@ -266,6 +269,8 @@ interface AlternativeSpec {
   sharpThreads?: number;
   /** BATCH_WAIT_MS for this alternative (default: the serving runtime's). */
   batchWaitMs?: number;
+  /** ONNX_PRECISION for this alternative (default float, whatever the serving runtime chose). */
+  onnxPrecision?: OnnxPrecisionSetting;
 }
 
 const ALTERNATIVES: Record<string, AlternativeSpec> = {
@@ -274,6 +279,9 @@ const ALTERNATIVES: Record<string, AlternativeSpec> = {
   worker2: { setting: 'worker', workers: 2 },
   onnx1: { setting: 'onnx', onnxThreads: 1 },
   onnx2: { setting: 'onnx', onnxThreads: 2 },
+  'onnx2-float': { setting: 'onnx', onnxThreads: 2, onnxPrecision: 'float' },
+  'onnx2-int8': { setting: 'onnx', onnxThreads: 2, onnxPrecision: 'int8' },
+  'onnx1-int8': { setting: 'onnx', onnxThreads: 1, onnxPrecision: 'int8' },
   'onnx2-spin': { setting: 'onnx', onnxThreads: 2, onnxSpinning: true },
   'onnx2-nospin': { setting: 'onnx', onnxThreads: 2, onnxSpinning: false },
   'onnx1-nospin': { setting: 'onnx', onnxThreads: 1, onnxSpinning: false },
@@ -315,6 +323,7 @@ async function measureAlternative(
       ...(spec.onnxThreads ? { onnxThreads: spec.onnxThreads } : {}),
       ...(spec.onnxWorkers ? { onnxWorkers: spec.onnxWorkers } : {}),
       ...(spec.onnxSpinning === undefined ? {} : { onnxSpinning: spec.onnxSpinning }),
+      ...(spec.onnxPrecision ? { onnxPrecision: spec.onnxPrecision } : {}),
     });
     engine = batchedEngine(selection.engine, {
       ...runtime.engine.batching,
@@ -358,7 +367,7 @@ async function main() {
   const requests = intSetting('BENCH_REQUESTS', 128);
   const soakTotal = intSetting('BENCH_SOAK', 10_000);
   const soakFull = Math.min(soakTotal, intSetting('BENCH_SOAK_FULL', 1000));
-  const alternatives = listSetting('BENCH_ALTERNATIVES', 'inprocess,worker1,worker2,onnx1,onnx2');
+  const alternatives = listSetting('BENCH_ALTERNATIVES', 'inprocess,worker1,worker2,onnx1,onnx2,onnx2-int8');
   const trainingSizes = listSetting('BENCH_TRAINING', '1000,10000,50000').map(Number);
 
   const runtime = await loadClassifierRuntime(config);

@@ -56,6 +56,11 @@ const envSchema = z.object({
   /** ONNX Runtime's pool threads spin while they wait for work (ORT's own default); off here, see README. */
   ONNX_SPINNING: flagFromEnv(false),
   /**
+   * Which ONNX graph embeds: float (the dequantized import), int8 (a uint8 .tflite file's own integer arithmetic),
+   * or auto (int8 on CPUs with VNNI, where it is ~2x faster at the same accuracy; see src/model/onnx/onnx-precision.ts).
+   */
+  ONNX_PRECISION: z.enum(['auto', 'float', 'int8']).default('auto'),
+  /**
    * Micro-batching of concurrent classify requests: most images per backbone call, longest wait to fill one.
    * The wait is 0 (the same tick only): requests that arrive while the engine is busy gather into the next batch
    * anyway, so waiting only delayed a lone photo (README "A quiet window").

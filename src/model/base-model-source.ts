@@ -27,6 +27,8 @@ export interface ResolvedBaseModel {
   origin: 'local' | 'cache' | 'download' | 'mirror';
   /** What the user asked for (BASE_MODEL). */
   source: string;
+  /** For a TFLite entry: the checked .tflite file `dir` was converted from (absent for an already converted folder). */
+  tfliteFile?: string;
 }
 
 /** One clear error for an unusable base model: what is wrong and how to fix it. */

@@ -16,6 +16,7 @@ import {
   type EmbedEngineSetting,
   type EngineSelection,
 } from './inference/select-engine.ts';
+import type { OnnxPrecisionSetting } from './onnx/onnx-precision.ts';
 import { imageSpecOf, loadModelConfig, type ImageSpec, type ModelConfig } from './model-config.ts';
 import type { BreedHead } from './types.ts';
 
@@ -37,7 +38,7 @@ export interface ClassifierRuntime {
   engine: BatchedEngine;
   /** How EMBED_ENGINE was resolved (e.g. why auto fell back from ONNX Runtime to tfjs workers). */
   engineSelection: Omit<EngineSelection, 'engine'>;
-  /** What computes the embeddings, for logs and /model: e.g. 'onnxruntime-node' or 'wasm'. */
+  /** What computes the embeddings, for logs and /model: e.g. 'onnxruntime-node', 'onnxruntime-node int8' or 'wasm'. */
   servingBackend: string;
   /**
    * Starts another serving engine over `backbone` (a fine-tuned one), configured like `engine`: same
@@ -62,6 +63,7 @@ type RuntimeConfig = Pick<
       | 'EMBED_WORKERS'
       | 'ONNX_THREADS'
       | 'ONNX_SPINNING'
+      | 'ONNX_PRECISION'
       | 'BATCH_MAX'
       | 'BATCH_WAIT_MS'
       | 'BATCH_QUEUE_LIMIT'
@@ -81,6 +83,7 @@ interface EngineSettings {
   workers?: number;
   onnxThreads?: number;
   onnxSpinning?: boolean;
+  onnxPrecision?: OnnxPrecisionSetting;
   batching: Partial<BatchingOptions>;
 }
 
@@ -97,6 +100,7 @@ async function startServingEngine(
     ...(settings.workers ? { workers: settings.workers } : {}),
     ...(settings.onnxThreads ? { onnxThreads: settings.onnxThreads } : {}),
     ...(settings.onnxSpinning === undefined ? {} : { onnxSpinning: settings.onnxSpinning }),
+    ...(settings.onnxPrecision ? { onnxPrecision: settings.onnxPrecision } : {}),
   });
   return { engine: batchedEngine(inner, settings.batching), selection };
 }
@@ -125,6 +129,7 @@ export async function loadClassifierRuntime(
     ...(config.EMBED_WORKERS ? { workers: config.EMBED_WORKERS } : {}),
     ...(config.ONNX_THREADS ? { onnxThreads: config.ONNX_THREADS } : {}),
     ...(config.ONNX_SPINNING === undefined ? {} : { onnxSpinning: config.ONNX_SPINNING }),
+    ...(config.ONNX_PRECISION ? { onnxPrecision: config.ONNX_PRECISION } : {}),
     batching: {
       ...(config.BATCH_MAX === undefined ? {} : { maxBatch: config.BATCH_MAX }),
       ...(config.BATCH_WAIT_MS === undefined ? {} : { maxWaitMs: config.BATCH_WAIT_MS }),

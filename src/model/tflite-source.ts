@@ -86,7 +86,7 @@ export async function resolveTfliteModel(options: TfliteSourceOptions): Promise<
   try {
     const folder = await prepareTfliteFolder({ file, cacheDir: converted, expectedSha256: config.sha256 });
     if (!folder.reused) log.info({ file, dir: folder.dir }, 'converted the TFLite backbone to tfjs (once)');
-    return { dir: folder.dir, origin, source };
+    return { dir: folder.dir, origin, source, tfliteFile: file };
   } catch (err) {
     throw new BaseModelError(
       `The base model ${file} cannot be used: ${(err as Error).message}. A different file needs its own ` +

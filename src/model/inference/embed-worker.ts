@@ -32,7 +32,7 @@ interface LoadedEmbedder {
 
 /** ONNX Runtime sessions for the entry: one network, or each member of an ensemble with its embeddings concatenated. */
 async function loadOnnx(config: ModelConfig): Promise<LoadedEmbedder> {
-  const { loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
+  const { loadInt8OnnxBackbone, loadOnnxBackbone, ONNX_ENGINE } = await import('../onnx/onnx-backbone.ts');
   const threads = {
     ...(setup.onnxThreads ? { threads: setup.onnxThreads } : {}),
     ...(setup.onnxSpinning === undefined ? {} : { spinning: setup.onnxSpinning }),
@@ -53,13 +53,18 @@ async function loadOnnx(config: ModelConfig): Promise<LoadedEmbedder> {
     }
     embed = concatenatedEmbed(members, config.normalisation);
     embeddingDim = members.reduce((sum, m) => sum + m.embeddingDim, 0);
+  } else if (setup.onnxPrecision === 'int8') {
+    if (!setup.tfliteFile) throw new Error('onnxPrecision int8 needs the .tflite file (tfliteFile)');
+    const onnx = await loadInt8OnnxBackbone(setup.tfliteFile, config, threads);
+    embed = onnx.embed;
+    embeddingDim = onnx.embeddingDim;
   } else {
     const onnx = await loadOnnxBackbone(setup.modelDir, config, threads);
     embed = onnx.embed;
     embeddingDim = onnx.embeddingDim;
   }
   return {
-    backendName: ONNX_ENGINE,
+    backendName: setup.onnxPrecision === 'int8' ? `${ONNX_ENGINE} int8` : ONNX_ENGINE,
     embeddingDim,
     inputSize: config.inputSize,
     embed: config.flipAverage ? withFlipAverage(embed) : embed,

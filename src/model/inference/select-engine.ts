@@ -15,6 +15,8 @@ import type { ModelInput } from '../types.ts';
 import { inProcessEngine, type EmbeddingEngine } from './engine.ts';
 import { fastestEngine, type EngineTimer } from './engine-timing.ts';
 import { startWorkerEngine } from './worker-engine.ts';
+import type { OnnxPrecision } from '../onnx/onnx-backbone.ts';
+import { chooseOnnxPrecision, type OnnxPrecisionSetting } from '../onnx/onnx-precision.ts';
 
 export const EMBED_ENGINE_SETTINGS = ['auto', 'worker', 'inprocess', 'onnx'] as const;
 export type EmbedEngineSetting = (typeof EMBED_ENGINE_SETTINGS)[number];
@@ -29,6 +31,14 @@ export const AUTO_PREFERS_ONNX = true;
 
 /** Largest |onnx - tfjs| accepted at start-up, relative to the embedding's largest magnitude (min 1). */
 export const ONNX_AGREEMENT_TOLERANCE = 1e-4;
+
+/**
+ * Smallest cosine between the int8 graph's embedding of the start-up probe and tfjs's float one. Measured
+ * (2026-12-06): int8 against float 0.889 on the probe for EdgeTPU and 0.983 for V2 (the synthetic gradients sit
+ * outside the activation ranges the file was calibrated on; real photos give 0.986-0.999), while two unrelated
+ * images' embeddings have cosine 0.10-0.40. A wrong or broken graph therefore lands far below 0.8.
+ */
+export const INT8_MIN_COSINE = 0.8;
 
 export interface EngineSelectionOptions {
   setting: EmbedEngineSetting;
@@ -45,6 +55,8 @@ export interface EngineSelectionOptions {
   onnxWorkers?: number;
   /** Whether ONNX Runtime's pool threads spin while waiting (ONNX_SPINNING; default: the backbone's, off). */
   onnxSpinning?: boolean;
+  /** ONNX_PRECISION (default float): the float import or the .tflite file's integer graph; see onnx-precision.ts. */
+  onnxPrecision?: OnnxPrecisionSetting;
   /** How auto times ONNX Runtime against WebGPU when the backend is webgpu (default: batchTimer()). */
   timer?: EngineTimer;
 }
@@ -56,6 +68,9 @@ export interface EngineSelection {
   fallbackReason?: string;
   /** For onnx: the largest difference from tfjs found by the start-up check. */
   onnxMaxAbsDiff?: number;
+  /** For onnx: which graph serves, and why (the setting, what auto saw, or why int8 fell back). */
+  onnxPrecision?: OnnxPrecision;
+  onnxPrecisionReason?: string;
   /** auto on webgpu: ms per image each engine took at start-up, by backend name. */
   measuredMsPerImage?: Record<string, number>;
 }
@@ -69,7 +84,7 @@ export const ENGINE_RACE_BATCH = 16;
  */
 async function fasterOfOnnxAndWebGpu(options: EngineSelectionOptions): Promise<EngineSelection> {
   const webgpu = inProcessEngine(options.backbone, options.backendName);
-  let onnx: { engine: EmbeddingEngine; diff: number };
+  let onnx: StartedOnnx;
   try {
     onnx = await startOnnx(options);
   } catch (err) {
@@ -81,13 +96,20 @@ async function fasterOfOnnxAndWebGpu(options: EngineSelectionOptions): Promise<E
   const inputs = Array.from({ length: ENGINE_RACE_BATCH }, () => probeInput(size));
   const race = await fastestEngine([onnx.engine, webgpu], inputs, options.timer);
   await Promise.all(race.losers.map((e) => e.dispose()));
-  log.info({ msPerImage: race.msPerImage, chosen: race.winner.backendName }, 'embedding engine measured at start-up');
+  log.info(
+    { msPerImage: race.msPerImage, chosen: race.winner.backendName },
+    'embedding engine measured at start-up',
+  );
   return {
     setting: 'auto',
     engine: race.winner,
     measuredMsPerImage: race.msPerImage,
     ...(race.winner === onnx.engine
-      ? { onnxMaxAbsDiff: onnx.diff }
+      ? {
+          onnxMaxAbsDiff: onnx.diff,
+          onnxPrecision: onnx.precision,
+          onnxPrecisionReason: onnx.precisionReason,
+        }
       : { fallbackReason: 'WebGPU was faster than ONNX Runtime at start-up' }),
   };
 }
@@ -130,8 +152,29 @@ export function maxAbsDifference(a: readonly Float32Array[], b: readonly Float32
   return max;
 }
 
-async function startOnnx(
+export function cosineOf(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! ** 2;
+    bb += b[i]! ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+interface StartedOnnx {
+  engine: EmbeddingEngine;
+  diff: number;
+  precision: OnnxPrecision;
+  precisionReason: string;
+}
+
+/** One ONNX worker engine at `precision`, checked against the tfjs backbone on the start-up probe. */
+async function startOnnxAt(
   options: EngineSelectionOptions,
+  precision: OnnxPrecision,
 ): Promise<{ engine: EmbeddingEngine; diff: number }> {
   const { backbone } = options;
   const engine = await startWorkerEngine({
@@ -139,6 +182,7 @@ async function startOnnx(
     workers: options.onnxWorkers ?? 1,
     onnxThreads: options.onnxThreads ?? defaultOnnxThreads(),
     ...(options.onnxSpinning === undefined ? {} : { onnxSpinning: options.onnxSpinning }),
+    ...(precision === 'int8' ? { onnxPrecision: precision, tfliteFile: backbone.source.tfliteFile! } : {}),
     modelConfigPath: options.modelConfigPath,
     modelDir: backbone.source.dir,
     pretrained: pretrainedWeightsOf(backbone),
@@ -147,9 +191,18 @@ async function startOnnx(
     const probe = [probeInput(backbone.config.inputSize)];
     const [reference, onnx] = [await backbone.embed(probe), await engine.embed(probe)];
     const diff = maxAbsDifference(reference, onnx);
-    const scale = Math.max(1, ...reference[0]!.map(Math.abs));
-    if (!(diff <= ONNX_AGREEMENT_TOLERANCE * scale)) {
-      throw new Error(`ONNX Runtime disagrees with tfjs by ${diff.toExponential(2)} on the start-up probe`);
+    if (precision === 'int8') {
+      const cosine = cosineOf(reference[0]!, onnx[0]!);
+      if (!(cosine >= INT8_MIN_COSINE)) {
+        throw new Error(
+          `the int8 ONNX graph's embedding has cosine ${cosine.toFixed(4)} to tfjs's on the start-up probe`,
+        );
+      }
+    } else {
+      const scale = Math.max(1, ...reference[0]!.map(Math.abs));
+      if (!(diff <= ONNX_AGREEMENT_TOLERANCE * scale)) {
+        throw new Error(`ONNX Runtime disagrees with tfjs by ${diff.toExponential(2)} on the start-up probe`);
+      }
     }
     return { engine, diff };
   } catch (err) {
@@ -157,6 +210,40 @@ async function startOnnx(
     throw err;
   }
 }
+
+/**
+ * The ONNX engine at the precision ONNX_PRECISION chooses. An int8 graph that auto chose but that fails to convert
+ * or to agree falls back to float; ONNX_PRECISION=int8 fails instead.
+ */
+async function startOnnx(options: EngineSelectionOptions): Promise<StartedOnnx> {
+  const setting = options.onnxPrecision ?? 'float';
+  const choice = chooseOnnxPrecision(setting, options.backbone);
+  let precisionReason = choice.reason;
+  if (choice.precision === 'int8') {
+    try {
+      const started = {
+        ...(await startOnnxAt(options, 'int8')),
+        precision: 'int8' as const,
+        precisionReason,
+      };
+      log.info({ precision: 'int8', reason: precisionReason }, 'ONNX Runtime serves the integer graph');
+      return started;
+    } catch (err) {
+      if (setting === 'int8')
+        throw new Error(`ONNX_PRECISION=int8 cannot be used: ${(err as Error).message}`);
+      precisionReason = `int8 unusable (${(err as Error).message}); serving float`;
+      log.warn({ reason: precisionReason }, 'int8 ONNX backbone unusable; serving the float graph');
+    }
+  }
+  return { ...(await startOnnxAt(options, 'float')), precision: 'float', precisionReason };
+}
+
+const onnxSelection = (started: StartedOnnx) => ({
+  engine: started.engine,
+  onnxMaxAbsDiff: started.diff,
+  onnxPrecision: started.precision,
+  onnxPrecisionReason: started.precisionReason,
+});
 
 const startTfjsWorkers = (options: EngineSelectionOptions) =>
   startWorkerEngine({
@@ -176,18 +263,19 @@ export async function selectEmbeddingEngine(options: EngineSelectionOptions): Pr
     case 'worker':
       return { setting, engine: await startTfjsWorkers(options) };
     case 'onnx': {
-      const { engine, diff } = await startOnnx(options).catch((err: unknown) => {
+      const started = await startOnnx(options).catch((err: unknown) => {
         throw new Error(`EMBED_ENGINE=onnx cannot be used: ${(err as Error).message}`, { cause: err });
       });
-      return { setting, engine, onnxMaxAbsDiff: diff };
+      return { setting, ...onnxSelection(started) };
     }
     case 'auto': {
       if (options.backendName === 'webgpu') return await fasterOfOnnxAndWebGpu(options);
       if (!AUTO_PREFERS_ONNX) return { setting, engine: await startTfjsWorkers(options) };
       try {
-        const { engine, diff } = await startOnnx(options);
-        return { setting, engine, onnxMaxAbsDiff: diff };
+        return { setting, ...onnxSelection(await startOnnx(options)) };
       } catch (err) {
+        // An explicit ONNX_PRECISION=int8 that cannot be served is the operator's mistake, not a reason to fall back.
+        if (options.onnxPrecision === 'int8') throw err;
         const fallbackReason = (err as Error).message;
         log.warn({ reason: fallbackReason }, 'ONNX Runtime engine unavailable; embedding with tfjs workers');
         return { setting, engine: await startTfjsWorkers(options), fallbackReason };

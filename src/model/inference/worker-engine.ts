@@ -39,6 +39,9 @@ export interface WorkerEngineOptions {
   onnxThreads?: number;
   /** Whether ONNX Runtime's pool threads spin while waiting (see OnnxBackboneOptions.spinning). */
   onnxSpinning?: boolean;
+  /** 'int8': the integer graph of `tfliteFile` (see EmbedWorkerSetup). */
+  onnxPrecision?: EmbedWorkerSetup['onnxPrecision'];
+  tfliteFile?: string;
   /** The pretrained classifier: workers then also compute each image's not-a-dog summary. */
   pretrained?: PretrainedWeights;
   /** How long a worker may take to load the backbone (default 120 s). */
@@ -166,6 +169,8 @@ export async function startWorkerEngine(options: WorkerEngineOptions): Promise<W
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.onnxThreads ? { onnxThreads: options.onnxThreads } : {}),
     ...(options.onnxSpinning === undefined ? {} : { onnxSpinning: options.onnxSpinning }),
+    ...(options.onnxPrecision ? { onnxPrecision: options.onnxPrecision } : {}),
+    ...(options.tfliteFile ? { tfliteFile: options.tfliteFile } : {}),
     ...(options.pretrained ? { pretrained: options.pretrained } : {}),
   });
 

@@ -1,5 +1,6 @@
 /** Messages between the serving thread and an embedding worker (plain data; inputs travel as transferables). */
 import type { BackendName } from '../backend.ts';
+import type { OnnxPrecision } from '../onnx/onnx-backbone.ts';
 import type { PretrainedWeights } from '../pretrained.ts';
 
 export type WorkerBackboneKind = 'tfjs' | 'onnx';
@@ -16,6 +17,10 @@ export interface EmbedWorkerSetup {
   onnxThreads?: number;
   /** ONNX Runtime pool threads spin while waiting (ORT's default) when true; absent: the backbone's default. */
   onnxSpinning?: boolean;
+  /** 'int8': embed with the integer graph of `tfliteFile` (onnx/onnx-precision.ts); absent: the float graph. */
+  onnxPrecision?: OnnxPrecision;
+  /** The checked .tflite file the backbone was converted from, for onnxPrecision 'int8'. */
+  tfliteFile?: string;
   /** Name in logs and memory reports, e.g. 'embed-worker-1'. */
   label: string;
   /** When given, the worker also returns each image's pretrained-classifier summary (not-a-dog verdict). */

@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../config.ts';
 import { log } from '../../log.ts';
-import type { ModelConfig } from '../model-config.ts';
+import type { ModelConfig, NetworkConfig } from '../model-config.ts';
 import type { ModelInput } from '../types.ts';
 import { embedInChunks } from '../input-batch.ts';
-import { cachedOnnxBackbone } from './onnx-cache.ts';
+import { cachedOnnxBackbone, cachedQdqBackbone, type CachedOnnx } from './onnx-cache.ts';
 import { readLayersModel } from './layers-model.ts';
 import { loadOnnxRuntime, type OrtSession, type OrtSessionOptions } from './onnxruntime.ts';
 
@@ -48,6 +48,7 @@ export function onnxSessionOptions(
  */
 export interface OnnxBackbone {
   engine: typeof ONNX_ENGINE;
+  precision: OnnxPrecision;
   embeddingDim: number;
   inputSize: number;
   /** The cached .onnx file the session runs. */
@@ -67,30 +68,20 @@ export interface OnnxBackbone {
 
 export const defaultOnnxCacheDir = () => path.join(projectRoot, 'models', 'cache', 'onnx');
 
+/** float: the dequantized import (what tfjs computes); int8: a uint8 .tflite file's own integer arithmetic. */
+export type OnnxPrecision = 'float' | 'int8';
+
 /**
- * Loads the backbone of a tfjs layers model folder (cut at `modelConfig.embeddingLayer`) into ONNX Runtime,
- * converting it to ONNX on first use. Throws OnnxConversionError when the model has layers the converter
- * does not support, and a plain Error when onnxruntime-node is not installed: callers fall back to tfjs.
+ * Opens the ONNX file `convert` returns (converting on a cache miss) and checks it with one blank image. A cached
+ * file that fails to open is converted again once; a freshly converted one that fails is an error.
  */
-export async function loadOnnxBackbone(
-  modelDir: string,
-  modelConfig: ModelConfig,
+export async function openCachedOnnxBackbone(
+  convert: () => CachedOnnx,
+  modelConfig: NetworkConfig,
+  precision: OnnxPrecision,
   options: OnnxBackboneOptions = {},
 ): Promise<OnnxBackbone> {
-  // Any entry whose resolved folder is a layers model converts (a 'tflite' entry resolves to one); a graph
-  // model has no Keras topology, and an entry without an embedding layer (an ensemble) is several networks.
-  if (modelConfig.format === 'graph' || !('embeddingLayer' in modelConfig)) {
-    throw new Error(
-      `the ONNX backbone converts tfjs layers models; ${modelConfig.id} is a ${modelConfig.format} model`,
-    );
-  }
   const ort = await loadOnnxRuntime();
-  const files = await readLayersModel(modelDir);
-  const cacheOptions = {
-    cacheDir: options.cacheDir ?? defaultOnnxCacheDir(),
-    modelId: modelConfig.id,
-    outputLayer: modelConfig.embeddingLayer,
-  };
   const size = modelConfig.inputSize;
   const pixels = size * size * 3;
   const maxBatch = options.maxBatch ?? 32;
@@ -108,7 +99,7 @@ export async function loadOnnxBackbone(
     }
   }
 
-  let cached = cachedOnnxBackbone(files, cacheOptions);
+  let cached = convert();
   let opened: { session: OrtSession; embeddingDim: number };
   try {
     opened = await openSession(cached.path);
@@ -119,7 +110,7 @@ export async function loadOnnxBackbone(
       'cached ONNX backbone unusable; converting again',
     );
     rmSync(cached.path, { force: true });
-    cached = cachedOnnxBackbone(files, cacheOptions);
+    cached = convert();
     opened = await openSession(cached.path);
   }
   const { session, embeddingDim } = opened;
@@ -132,7 +123,13 @@ export async function loadOnnxBackbone(
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   log.info(
-    { backbone: modelConfig.id, engine: ONNX_ENGINE, onnx: cached.path, converted: cached.converted },
+    {
+      backbone: modelConfig.id,
+      engine: ONNX_ENGINE,
+      precision,
+      onnx: cached.path,
+      converted: cached.converted,
+    },
     'onnx backbone loaded',
   );
 
@@ -146,6 +143,7 @@ export async function loadOnnxBackbone(
 
   return {
     engine: ONNX_ENGINE,
+    precision,
     embeddingDim,
     inputSize: size,
     onnxPath: cached.path,
@@ -153,4 +151,55 @@ export async function loadOnnxBackbone(
     embedFlat,
     dispose: () => session.release(),
   };
+}
+
+/**
+ * Loads the backbone of a tfjs layers model folder (cut at `modelConfig.embeddingLayer`) into ONNX Runtime,
+ * converting it to ONNX on first use. Throws OnnxConversionError when the model has layers the converter
+ * does not support, and a plain Error when onnxruntime-node is not installed: callers fall back to tfjs.
+ */
+export async function loadOnnxBackbone(
+  modelDir: string,
+  modelConfig: ModelConfig,
+  options: OnnxBackboneOptions = {},
+): Promise<OnnxBackbone> {
+  // Any entry whose resolved folder is a layers model converts (a 'tflite' entry resolves to one); a graph
+  // model has no Keras topology, and an entry without an embedding layer (an ensemble) is several networks.
+  if (modelConfig.format === 'graph' || !('embeddingLayer' in modelConfig)) {
+    throw new Error(
+      `the ONNX backbone converts tfjs layers models; ${modelConfig.id} is a ${modelConfig.format} model`,
+    );
+  }
+  await loadOnnxRuntime();
+  const files = await readLayersModel(modelDir);
+  const cacheOptions = {
+    cacheDir: options.cacheDir ?? defaultOnnxCacheDir(),
+    modelId: modelConfig.id,
+    outputLayer: modelConfig.embeddingLayer,
+  };
+  return openCachedOnnxBackbone(() => cachedOnnxBackbone(files, cacheOptions), modelConfig, 'float', options);
+}
+
+/**
+ * Loads a uint8 .tflite backbone into ONNX Runtime as its integer (QDQ) graph, converting it once
+ * (tflite-to-qdq-onnx.ts). Same input and embedding as loadOnnxBackbone, within the file's quantization.
+ */
+export async function loadInt8OnnxBackbone(
+  tfliteFile: string,
+  modelConfig: ModelConfig,
+  options: OnnxBackboneOptions = {},
+): Promise<OnnxBackbone> {
+  if (modelConfig.format !== 'tflite') {
+    throw new Error(
+      `the int8 ONNX backbone needs a TFLite entry; ${modelConfig.id} is a ${modelConfig.format} model`,
+    );
+  }
+  await loadOnnxRuntime();
+  const cacheOptions = { cacheDir: options.cacheDir ?? defaultOnnxCacheDir(), modelId: modelConfig.id };
+  return openCachedOnnxBackbone(
+    () => cachedQdqBackbone(tfliteFile, cacheOptions),
+    modelConfig,
+    'int8',
+    options,
+  );
 }
