@@ -2,7 +2,7 @@
  * `node --import tsx bench/int8-qdq.ts [--entry mobilenet_edgetpu_224_1.0]` (run it under `nice -n -15`)
  *
  * The int8 (QDQ) ONNX graph built from the .tflite file's own quantization (src/model/onnx/tflite-to-qdq-onnx.ts)
- * against the float32 ONNX graph the bot serves today, in one run: ms per image at batch 1, images/s at batch 8
+ * against the float32 ONNX graph (what ONNX_PRECISION=auto serves on a CPU without VNNI), in one run: ms per image at batch 1, images/s at batch 8
  * (ORT intra-op threads --threads, default 2), fidelity to TFLite's own outputs on ../shared/models/tflite-reference (max |p - p_tflite|
  * over each photo's top-5, softmax over all 1001 classes; top-1 agreement), and the untrained head's top-1 on
  * imagewoof/val (the entry's ImageNet dog rows, as bench:backbones computes it). Writes bench/int8-qdq.json.

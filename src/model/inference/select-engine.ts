@@ -2,8 +2,8 @@
  * EMBED_ENGINE: which EmbeddingEngine serves.
  *   inprocess  the backbone on the calling thread (tfjs; blocks the event loop while it computes)
  *   worker     tfjs in EMBED_WORKERS worker threads (default: one per core, at most 2), same backend as the main thread
- *   onnx       ONNX Runtime (onnxruntime-node, CPU) in one worker thread (cores - 1 intra-op threads), checked
- *              against tfjs at start-up
+ *   onnx       ONNX Runtime (onnxruntime-node, CPU) in one worker thread (one intra-op thread per core), checked
+ *              against tfjs at start-up; the float graph or the .tflite file's integer one (ONNX_PRECISION)
  *   auto       onnx when onnxruntime-node loads and agrees with tfjs, else worker (see AUTO_PREFERS_ONNX)
  */
 import os from 'node:os';

@@ -6,8 +6,8 @@
  *
  * Same interface as the float graph (keras-to-onnx.ts): NHWC float input, normalised as the model entry says
  * (the first QuantizeLinear turns it back into the model's uint8 pixels), [batch, features] float output.
- * Not served: on this AVX2 CPU (no VNNI) it measured no faster, or less accurate (README, "The integer ONNX path";
- * bench/int8-qdq.ts).
+ * Served (int8 weights) where the CPU has VNNI, float elsewhere: onnx-precision.ts; measured in bench/int8-qdq.ts
+ * (README, "The integer ONNX path").
  */
 import { OnnxConversionError } from './layers-model.ts';
 import { tfPadding } from './onnx-conv.ts';
