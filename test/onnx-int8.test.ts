@@ -3,15 +3,16 @@
  * auto only where the CPU has VNNI and the backbone is its own .tflite file, and checked against tfjs at start-up.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, projectRoot } from '../src/config.ts';
 import { cpuFlagsOf, hasVnni } from '../src/model/cpu-features.ts';
 import { headProbabilities } from '../src/model/head-math.ts';
 import { loadClassifierRuntime, type ClassifierRuntime } from '../src/model/index.ts';
-import { cosineOf } from '../src/model/inference/select-engine.ts';
+import { cosineOf, selectEmbeddingEngine } from '../src/model/inference/select-engine.ts';
 import { loadModelConfig, type ModelConfig } from '../src/model/model-config.ts';
+import { cachedQdqBackbone } from '../src/model/onnx/onnx-cache.ts';
 import { chooseOnnxPrecision } from '../src/model/onnx/onnx-precision.ts';
 import type { ModelInput } from '../src/model/types.ts';
 import { ortMissing } from './helpers/onnx-rig.ts';
@@ -92,12 +93,13 @@ describe('the int8 graph served for MobileNet-EdgeTPU', { skip: skipReal }, () =
     assert.equal(runtime.servingBackend, 'onnxruntime-node int8');
     assert.equal(runtime.engineSelection.onnxPrecision, 'int8');
     assert.equal(runtime.engineSelection.onnxPrecisionReason, 'ONNX_PRECISION=int8');
-    const cache = path.join(projectRoot, 'models', 'cache', 'onnx');
-    assert.equal(
-      readdirSync(cache).filter((f) => /^mobilenet_edgetpu_224_1\.0\.int8\.[0-9a-f]{16}\.onnx$/.test(f))
-        .length,
-      1,
-    );
+    // The runtime converted it on its way up; asking for it again finds the cached file instead of converting.
+    const again = cachedQdqBackbone(runtime.backbone.source.tfliteFile!, {
+      cacheDir: path.join(projectRoot, 'models', 'cache', 'onnx'),
+      modelId: 'mobilenet_edgetpu_224_1.0',
+    });
+    assert.equal(again.converted, false);
+    assert.match(path.basename(again.path), /^mobilenet_edgetpu_224_1\.0\.int8\.[0-9a-f]{16}\.onnx$/);
 
     const served = await runtime.engine.embed(photos);
     const reference = await runtime.backbone.embed(photos);
@@ -119,6 +121,34 @@ describe('the int8 graph served for MobileNet-EdgeTPU', { skip: skipReal }, () =
 
     const results = await Promise.all(photos.map((p) => runtime.classifier.classify(p)));
     results.forEach((r) => assert.equal(r.top5.length, 5));
+  });
+
+  test('an integer graph that does not match the backbone is caught at start-up: auto serves float, int8 refuses', async () => {
+    // MobileNet V2's file has the same input and embedding size as EdgeTPU's, so only the probe check can tell.
+    const v2File = path.resolve(
+      projectRoot,
+      (entry('mobilenet_v2_1.0_224_quant') as { mirror: string }).mirror,
+    );
+    const wrong = { ...runtime.backbone, source: { ...runtime.backbone.source, tfliteFile: v2File } };
+    const options = {
+      setting: 'onnx' as const,
+      backbone: wrong,
+      backendName: runtime.backend.name,
+      modelConfigPath: runtime.modelConfig.configPath,
+      onnxThreads: 1,
+    };
+    await assert.rejects(
+      selectEmbeddingEngine({ ...options, onnxPrecision: 'int8' }),
+      /ONNX_PRECISION=int8 cannot be used: the int8 ONNX graph's embedding has cosine 0\.\d+ to tfjs's on the start-up probe/,
+    );
+    const auto = await selectEmbeddingEngine({ ...options, onnxPrecision: 'auto' });
+    try {
+      assert.equal(auto.onnxPrecision, 'float');
+      assert.equal(auto.engine.backendName, 'onnxruntime-node');
+      if (hasVnni()) assert.match(auto.onnxPrecisionReason!, /int8 unusable \(.*cosine.*\); serving float/);
+    } finally {
+      await auto.engine.dispose();
+    }
   });
 
   test('auto on this machine serves int8 exactly when the CPU has VNNI', async () => {
