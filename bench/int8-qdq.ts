@@ -20,6 +20,7 @@ import { selectBackend } from '../src/model/backend.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { baseHeadOf } from '../src/model/classifier.ts';
 import { imageSpecOf, loadModelConfig, modelConfigPathFor } from '../src/model/model-config.ts';
+import { cosineOf } from '../src/model/inference/select-engine.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
 import { loadOnnxRuntime, type OrtSession } from '../src/model/onnx/onnxruntime.ts';
 import type { QdqWeights } from '../src/model/onnx/qdq-weights.ts';
@@ -149,17 +150,6 @@ const embedAll = async (embed: Embed) => {
   for (const input of inputs) out.push((await embed(input.data, 1)).slice());
   return out;
 };
-const cosine = (a: Float32Array, b: Float32Array) => {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let j = 0; j < a.length; j++) {
-    ab += a[j]! * b[j]!;
-    aa += a[j]! ** 2;
-    bb += b[j]! ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-};
 const accuracy: Record<string, { valTop1: number; meanCosineToFloat: number }> = {};
 let floatEmbeddings: Float32Array[] = [];
 for (const [name, embed] of Object.entries(engines)) {
@@ -168,7 +158,7 @@ for (const [name, embed] of Object.entries(engines)) {
   const points = val.map((p, i) => ({ embedding: embeddings[i]!, breed: names.get(p.synset)! }));
   const metrics = await evaluateHead(head, points);
   const meanCosineToFloat =
-    embeddings.reduce((s, e, i) => s + cosine(e, floatEmbeddings[i]!), 0) / val.length;
+    embeddings.reduce((s, e, i) => s + cosineOf(e, floatEmbeddings[i]!), 0) / val.length;
   accuracy[name] = { valTop1: metrics.top1, meanCosineToFloat: Number(meanCosineToFloat.toFixed(4)) };
   say(
     `imagewoof/val (${val.length}) untrained head top-1 ${name}: ${(metrics.top1 * 100).toFixed(1)}%, mean cosine to float ${meanCosineToFloat.toFixed(4)}`,

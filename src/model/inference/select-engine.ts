@@ -105,11 +105,7 @@ async function fasterOfOnnxAndWebGpu(options: EngineSelectionOptions): Promise<E
     engine: race.winner,
     measuredMsPerImage: race.msPerImage,
     ...(race.winner === onnx.engine
-      ? {
-          onnxMaxAbsDiff: onnx.diff,
-          onnxPrecision: onnx.precision,
-          onnxPrecisionReason: onnx.precisionReason,
-        }
+      ? onnxReport(onnx)
       : { fallbackReason: 'WebGPU was faster than ONNX Runtime at start-up' }),
   };
 }
@@ -238,12 +234,14 @@ async function startOnnx(options: EngineSelectionOptions): Promise<StartedOnnx> 
   return { ...(await startOnnxAt(options, 'float')), precision: 'float', precisionReason };
 }
 
-const onnxSelection = (started: StartedOnnx) => ({
-  engine: started.engine,
-  onnxMaxAbsDiff: started.diff,
-  onnxPrecision: started.precision,
-  onnxPrecisionReason: started.precisionReason,
-});
+/** What an EngineSelection reports about the ONNX engine that serves. */
+function onnxReport(started: StartedOnnx) {
+  return {
+    onnxMaxAbsDiff: started.diff,
+    onnxPrecision: started.precision,
+    onnxPrecisionReason: started.precisionReason,
+  };
+}
 
 const startTfjsWorkers = (options: EngineSelectionOptions) =>
   startWorkerEngine({
@@ -266,13 +264,14 @@ export async function selectEmbeddingEngine(options: EngineSelectionOptions): Pr
       const started = await startOnnx(options).catch((err: unknown) => {
         throw new Error(`EMBED_ENGINE=onnx cannot be used: ${(err as Error).message}`, { cause: err });
       });
-      return { setting, ...onnxSelection(started) };
+      return { setting, engine: started.engine, ...onnxReport(started) };
     }
     case 'auto': {
       if (options.backendName === 'webgpu') return await fasterOfOnnxAndWebGpu(options);
       if (!AUTO_PREFERS_ONNX) return { setting, engine: await startTfjsWorkers(options) };
       try {
-        return { setting, ...onnxSelection(await startOnnx(options)) };
+        const started = await startOnnx(options);
+        return { setting, engine: started.engine, ...onnxReport(started) };
       } catch (err) {
         // An explicit ONNX_PRECISION=int8 that cannot be served is the operator's mistake, not a reason to fall back.
         if (options.onnxPrecision === 'int8') throw err;

@@ -75,7 +75,7 @@ export type OnnxPrecision = 'float' | 'int8';
  * Opens the ONNX file `convert` returns (converting on a cache miss) and checks it with one blank image. A cached
  * file that fails to open is converted again once; a freshly converted one that fails is an error.
  */
-export async function openCachedOnnxBackbone(
+async function openCachedOnnxBackbone(
   convert: () => CachedOnnx,
   modelConfig: NetworkConfig,
   precision: OnnxPrecision,
