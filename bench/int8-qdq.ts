@@ -4,7 +4,8 @@
  * The int8 (QDQ) ONNX graph built from the .tflite file's own quantization (src/model/onnx/tflite-to-qdq-onnx.ts)
  * against the float32 ONNX graph (what ONNX_PRECISION=auto serves on a CPU without VNNI), in one run: ms per image at batch 1, images/s at batch 8
  * (ORT intra-op threads --threads, default 2), fidelity to TFLite's own outputs on ../shared/models/tflite-reference (max |p - p_tflite|
- * over each photo's top-5, softmax over all 1001 classes; top-1 agreement), and the untrained head's top-1 on
+ * over each photo's top-5, softmax over all 1001 classes; top-1 agreement; and over all classes against TFLite's
+ * interpreter run here, test/helpers/tflite-interpreter.ts), and the untrained head's top-1 on
  * imagewoof/val (the entry's ImageNet dog rows, as bench:backbones computes it). Writes bench/int8-qdq.json.
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import type { QdqWeights } from '../src/model/onnx/qdq-weights.ts';
 import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
 import { readTflite } from '../src/model/tflite/index.ts';
 import { evaluateHead } from '../src/training/evaluate.ts';
+import { openTfliteInterpreter, skipWithoutInterpreter } from '../test/helpers/tflite-interpreter.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,7 +91,7 @@ const run = async (session: OrtSession, batch: Float32Array, count: number) => {
 type Embed = (batch: Float32Array, count: number) => Promise<Float32Array>;
 const engines: Record<string, Embed> = { float: (b, n) => float.embedFlat(b, n) };
 const sessions: OrtSession[] = [];
-const fidelity: Record<string, { maxDiff: number; top1Agree: number }> = {};
+const fidelity: Record<string, { maxDiff: number; top1Agree: number; maxInterpreterDiff?: number }> = {};
 
 const reference = (
   JSON.parse(readFileSync(path.join(referenceDir, 'tflite-reference.json'), 'utf8')) as Record<
@@ -99,23 +101,41 @@ const reference = (
 )[config.id]!;
 const { scale, zeroPoint } = model.subgraphs[0]!.tensors[model.subgraphs[0]!.inputs[0]!]!.quantization!;
 const photos = Object.keys(reference.photos).sort();
-/** Max |p - p_tflite| over each reference photo's top-5 (softmax over all 1001 logits), and top-1 agreement. */
+// TensorFlow Lite's own interpreter run here (the dev dependency), where installed: a second reference.
+const interpreter = skipWithoutInterpreter ? null : await openTfliteInterpreter(tfliteFile);
+if (!interpreter) say(`no interpreter column: ${skipWithoutInterpreter}`);
+/**
+ * Max |p - p_tflite| over each reference photo's top-5 (softmax over all 1001 logits), top-1 agreement, and the max
+ * difference over all 1001 probabilities from the interpreter run here.
+ */
 async function fidelityOf(session: OrtSession) {
   let maxDiff = 0;
+  let maxInterpreterDiff = 0;
   let top1Agree = 0;
   for (const photo of photos) {
     const bytes = new Uint8Array(readFileSync(path.join(referenceDir, photo)));
     const x = Float32Array.from(bytes, (p) => (p - zeroPoint[0]!) * scale[0]!);
-    const logits = (await run(session, x, 1))[1]!;
-    const top = Math.max(...logits);
-    const exp = Array.from(logits, (l) => Math.exp(l - top));
-    const sum = exp.reduce((a, b) => a + b, 0);
-    const probs = exp.map((e) => e / sum);
+    const probs = softmaxOf((await run(session, x, 1))[1]!);
+    if (interpreter) {
+      const theirs = interpreter.run(bytes);
+      for (let i = 0; i < theirs.length; i++)
+        maxInterpreterDiff = Math.max(maxInterpreterDiff, Math.abs(probs[i]! - theirs[i]! / 256));
+    }
     const expected = reference.photos[photo]!;
     if (probs.indexOf(Math.max(...probs)) === expected[0]![0]) top1Agree++;
     for (const [index, p] of expected) maxDiff = Math.max(maxDiff, Math.abs(probs[index]! - p));
   }
-  return { maxDiff: Number(maxDiff.toFixed(4)), top1Agree };
+  return {
+    maxDiff: Number(maxDiff.toFixed(4)),
+    top1Agree,
+    ...(interpreter ? { maxInterpreterDiff: Number(maxInterpreterDiff.toFixed(4)) } : {}),
+  };
+}
+function softmaxOf(logits: Float32Array): number[] {
+  const top = Math.max(...logits);
+  const exp = Array.from(logits, (l) => Math.exp(l - top));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / sum);
 }
 for (const weights of variants) {
   const session = await open(weights, false);
@@ -124,7 +144,8 @@ for (const weights of variants) {
   engines[weights] = async (b, n) => (await run(session, b, n))[0]!;
   fidelity[weights] = await fidelityOf(withLogits);
   say(
-    `fidelity ${weights}: max |p - p_tflite| ${fidelity[weights].maxDiff}, top-1 agrees on ${fidelity[weights].top1Agree}/${photos.length}`,
+    `fidelity ${weights}: max |p - p_tflite| ${fidelity[weights].maxDiff}, top-1 agrees on ${fidelity[weights].top1Agree}/${photos.length}` +
+      (interpreter ? `; max |p - p_interpreter| ${fidelity[weights].maxInterpreterDiff}` : ''),
   );
 }
 
