@@ -10,12 +10,14 @@
  *     stored embeddings) for memory growth (RSS, V8 heap, tfjs tensors in each worker);
  *  3. hot-swap: requests at concurrency 8 while the ModelHolder swaps head versions;
  *  4. the alternatives (in-process, tfjs workers x1 / x2, ONNX Runtime worker) under the same load, as ratios;
- *  5. the ONNX Runtime reference (bench/reference.ts) and head-training time for 1k/10k/50k labels.
+ *  5. the same load with DETECTOR=on as the bot serves it (bench/detector-load.ts): the detector's ms per photo,
+ *     p50 and images/s against stage 1's (issue 12's budget: p50 at most 1.5x);
+ *  6. the ONNX Runtime reference (bench/reference.ts) and head-training time for 1k/10k/50k labels.
  *
  * Settings: BENCH_IMAGES (64 photos), BENCH_REQUESTS (per concurrency level, 128), BENCH_SOAK (10000),
  * BENCH_SOAK_FULL (1000), BENCH_ALTERNATIVES (inprocess,worker1,worker2,onnx1,onnx2,onnx2-int8: ONNX Runtime with 1/2
  * threads, float graph, and the .tflite file's integer graph; '' for none),
- * BENCH_TRAINING (1000,10000,50000; '' for none), BENCH_SERVING_ONLY=1 (stage 1 and the alternatives only:
+ * BENCH_TRAINING (1000,10000,50000; '' for none), BENCH_DETECTOR=0 (no detector stage), BENCH_SERVING_ONLY=1 (stage 1 and the alternatives only:
  * a quick comparison; a key may be listed twice to interleave). Alternatives beyond the list above: onnx2-spin /
  * onnx2-nospin / onnx1-nospin (ONNX Runtime's pool threads spinning while they wait, or not), onnx1x2-spin /
  * onnx1x2-nospin (two ONNX workers of one thread each), onnx2x2-nospin, onnx2-sharp1 / onnx2-nospin-sharp1
@@ -37,6 +39,7 @@ import type { EngineMemory } from '../src/model/inference/engine.ts';
 import { selectEmbeddingEngine, type EmbedEngineSetting } from '../src/model/inference/select-engine.ts';
 import type { OnnxPrecisionSetting } from '../src/model/onnx/onnx-precision.ts';
 import type { BreedHead, ModelInput } from '../src/model/types.ts';
+import { measureDetectorLoad, type DetectorLoadResult } from './detector-load.ts';
 import { measureHotSwapPause, type HotSwapResult } from './hot-swap-pause.ts';
 import { latency, round, runLoad, type Latency, type LoadResult } from './load.ts';
 import { measureTrainingSpeed, type TrainingSpeed } from './training-speed.ts';
@@ -89,6 +92,8 @@ async function measureServing(
   engine: BatchedEngine,
   decode: (i: number) => Promise<ModelInput>,
   requests: number,
+  /** Called as request i's answer is out (the detector stage starts its background work here). */
+  afterAnswer?: (i: number) => void,
 ): Promise<ServingResult> {
   // Warm-up: first backbone calls compile kernels / allocate arenas, in every worker.
   for (let i = 0; i < 2 * engine.parallelism; i++) await classifier.classify(await decode(i));
@@ -96,7 +101,11 @@ async function measureServing(
   const before = engine.batchStats();
   const runs = {} as Record<(typeof CONCURRENCY)[number], LoadResult>;
   for (const c of CONCURRENCY) {
-    runs[c] = await runLoad(requests, c, async (i) => classifier.classify(await decode(i)));
+    runs[c] = await runLoad(requests, c, async (i) => {
+      const answer = await classifier.classify(await decode(i));
+      afterAnswer?.(i);
+      return answer;
+    });
   }
   const after = engine.batchStats();
   return {
@@ -426,6 +435,22 @@ async function main() {
     alternativeResults.push(await measureAlternative(key, runtime, config, decode, requests));
   }
 
+  let detector: DetectorLoadResult<ServingResult> | { error: string } | null = null;
+  if (env.BENCH_DETECTOR !== '0') {
+    progress('the same load with DETECTOR=on, as served (answer first, then the bounded detector and crops)');
+    try {
+      detector = await measureDetectorLoad({
+        classifier,
+        backend: runtime.backend.name,
+        photos: bytes,
+        serve: (afterAnswer) =>
+          measureServing('default+detector', classifier, engine, decode, requests, afterAnswer),
+      });
+    } catch (err) {
+      detector = { error: (err as Error).message };
+    }
+  }
+
   const compared = await compareBackbone(config, requests);
 
   progress('reference (ONNX Runtime vs tfjs, same process)');
@@ -483,6 +508,16 @@ async function main() {
       measured: `RSS ${soakResult.rssGrowthMb >= 0 ? '+' : ''}${soakResult.rssGrowthMb} MB, tensors ${soakResult.workerTensorGrowth ?? 'n/a'}`,
       holds: soakResult.rssGrowthMb < 64 && (soakResult.workerTensorGrowth ?? 0) === 0,
     },
+    ...(detector && 'serving' in detector
+      ? [
+          {
+            name: 'classify p50 with DETECTOR=on (issue 12)',
+            target: '<= 1.5x off',
+            measured: `${round(detector.serving.latencyAt1.p50Ms / serving.latencyAt1.p50Ms)}x`,
+            holds: detector.serving.latencyAt1.p50Ms <= 1.5 * serving.latencyAt1.p50Ms,
+          },
+        ]
+      : []),
     {
       name: 'head training, 10k labels x 120 breeds',
       target: '< 10 s',
@@ -549,6 +584,7 @@ async function main() {
     soak: soakResult,
     hotSwap,
     alternatives: alternativeResults,
+    detector,
     comparedBackbone: compared,
     referenceDetail: reference,
     training,
@@ -607,6 +643,7 @@ function renderTable(
     images: number;
     machine: { cpus: number; loadAverage: number[] };
     comparedBackbone: { backbone: string; serving: ServingResult } | null;
+    detector: DetectorLoadResult<ServingResult> | { error: string } | null;
   },
   serving: ServingResult,
   alternatives: (ServingResult | { name: string; error: string })[],
@@ -643,6 +680,7 @@ function renderTable(
       ? `head training (trainCandidate, 120 breeds): ${results.training.map((t) => `${t.labels} labels ${t.seconds} s (${t.epochsRun} epochs)`).join(', ')}`
       : `head training: unavailable (${results.training.error})`,
     `rss ${results.rssMb} MB`,
+    detectorLine(results.detector, serving),
     results.comparedBackbone
       ? `backbone ${results.model} vs ${results.comparedBackbone.backbone} (same load, same run): p50 ` +
           `${serving.latencyAt1.p50Ms} vs ${results.comparedBackbone.serving.latencyAt1.p50Ms} ms ` +
@@ -659,6 +697,22 @@ function renderTable(
     `written to ${path.relative(projectRoot, resultsFile)}`,
   );
   return lines.join('\n');
+}
+
+function detectorLine(
+  detector: DetectorLoadResult<ServingResult> | { error: string } | null,
+  serving: ServingResult,
+): string {
+  if (!detector) return 'detector: skipped (BENCH_DETECTOR=0)';
+  if ('error' in detector) return `detector: unavailable (${detector.error})`;
+  const on = detector.serving;
+  return (
+    `detector (DETECTOR=on as served, same load): ${detector.detectorMsPerPhotoP50} ms/photo alone (p50, its worker); ` +
+    `classify p50 ${serving.latencyAt1.p50Ms} → ${on.latencyAt1.p50Ms} ms (x${round(on.latencyAt1.p50Ms / serving.latencyAt1.p50Ms)}), ` +
+    `images/s at 8 ${serving.imagesPerSecond[8]} → ${on.imagesPerSecond[8]} (x${round(on.imagesPerSecond[8] / serving.imagesPerSecond[8])}), ` +
+    `lag p99 at 8 ${on.eventLoopLagP99Ms[8]} ms; ${detector.photosSearched} photos searched for dogs, ` +
+    `${detector.photosSkipped} skipped by the queue bound`
+  );
 }
 
 main().catch((err) => {
