@@ -707,7 +707,7 @@ function detectorLine(
   if ('error' in detector) return `detector: unavailable (${detector.error})`;
   const on = detector.serving;
   return (
-    `detector (DETECTOR=on as served, same load): ${detector.detectorMsPerPhotoP50} ms/photo alone (p50, its worker); ` +
+    `detector (DETECTOR=on as served, same load, ${detector.engine}): ${detector.detectorMsPerPhotoP50} ms/photo alone (p50, its worker); ` +
     `classify p50 ${serving.latencyAt1.p50Ms} → ${on.latencyAt1.p50Ms} ms (x${round(on.latencyAt1.p50Ms / serving.latencyAt1.p50Ms)}), ` +
     `images/s at 8 ${serving.imagesPerSecond[8]} → ${on.imagesPerSecond[8]} (x${round(on.imagesPerSecond[8] / serving.imagesPerSecond[8])}), ` +
     `lag p99 at 8 ${on.eventLoopLagP99Ms[8]} ms; ${detector.photosSearched} photos searched for dogs, ` +

@@ -14,6 +14,8 @@ import type { BreedClassifier } from '../src/model/classifier.ts';
 import { round } from './load.ts';
 
 export interface DetectorLoadResult<S> {
+  /** What runs the detector (DETECTOR_ENGINE). */
+  engine: string;
   /** The detector alone through its worker (letterbox, model, boxes), photos one at a time. */
   detectorMsPerPhotoP50: number;
   serving: S;
@@ -60,6 +62,7 @@ export async function measureDetectorLoad<S>(options: {
     }
     const photosSkipped = finder.skipped - skippedBefore;
     return {
+      engine: finder.engine?.name ?? 'unknown',
       detectorMsPerPhotoP50: round(median(detectMs), 1),
       serving,
       photosSearched: background.length - photosSkipped,

@@ -7,6 +7,8 @@
  *   "crop only when the dog covers less than a share of the photo"; with no dog found the crop is the whole photo;
  * - how often a dog is found, at the entry's score threshold and a few others (from the same model output);
  * - detector ms per photo on the tfjs backend in use (wasm by default);
+ * - the detector's ms per photo with the whole graph in tfjs and with its trunk on ONNX Runtime (DETECTOR_ENGINE),
+ *   and on how many photos the two find the same number of dogs;
  * - classify p50 (decode + classify) to the first answer without and with the detector as the bot serves it with
  *   DETECTOR=on (answer first, then the bounded detector in its worker thread and each crop), requests back to back
  *   in the same run, and their ratio (issue 12's budget: at most 1.5x); p50 to the per-dog answer of two-dog
@@ -66,10 +68,16 @@ const photos = [...photosOf('val'), ...photosOf('other')];
 const config = loadConfig({ TF_BACKEND: 'wasm', ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 const runtime = await loadClassifierRuntime(config);
 const detectorConfig = loadDetectorConfig(path.join(config.modelsDir, 'centernet_coco.detector.json'));
-const detector = await loadDogDetector({
+const detectorSource = {
   config: detectorConfig,
   cacheRoot: path.join(config.modelsDir, 'cache'),
   baseDir: projectRoot,
+};
+// The accuracy figures come from the whole graph in tfjs; the ONNX trunk (DETECTOR_ENGINE) is timed beside it.
+const detector = await loadDogDetector({ ...detectorSource, engine: 'tfjs' });
+const onnxDetector = await loadDogDetector({ ...detectorSource, engine: 'onnx' }).catch((err: unknown) => {
+  say(`no ONNX detector timing: ${(err as Error).message}`);
+  return undefined;
 });
 const { classifier, baseHead: head } = runtime;
 const { labels } = runtime.backbone.classifier;
@@ -99,12 +107,20 @@ interface Row {
 const thresholds = [0.15, 0.2, 0.25, 0.3, 0.35];
 const rows: Row[] = [];
 const detectMs: number[] = [];
+const onnxMs: number[] = [];
+let sameDogCount = 0;
 for (const [i, photo] of photos.entries()) {
   const bytes = await readFile(photo.file);
   const t = performance.now();
   const output = await detector.readOutput(bytes);
   detectMs.push(performance.now() - t);
   const detection: DogDetection = dogsIn(output, detectorConfig);
+  if (onnxDetector) {
+    const started = performance.now();
+    const onnxDogs = dogsIn(await onnxDetector.readOutput(bytes), detectorConfig).dogs;
+    onnxMs.push(performance.now() - started);
+    if (onnxDogs.length === detection.dogs.length) sameDogCount++;
+  }
   const dog = largest(detection.dogs);
   const whole = await inputOf(bytes);
   const crop = dog ? await inputOf(await cropDog(bytes, detection, dog)) : whole;
@@ -187,6 +203,8 @@ const served = await WorkerDogDetector.start({
   config: detectorConfig,
   files: detector.files,
   backend: runtime.backend.name,
+  engine: config.DETECTOR_ENGINE,
+  cacheRoot: detectorSource.cacheRoot,
 });
 const serving = await measureServingSpeed({
   classifier,
@@ -194,7 +212,12 @@ const serving = await measureServingSpeed({
   answer: async (bytes) => classifier.classify(await inputOf(bytes)),
   sequence,
 });
-const speed = { detectorMsPerPhotoP50: median(detectMs), ...serving };
+const speed = {
+  detectorMsPerPhotoP50: median(detectMs),
+  ...(onnxDetector ? { onnxDetectorMsPerPhotoP50: median(onnxMs), onnxSameDogCount: sameDogCount } : {}),
+  servedEngine: served.engine,
+  ...serving,
+};
 
 const report = {
   date: new Date().toISOString(),
@@ -235,7 +258,14 @@ console.log('| one-dog rule | imagewoof/val top-1 | otherbreeds top-1 |');
 console.log('|---|---|---|');
 for (const a of accuracy) console.log(`| ${a.rule} | ${pct(a.val)} | ${pct(a.other)} |`);
 console.log(
-  `detector ${speed.detectorMsPerPhotoP50.toFixed(0)} ms/photo (p50, ${report.machine.backend}, in this thread, ${detectMs.length} photos)`,
+  `detector ${speed.detectorMsPerPhotoP50.toFixed(0)} ms/photo (p50, ${report.machine.backend}, in this thread, ${detectMs.length} photos)` +
+    (speed.onnxDetectorMsPerPhotoP50 === undefined
+      ? ''
+      : `; trunk on ONNX Runtime (1 thread) + tail in tfjs ${speed.onnxDetectorMsPerPhotoP50.toFixed(0)} ms/photo ` +
+        `(${(speed.detectorMsPerPhotoP50 / speed.onnxDetectorMsPerPhotoP50).toFixed(2)}x faster), the same number of dogs on ${speed.onnxSameDogCount}/${detectMs.length} photos`),
+);
+console.log(
+  `served (DETECTOR_ENGINE=${config.DETECTOR_ENGINE}): ${served.engine.name} (${served.engine.reason})`,
 );
 console.log(
   `classify p50 to the first answer: ${speed.firstAnswerP50MsOff.toFixed(0)} ms detector off, ${speed.firstAnswerP50MsOn.toFixed(0)} ms on (${speed.ratio.toFixed(2)}x; budget 1.5x), ${speed.requests} requests each, back to back`,
@@ -249,6 +279,7 @@ console.log(
 console.log(
   `for comparison, the detector awaited before answering: p50 ${speed.awaitedP50Ms.toFixed(0)} ms (${speed.awaitedRatio.toFixed(2)}x)`,
 );
-detector.dispose();
+await detector.dispose();
+await onnxDetector?.dispose();
 await served.dispose();
 await runtime.close();

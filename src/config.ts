@@ -101,6 +101,11 @@ const envSchema = z.object({
    * Off by default: on a CPU it costs several times a classification (README "Every dog in the photo").
    */
   DETECTOR: flagFromEnv(false),
+  /**
+   * What runs the detector: auto = its trunk on ONNX Runtime (2-3x faster than tfjs-wasm, same boxes) where
+   * onnxruntime-node loads and the entry names a cut (`onnxTrunk`), else tfjs; onnx = that or fail; tfjs = tfjs only.
+   */
+  DETECTOR_ENGINE: z.enum(['auto', 'onnx', 'tfjs']).default('auto'),
   /** Per minute. Classification covers auto-classify, /classify and the message menu; labels cover reactions and /label. */
   RATE_CLASSIFY_PER_USER: intFromEnv(20),
   RATE_CLASSIFY_PER_GUILD: intFromEnv(200),

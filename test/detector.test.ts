@@ -89,8 +89,8 @@ describe(
         download: { timeoutMs: 2_000, attempts: 1 },
       });
     });
-    after(() => {
-      detector?.dispose();
+    after(async () => {
+      await detector?.dispose();
       runtime?.dispose();
     });
 

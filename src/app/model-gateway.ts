@@ -38,7 +38,7 @@ type ModelConfigSubset = Pick<
   | 'IMAGE_MAX_BYTES'
   | 'IMAGE_MAX_PIXELS'
 > &
-  Partial<Pick<Config, 'DETECTOR'>>;
+  Partial<Pick<Config, 'DETECTOR' | 'DETECTOR_ENGINE'>>;
 
 const busy = (cause: BusyError) =>
   new UserFacingError(
@@ -58,7 +58,11 @@ export async function loadModelGateway(
   const runtime = await loadClassifierRuntime(entry ? { ...ownFiles, baseModelConfigPath: entry } : config);
   // In its own thread, on the runtime's backend; a detector that cannot load must not leak the runtime.
   const detector = await loadConfiguredDetector(
-    { DETECTOR: config.DETECTOR ?? false, modelsDir: config.modelsDir },
+    {
+      DETECTOR: config.DETECTOR ?? false,
+      DETECTOR_ENGINE: config.DETECTOR_ENGINE ?? 'auto',
+      modelsDir: config.modelsDir,
+    },
     { worker: { backend: runtime.backend.name } },
   ).catch(async (err: unknown) => {
     await runtime.close();

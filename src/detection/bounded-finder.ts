@@ -30,6 +30,10 @@ export class BoundedDogFinder implements DogFinder {
       throw new Error(`the detector bound must be ≥ 1 (got ${limit})`);
   }
 
+  get engine() {
+    return this.inner.engine;
+  }
+
   /** Photos in the detector now. */
   get queued(): number {
     return this.#inside;

@@ -6,6 +6,7 @@ import { resolveDetectorFiles } from './detector-source.ts';
 import { loadDogDetector } from './detector.ts';
 import { WorkerDogDetector, type DogFinder } from './worker-detector.ts';
 import { BoundedDogFinder } from './bounded-finder.ts';
+import { log } from '../log.ts';
 
 /** The committed detector entry. */
 export const DETECTOR_ENTRY = path.join(projectRoot, 'models/centernet_coco.detector.json');
@@ -20,7 +21,7 @@ export interface ConfiguredDetectorOptions {
  * In this thread, load it after the classifier runtime: it runs on the tfjs backend that chose.
  */
 export async function loadConfiguredDetector(
-  config: Pick<Config, 'DETECTOR' | 'modelsDir'>,
+  config: Pick<Config, 'DETECTOR' | 'DETECTOR_ENGINE' | 'modelsDir'>,
   options: ConfiguredDetectorOptions = {},
 ): Promise<DogFinder | undefined> {
   if (!config.DETECTOR) return undefined;
@@ -29,10 +30,16 @@ export async function loadConfiguredDetector(
     cacheRoot: path.join(config.modelsDir, 'cache'),
     baseDir: projectRoot,
   };
-  if (!options.worker) return loadDogDetector(source);
+  if (!options.worker) return loadDogDetector({ ...source, engine: config.DETECTOR_ENGINE });
   const files = await resolveDetectorFiles(source);
+  const worker = await WorkerDogDetector.start({
+    config: source.config,
+    files,
+    backend: options.worker.backend,
+    engine: config.DETECTOR_ENGINE,
+    cacheRoot: source.cacheRoot,
+  });
+  log.info({ ...worker.engine }, `dog detector: ${worker.engine.name} (${worker.engine.reason})`);
   // Serving: detection runs after the answer is out, so a burst must not pile up behind it.
-  return new BoundedDogFinder(
-    await WorkerDogDetector.start({ config: source.config, files, backend: options.worker.backend }),
-  );
+  return new BoundedDogFinder(worker);
 }

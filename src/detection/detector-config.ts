@@ -31,6 +31,11 @@ const detectorConfigSchema = z.object({
   scoreThreshold: z.number().gt(0).lt(1),
   /** Boxes overlapping a better one by at least this intersection-over-union are dropped. */
   iouThreshold: z.number().gt(0).lte(1),
+  /**
+   * Where ONNX Runtime may take over (DETECTOR_ENGINE): the graph nodes its converted trunk computes; the graph
+   * model runs the rest from them. Absent: the detector runs in tfjs only.
+   */
+  onnxTrunk: z.object({ outputs: z.array(z.string().min(1)).min(1) }).optional(),
 });
 
 export type DetectorConfig = z.infer<typeof detectorConfigSchema> & {

@@ -3,12 +3,12 @@
  * model's synchronous execute (hundreds of ms on wasm) never blocks the serving thread's event loop.
  * Started by worker-detector.ts through detector-worker.mjs.
  */
-import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../model/backend.ts';
-import { fileModelHandler } from '../model/model-files.ts';
-import { DogDetector } from './detector.ts';
+import { projectRoot } from '../config.ts';
+import { openDogDetector } from './detector.ts';
 import type { DetectorWorkerSetup, FromDetectorWorker, ToDetectorWorker } from './worker-detector.ts';
 
 /**
@@ -33,8 +33,13 @@ const send = (message: FromDetectorWorker) => port.postMessage(message);
 
 try {
   const backend = await selectBackend(setup.backend);
-  const model = await tf.loadGraphModel(fileModelHandler(setup.files.dir, setup.files.jsonFile));
-  const detector = new DogDetector(model, setup.config, setup.files, setup.maxPixels);
+  const detector = await openDogDetector({
+    config: setup.config,
+    files: setup.files,
+    cacheRoot: setup.cacheRoot ?? path.join(projectRoot, 'models', 'cache'),
+    ...(setup.engine ? { engine: setup.engine } : {}),
+    ...(setup.maxPixels ? { maxPixels: setup.maxPixels } : {}),
+  });
   port.on('message', (message: ToDetectorWorker) => {
     detector.detect(new Uint8Array(message.bytes)).then(
       (detection) => send({ type: 'detected', id: message.id, detection }),
@@ -42,7 +47,7 @@ try {
     );
   });
   lowerThisThreadsPriority();
-  send({ type: 'ready', backend: backend.name });
+  send({ type: 'ready', backend: backend.name, engine: detector.engine });
 } catch (err) {
   send({ type: 'startup-failed', message: (err as Error).message });
 }

@@ -4,6 +4,8 @@
  * pixels, weak ones dropped, duplicates suppressed, and only dogs kept. Runs on whichever tfjs backend is active
  * (select it first, as the classifier runtime does).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { fileModelHandler } from '../model/model-files.ts';
@@ -16,6 +18,13 @@ import {
   type DogDetection,
 } from './boxes.ts';
 import type { DetectorConfig } from './detector-config.ts';
+import {
+  chooseTrunk,
+  loadOnnxTrunk,
+  type DetectorEngineSetting,
+  type DetectorTrunk,
+  type TrunkChoice,
+} from './onnx-trunk.ts';
 import {
   resolveDetectorFiles,
   type DetectorSourceOptions,
@@ -40,15 +49,21 @@ async function orientedSize(bytes: Uint8Array, maxPixels: number) {
 export class DogDetector {
   readonly #model: tf.GraphModel;
   readonly #maxPixels: number;
+  readonly #trunk: DetectorTrunk | undefined;
+  /** What runs it ("onnxruntime-node + tfjs" with the ONNX trunk, else "tfjs"), and why. */
+  readonly engine: { name: string; reason: string };
 
   constructor(
     model: tf.GraphModel,
     readonly config: DetectorConfig,
     readonly files: ResolvedDetectorFiles,
     maxPixels = DEFAULT_MAX_PIXELS,
+    choice: TrunkChoice = { reason: 'no ONNX trunk asked for' },
   ) {
     this.#model = model;
     this.#maxPixels = maxPixels;
+    this.#trunk = choice.trunk;
+    this.engine = { name: choice.trunk ? `${choice.trunk.engine} + tfjs` : 'tfjs', reason: choice.reason };
   }
 
   /** The photo as the model's input: raw RGB 0..255, letterboxed (scaled to fit, centred on black). */
@@ -73,12 +88,27 @@ export class DogDetector {
     return { pixels: Float32Array.from(data), letterbox };
   }
 
+  /** The model's output for the letterboxed pixels: the whole graph in tfjs, or the tail fed by the ONNX trunk. */
+  async #output(pixels: Float32Array): Promise<tf.Tensor> {
+    const side = this.config.inputSize;
+    if (!this.#trunk) {
+      return tf.tidy(
+        () =>
+          this.#model.execute(tf.tensor4d(pixels, [1, side, side, 3]), this.config.outputNode) as tf.Tensor,
+      );
+    }
+    const cut = await this.#trunk.run(pixels);
+    return tf.tidy(() => {
+      const feed = Object.fromEntries(
+        Object.entries(cut).map(([node, value]) => [node, tf.tensor(value.data, value.shape)]),
+      );
+      return this.#model.execute(feed, this.config.outputNode) as tf.Tensor;
+    });
+  }
+
   /** Every detection row the model gives, [x1, y1, x2, y2, score, class] in input pixels. */
   async #rows(pixels: Float32Array): Promise<number[][]> {
-    const side = this.config.inputSize;
-    const output = tf.tidy(
-      () => this.#model.execute(tf.tensor4d(pixels, [1, side, side, 3]), this.config.outputNode) as tf.Tensor,
-    );
+    const output = await this.#output(pixels);
     try {
       const flat = await output.data();
       const width = output.shape[output.shape.length - 1]!;
@@ -102,8 +132,9 @@ export class DogDetector {
     return dogsIn(await this.readOutput(bytes), this.config);
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
     this.#model.dispose();
+    await this.#trunk?.dispose();
   }
 }
 
@@ -125,11 +156,33 @@ export async function cropDog(
 export interface LoadDetectorOptions extends Omit<DetectorSourceOptions, 'config'> {
   config: DetectorConfig;
   maxPixels?: number;
+  /** DETECTOR_ENGINE; default tfjs. */
+  engine?: DetectorEngineSetting;
 }
 
 /** Resolves the detector's checked files (cache, download or mirror) and loads the graph model. */
 export async function loadDogDetector(options: LoadDetectorOptions): Promise<DogDetector> {
   const files = await resolveDetectorFiles(options);
+  return openDogDetector({ ...options, files });
+}
+
+/** The graph model from checked files, its trunk on ONNX Runtime where the engine setting allows. */
+export async function openDogDetector(options: {
+  config: DetectorConfig;
+  files: ResolvedDetectorFiles;
+  cacheRoot: string;
+  engine?: DetectorEngineSetting;
+  maxPixels?: number;
+}): Promise<DogDetector> {
+  const { config, files } = options;
   const model = await tf.loadGraphModel(fileModelHandler(files.dir, files.jsonFile));
-  return new DogDetector(model, options.config, files, options.maxPixels);
+  const choice = await chooseTrunk(options.engine ?? 'tfjs', config, async () =>
+    loadOnnxTrunk({
+      config,
+      model,
+      graph: JSON.parse(await readFile(path.join(files.dir, files.jsonFile), 'utf8')),
+      cacheRoot: options.cacheRoot,
+    }),
+  );
+  return new DogDetector(model, config, files, options.maxPixels, choice);
 }

@@ -7,23 +7,29 @@ import type { BackendName } from '../model/backend.ts';
 import type { DogDetection } from './boxes.ts';
 import type { DetectorConfig } from './detector-config.ts';
 import type { ResolvedDetectorFiles } from './detector-source.ts';
+import type { DetectorEngineSetting } from './onnx-trunk.ts';
 
 export interface DetectorWorkerSetup {
   config: DetectorConfig;
   files: ResolvedDetectorFiles;
   backend?: BackendName;
   maxPixels?: number;
+  /** DETECTOR_ENGINE (default tfjs) and where a converted ONNX trunk is cached. */
+  engine?: DetectorEngineSetting;
+  cacheRoot?: string;
 }
 
 export type ToDetectorWorker = { id: number; bytes: ArrayBuffer };
 export type FromDetectorWorker =
-  | { type: 'ready'; backend: string }
+  | { type: 'ready'; backend: string; engine: { name: string; reason: string } }
   | { type: 'startup-failed'; message: string }
   | { type: 'detected'; id: number; detection: DogDetection }
   | { type: 'failed'; id: number; message: string };
 
 /** What finds dogs, in this thread or another. */
 export interface DogFinder {
+  /** What runs the detector (DETECTOR_ENGINE's outcome), where known. */
+  readonly engine?: { name: string; reason: string };
   detect(bytes: Uint8Array): Promise<DogDetection>;
   dispose(): void | Promise<void>;
 }
@@ -36,7 +42,11 @@ export class WorkerDogDetector implements DogFinder {
   #nextId = 1;
   #closed = false;
 
-  private constructor(worker: Worker) {
+  private constructor(
+    worker: Worker,
+    /** What runs the detector in the worker (see DogDetector.engine), and its tfjs backend. */
+    readonly engine: { name: string; reason: string; backend: string },
+  ) {
     this.#worker = worker;
     worker.on('message', (message: FromDetectorWorker) => {
       if (message.type !== 'detected' && message.type !== 'failed') return;
@@ -79,7 +89,7 @@ export class WorkerDogDetector implements DogFinder {
       );
     }
     worker.unref();
-    return new WorkerDogDetector(worker);
+    return new WorkerDogDetector(worker, { ...first.engine, backend: first.backend });
   }
 
   detect(bytes: Uint8Array): Promise<DogDetection> {

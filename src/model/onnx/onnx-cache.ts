@@ -26,7 +26,7 @@ export function onnxCacheFile(
 }
 
 /** Returns `file`, writing `convert()`'s bytes to it first (atomically) when it is not there yet. */
-function cached(file: string, convert: () => Uint8Array): CachedOnnx {
+export function cached(file: string, convert: () => Uint8Array): CachedOnnx {
   if (existsSync(file)) return { path: file, converted: false };
   const onnx = convert();
   mkdirSync(path.dirname(file), { recursive: true });

@@ -26,11 +26,11 @@ export class OnnxGraphBuilder {
     return this.typedConstant(base, dims, values);
   }
 
-  /** An initializer of float32, int32, uint8 or int8 values (the element type follows the array's type). */
+  /** An initializer of float32, int32, int64, uint8 or int8 values (the element type follows the array's type). */
   typedConstant(
     base: string,
     dims: number[],
-    values: Float32Array | Int32Array | Uint8Array | Int8Array,
+    values: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array,
   ): string {
     const name = this.uniqueName(base);
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
@@ -40,9 +40,11 @@ export class OnnxGraphBuilder {
         ? DataType.FLOAT
         : values instanceof Int32Array
           ? DataType.INT32
-          : values instanceof Int8Array
-            ? DataType.INT8
-            : DataType.UINT8;
+          : values instanceof BigInt64Array
+            ? DataType.INT64
+            : values instanceof Int8Array
+              ? DataType.INT8
+              : DataType.UINT8;
     this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData: raw.slice() }));
     return name;
   }
