@@ -9,6 +9,7 @@ import { createBreedbot, type BreedbotApp } from '../src/app/create.ts';
 import { startHttpApi } from '../src/http/server.ts';
 import type { ClassifyOutput } from '../src/cli/classify.ts';
 import { sideBySide, skipWithoutDetector } from './helpers/detector-data.ts';
+import { ortMissing } from './helpers/onnx-rig.ts';
 import { runCli } from './helpers/run-cli.ts';
 import { imagewoofValDir, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { tempDirConfig } from './helpers/temp-app.ts';
@@ -42,6 +43,12 @@ describe(
       channelId: '200000000000000001',
       messageId,
       userId: '300000000000000001',
+    });
+
+    test('the model info names what runs the detector (DETECTOR_ENGINE=auto: its trunk on ONNX Runtime)', async () => {
+      const info = await app.modelInfo();
+      // Without onnxruntime-node, auto runs the whole graph in tfjs.
+      assert.equal(info.detector, ortMissing ? 'tfjs' : 'onnxruntime-node + tfjs');
     });
 
     test('the whole-photo answer comes first; the dogs follow, left to right, each crop stored', async () => {

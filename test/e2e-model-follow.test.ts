@@ -134,6 +134,7 @@ describe('/model info while the database has moved on', () => {
   const info = (activeVersion: string, history: ModelInfo['history']): ModelInfo => ({
     activeVersion,
     backend: 'cpu',
+    detector: null,
     backboneId: 'b',
     breeds: 120,
     history,

@@ -212,7 +212,7 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
     assert.equal((await fetch(`${api.url}/v1/openapi.json`)).status, 200);
   });
 
-  test('GET /v1/model names the active version, backbone and backend', async () => {
+  test('GET /v1/model names the active version, backbone, backend and (off here) the detector', async () => {
     const response = await fetch(`${api.url}/v1/model`, { headers: bearer(KEY) });
     assert.equal(response.status, 200);
     const info = await app.modelInfo();
@@ -221,6 +221,7 @@ describe('HTTP API', { skip: skipWithoutPhotos }, () => {
       backboneId: 'mobilenet_v1_0.75_224',
       backend: info.backend,
       breeds: info.breeds,
+      detector: null,
     });
     assert.deepEqual(await (await fetch(`${api.url}/healthz`)).json(), {
       status: 'ok',

@@ -61,7 +61,14 @@ test('the reply counts the re-embedded photos, then the training epochs', () => 
 });
 
 test('/model info shows a running switch', () => {
-  const info = { activeVersion: 'base-x', backend: 'wasm', backboneId: 'x', breeds: 118, history: [] };
+  const info = {
+    activeVersion: 'base-x',
+    backend: 'wasm',
+    detector: null,
+    backboneId: 'x',
+    breeds: 118,
+    history: [],
+  };
   const idle = modelInfoEmbed(info).toJSON();
   assert.ok(!idle.fields?.some((f) => f.name === 'Training'));
   const running = modelInfoEmbed(info, { fraction: 0.3, stage: 'embedding', done: 5, total: 9 }).toJSON();

@@ -43,6 +43,7 @@ test('/model info: a version with no holdout shows no top-1 0.0%', () => {
   const embed = modelInfoEmbed({
     activeVersion: 'base',
     backend: 'cpu',
+    detector: null,
     backboneId: 'b',
     breeds: 3,
     history: [

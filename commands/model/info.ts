@@ -55,6 +55,8 @@ export function modelInfoEmbed(info: ModelInfo, running: TrainingProgress | null
     { name: 'Backbone', value: safeText(info.backboneId, 60), inline: true },
     { name: 'Breeds', value: String(info.breeds), inline: true },
   );
+  if (info.detector)
+    embed.addFields({ name: 'Dog detector', value: safeText(info.detector, 60), inline: true });
   if (running) {
     const value = running.stage ? switchProgressLine(running) : progressLine(running);
     embed.addFields({ name: 'Training', value });

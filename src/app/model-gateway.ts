@@ -91,6 +91,7 @@ export async function loadModelGateway(
     runtime,
     holder,
     backend: runtime.servingBackend,
+    detectorEngine: detector ? (detector.engine?.name ?? 'unknown') : null,
     get backboneId() {
       return holder.model.backbone.id;
     },

@@ -5,6 +5,8 @@ import type { ClassifyResult } from '../model/types.ts';
 
 export interface ModelGateway {
   readonly backend: string;
+  /** What runs the dog detector (DETECTOR_ENGINE's outcome, e.g. "onnxruntime-node + tfjs"); null when it is off. */
+  readonly detectorEngine: string | null;
   /** The serving classifier's backbone (a fine-tuned one after such a version is promoted). */
   readonly backboneId: string;
   activeVersion(): string;

@@ -73,12 +73,16 @@ const classifyOutput = {
 
 const modelInfo = {
   type: 'object',
-  required: ['activeVersion', 'backboneId', 'backend', 'breeds'],
+  required: ['activeVersion', 'backboneId', 'backend', 'breeds', 'detector'],
   properties: {
     activeVersion: { type: 'string' },
     backboneId: { type: 'string', description: 'the models/<id>.model.json entry serving' },
     backend: { type: 'string', description: 'the tfjs backend or engine computing embeddings' },
     breeds: { type: 'integer', description: 'breeds the active head knows' },
+    detector: {
+      type: ['string', 'null'],
+      description: 'what runs the dog detector (DETECTOR_ENGINE), or null when DETECTOR is off',
+    },
   },
 };
 

@@ -61,8 +61,8 @@ export function registerRoutes(server: FastifyInstance, app: Breedbot, openApi: 
   );
 
   server.get('/v1/model', async () => {
-    const { activeVersion, backboneId, backend, breeds } = await app.modelInfo();
-    return { activeVersion, backboneId, backend, breeds };
+    const { activeVersion, backboneId, backend, breeds, detector } = await app.modelInfo();
+    return { activeVersion, backboneId, backend, breeds, detector };
   });
 
   // The services answer only once the model is loaded and the store is open; while closing they refuse (503).

@@ -6,6 +6,7 @@ export async function modelInfo({ model, store }: ServiceDeps): Promise<ModelInf
   return {
     activeVersion: model.activeVersion(),
     backend: model.backend,
+    detector: model.detectorEngine,
     backboneId: model.backboneId,
     breeds: model.breedCount(),
     history: await store.modelHistory(20),

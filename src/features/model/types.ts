@@ -13,6 +13,8 @@ export interface ModelVersionInfo {
 export interface ModelInfo {
   activeVersion: string;
   backend: string;
+  /** What runs the dog detector; null when DETECTOR is off. */
+  detector: string | null;
   backboneId: string;
   breeds: number;
   history: ModelVersionInfo[];
