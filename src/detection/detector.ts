@@ -2,7 +2,8 @@
  * Finds the dogs in a photo with a COCO object detector (a tfjs graph model, see models/<id>.detector.json):
  * the photo is letterboxed into the model's square input with sharp, the boxes are mapped back to the photo's
  * pixels, weak ones dropped, duplicates suppressed, and only dogs kept. Runs on whichever tfjs backend is active
- * (select it first, as the classifier runtime does).
+ * (select it first, as the classifier runtime does), with the graph's trunk on ONNX Runtime where DETECTOR_ENGINE
+ * allows (onnx-trunk.ts).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
