@@ -11,7 +11,7 @@ import { classifyEachDog, loadConfiguredDetector, type BoundedDogFinder } from '
 import type { BackendName } from '../src/model/backend.ts';
 import { log } from '../src/log.ts';
 import type { BreedClassifier } from '../src/model/classifier.ts';
-import { round } from './load.ts';
+import { latency } from './load.ts';
 
 export interface DetectorLoadResult<S> {
   /** What runs the detector (DETECTOR_ENGINE). */
@@ -23,8 +23,6 @@ export interface DetectorLoadResult<S> {
   photosSearched: number;
   photosSkipped: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function measureDetectorLoad<S>(options: {
   classifier: BreedClassifier;
@@ -63,7 +61,7 @@ export async function measureDetectorLoad<S>(options: {
     const photosSkipped = finder.skipped - skippedBefore;
     return {
       engine: finder.engine?.name ?? 'unknown',
-      detectorMsPerPhotoP50: round(median(detectMs), 1),
+      detectorMsPerPhotoP50: latency(detectMs).p50Ms,
       serving,
       photosSearched: background.length - photosSkipped,
       photosSkipped,

@@ -20,6 +20,7 @@ import { loadBackbone } from '../src/model/backbone.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { breedNames } from '../src/model/breed-names.ts';
 import { baseHeadOf } from '../src/model/classifier.ts';
+import { softmax } from '../src/model/head-math.ts';
 import { imageSpecOf, loadModelConfig, modelConfigPathFor } from '../src/model/model-config.ts';
 import { cosineOf } from '../src/model/inference/select-engine.ts';
 import { loadOnnxBackbone } from '../src/model/onnx/onnx-backbone.ts';
@@ -115,7 +116,7 @@ async function fidelityOf(session: OrtSession) {
   for (const photo of photos) {
     const bytes = new Uint8Array(readFileSync(path.join(referenceDir, photo)));
     const x = Float32Array.from(bytes, (p) => (p - zeroPoint[0]!) * scale[0]!);
-    const probs = softmaxOf((await run(session, x, 1))[1]!);
+    const probs = softmax((await run(session, x, 1))[1]!);
     if (interpreter) {
       const theirs = interpreter.run(bytes);
       for (let i = 0; i < theirs.length; i++)
@@ -130,12 +131,6 @@ async function fidelityOf(session: OrtSession) {
     top1Agree,
     ...(interpreter ? { maxInterpreterDiff: Number(maxInterpreterDiff.toFixed(4)) } : {}),
   };
-}
-function softmaxOf(logits: Float32Array): number[] {
-  const top = Math.max(...logits);
-  const exp = Array.from(logits, (l) => Math.exp(l - top));
-  const sum = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / sum);
 }
 for (const weights of variants) {
   const session = await open(weights, false);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { projectRoot } from '../src/config.ts';
+import { softmax } from '../src/model/head-math.ts';
 import { loadOnnxRuntime, type OnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
 import { convConstants } from '../src/model/onnx/qdq-weights.ts';
 import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
@@ -76,10 +77,7 @@ async function qdqProbabilities(session: Session, converted: Converted, x: Float
   });
   const logits = out[converted.logitsName!]!.data as Float32Array;
   assert.equal(logits.length, 1001);
-  const top = Math.max(...logits);
-  const exp = Array.from(logits, (l) => Math.exp(l - top));
-  const sum = exp.reduce((a, b) => a + b, 0);
-  return { embedding: out[converted.outputName]!.data as Float32Array, probs: exp.map((e) => e / sum) };
+  return { embedding: out[converted.outputName]!.data as Float32Array, probs: softmax(logits) };
 }
 
 test('int7 weights: within [-64, 63], each within half a step of the file value, bias rescaled to input x weight scale', () => {

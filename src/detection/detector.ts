@@ -5,7 +5,6 @@
  * (select it first, as the classifier runtime does), with the graph's trunk on ONNX Runtime where DETECTOR_ENGINE
  * allows (onnx-trunk.ts).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
@@ -58,8 +57,8 @@ export class DogDetector {
     model: tf.GraphModel,
     readonly config: DetectorConfig,
     readonly files: ResolvedDetectorFiles,
-    maxPixels = DEFAULT_MAX_PIXELS,
-    choice: TrunkChoice = { reason: 'no ONNX trunk asked for' },
+    maxPixels: number,
+    choice: TrunkChoice,
   ) {
     this.#model = model;
     this.#maxPixels = maxPixels;
@@ -177,13 +176,13 @@ export async function openDogDetector(options: {
 }): Promise<DogDetector> {
   const { config, files } = options;
   const model = await tf.loadGraphModel(fileModelHandler(files.dir, files.jsonFile));
-  const choice = await chooseTrunk(options.engine ?? 'tfjs', config, async () =>
+  const choice = await chooseTrunk(options.engine ?? 'tfjs', () =>
     loadOnnxTrunk({
       config,
       model,
-      graph: JSON.parse(await readFile(path.join(files.dir, files.jsonFile), 'utf8')),
+      graphFile: path.join(files.dir, files.jsonFile),
       cacheRoot: options.cacheRoot,
     }),
   );
-  return new DogDetector(model, config, files, options.maxPixels, choice);
+  return new DogDetector(model, config, files, options.maxPixels ?? DEFAULT_MAX_PIXELS, choice);
 }
