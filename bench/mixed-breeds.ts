@@ -24,6 +24,7 @@ import type { BreedProbability } from '../src/model/types.ts';
 import { blendPhotos } from './blend-photos.ts';
 import { trainBlendHead, type BlendHeadKind } from './blend-head-ceiling.ts';
 import { createRng } from '../src/training/prng.ts';
+import { cosineOf } from '../src/model/inference/select-engine.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -181,6 +182,7 @@ async function main() {
     pureTop1: recognised.size / pure.length,
     blendsFromAnyPhotos: args['any-photos'],
     blendTopTwoAreTheBreeds: topTwoAreTheBreeds(blends),
+    blendEmbeddingCosine: blendEmbeddingCosine(pure, blends),
     blendBothInTop5:
       blends.filter((b) => [b.breedA, b.breedB].every((x) => b.top5.some((t) => t.breed === x))).length /
       blends.length,
@@ -203,6 +205,7 @@ async function main() {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(
     `${report.backbone}: ${pure.length} pure photos, ${blends.length} blends in ${report.seconds}s\n` +
+      `blend embeddings: median cosine ${report.blendEmbeddingCosine.toMeanOfParts} to the mean of their two photos', ${report.blendEmbeddingCosine.toCloserPart} to the closer one\n` +
       `current rule ${JSON.stringify(DEFAULT_MIX_RULE)}: pure ${pct(current.pureRate)} mix, blends ${pct(current.blendRate)} mix of the right two (${pct(current.blendAnyMixRate)} any mix)\n` +
       `best with pure ≤ ${pct(MAX_PURE_RATE)}:\n` +
       ranked
@@ -221,6 +224,29 @@ async function main() {
         : ''),
   );
   runtime.dispose();
+}
+
+/**
+ * Median cosine of a blend's embedding to the mean of its two photos' embeddings, and to the closer of the two:
+ * how far blending moves the frozen embedding from anything the photos themselves give.
+ */
+function blendEmbeddingCosine(pure: Pure[], blends: Blend[]) {
+  const embeddingOf = new Map(pure.map((p) => [p.file, p.embedding]));
+  const median = (xs: number[]) => +[...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!.toFixed(3);
+  const toMean: number[] = [];
+  const toCloser: number[] = [];
+  for (const b of blends) {
+    const ea = embeddingOf.get(b.a)!;
+    const eb = embeddingOf.get(b.b)!;
+    toMean.push(
+      cosineOf(
+        b.embedding,
+        Float32Array.from(ea, (v, i) => (v + eb[i]!) / 2),
+      ),
+    );
+    toCloser.push(Math.max(cosineOf(b.embedding, ea), cosineOf(b.embedding, eb)));
+  }
+  return { toMeanOfParts: median(toMean), toCloserPart: median(toCloser) };
 }
 
 type PhotoGroups = { synset: string; breed: string; files: string[] }[];
