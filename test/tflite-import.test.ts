@@ -20,11 +20,10 @@ import {
   dequantize,
   importTflite,
   readTflite,
-  type TfliteImport,
   type TfliteModel,
 } from '../src/model/tflite/index.ts';
 import { openTfliteInterpreter, skipWithoutInterpreter } from './helpers/tflite-interpreter.ts';
-import { dequantizedInput, referencePhotos } from './helpers/tflite-reference.ts';
+import { dequantizedInput, fullProbabilities, referencePhotos } from './helpers/tflite-reference.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -59,18 +58,6 @@ const skip =
 const tolerance = 0.065;
 
 type Reference = Record<string, { photos: Record<string, [number, number][]> }>;
-
-/** Softmax over all 1001 outputs (background first), as TFLite's model computes it. */
-function fullProbabilities(
-  imported: TfliteImport,
-  embedding: Float32Array,
-  logits: Float32Array,
-): Float32Array {
-  const bg = imported.source.background!;
-  let background = bg.bias;
-  for (let i = 0; i < embedding.length; i++) background += embedding[i]! * bg.kernel[i]!;
-  return tf.tidy(() => tf.softmax(tf.tensor1d([background, ...logits])).dataSync() as Float32Array);
-}
 
 test('dequantize: uint8 per tensor, int8 per channel, int32 bias, float32 as stored', () => {
   const model = (buffers: Uint8Array[]): TfliteModel => ({ file: 'x.tflite', subgraphs: [], buffers });

@@ -1,6 +1,8 @@
 /** ../shared/models/tflite-reference: TensorFlow Lite's own outputs on fixed 224x224 RGB inputs (its README.txt). */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { TfliteImport } from '../../src/model/tflite/index.ts';
 
 /** Every reference input, by file name (the key of tflite-reference.json's `photos`), sorted. */
 export function referencePhotos(referenceDir: string): { name: string; pixels: Uint8Array }[] {
@@ -13,3 +15,28 @@ export function referencePhotos(referenceDir: string): { name: string; pixels: U
 /** The float input a quantized model's uint8 pixels stand for: (q - zeroPoint) * scale. */
 export const dequantizedInput = (pixels: Uint8Array, zeroPoint: number, scale: number) =>
   Float32Array.from(pixels, (p) => (p - zeroPoint) * scale);
+
+/** The float import's softmax over all 1001 outputs (background first), as TFLite's model computes it. */
+export function fullProbabilities(
+  imported: TfliteImport,
+  embedding: Float32Array,
+  logits: Float32Array,
+): Float32Array {
+  const bg = imported.source.background!;
+  let background = bg.bias;
+  for (let i = 0; i < embedding.length; i++) background += embedding[i]! * bg.kernel[i]!;
+  return tf.tidy(() => tf.softmax(tf.tensor1d([background, ...logits])).dataSync() as Float32Array);
+}
+
+const topFive = (p: ArrayLike<number>) =>
+  Array.from(p, (v, i) => [v, i] as const)
+    .sort((x, y) => y[0] - x[0])
+    .slice(0, 5)
+    .map(([, i]) => i);
+
+/** The largest |a - b| over the classes in either top five: how the reference checks compare two outputs. */
+export function topFiveDisagreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (const i of new Set([...topFive(a), ...topFive(b)])) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
