@@ -23,8 +23,9 @@ const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
 /**
  * Measured maxima of |p - p_tflite| over each photo's top-5 (2026-12-03): V2 0.0031 (TFLite's arithmetic reproduced);
- * EdgeTPU 0.0548, hardly better than the float import's 0.059, for a reason not found (every op fuses; the same
- * converter matches V2 to 0.003).
+ * EdgeTPU 0.0548, hardly better than the float import's 0.059. The reason (2026-12-07): the JSON's XNNPACK rounds
+ * EdgeTPU's convolutions one step high in up to 4.5% of a layer's values, where it rounds V2's exactly
+ * (scripts/tflite-xnnpack-rounding.py); TFLite's own reference kernels are 0.0625 from the JSON (tflite-kernels.test.ts).
  */
 const models = {
   'mobilenet_edgetpu_224_1.0': {
