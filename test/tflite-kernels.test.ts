@@ -16,15 +16,17 @@ import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../src/config.ts';
 import { selectBackend } from '../src/model/backend.ts';
 import { softmax } from '../src/model/head-math.ts';
-import { loadOnnxRuntime, type OnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
+import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
 import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
 import { importTflite, readTflite } from '../src/model/tflite/index.ts';
 import {
   dequantizedInput,
   fullProbabilities,
   referencePhotos,
+  tfliteReferenceSkip,
   topFiveDisagreement,
 } from './helpers/tflite-reference.ts';
+import { ortMissing } from './helpers/onnx-rig.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -50,19 +52,7 @@ const fixture = JSON.parse(
   readFileSync(path.join(projectRoot, 'test/fixtures/tflite-2.21-kernels.json'), 'utf8'),
 ) as KernelFixture;
 
-let ort: OnnxRuntime | undefined;
-let ortMissing = '';
-try {
-  ort = await loadOnnxRuntime();
-} catch (err) {
-  ortMissing = (err as Error).message;
-}
-const skip = ortMissing
-  ? `needs onnxruntime-node (${ortMissing})`
-  : Object.values(files).every((f) => existsSync(path.join(sharedModels, f))) &&
-      existsSync(path.join(referenceDir, 'tflite-reference.json'))
-    ? false
-    : 'needs ../shared/models (the two .tflite files and tflite-reference/) (absent)';
+const skip = tfliteReferenceSkip(sharedModels, Object.values(files), ortMissing);
 
 const probabilitiesOf = (k: KernelOutputs, photo: string) =>
   Array.from(Buffer.from(k.outputs[photo]!, 'base64'), (q) => (q - k.zeroPoint) * k.scale);
@@ -83,7 +73,8 @@ async function breedbotOutputs(id: ModelId, work: string) {
   const converted = convertTfliteToQdq(model, { withLogits: true });
   const onnxFile = path.join(work, `${id}.onnx`);
   writeFileSync(onnxFile, converted.onnx);
-  const session = await ort!.InferenceSession.create(onnxFile, { intraOpNumThreads: 1 });
+  const ort = await loadOnnxRuntime();
+  const session = await ort.InferenceSession.create(onnxFile, { intraOpNumThreads: 1 });
   const imported = await importTflite({ file, cacheDir: path.join(work, id) });
   const probe = tf.model({
     inputs: imported.model.inputs,
@@ -97,7 +88,7 @@ async function breedbotOutputs(id: ModelId, work: string) {
   for (const { name, pixels } of referencePhotos(referenceDir)) {
     const x = dequantizedInput(pixels, input.zeroPoint, input.scale);
     const out = await session.run({
-      [session.inputNames[0]!]: new ort!.Tensor('float32', x, [1, 224, 224, 3]),
+      [session.inputNames[0]!]: new ort.Tensor('float32', x, [1, 224, 224, 3]),
     });
     qdq.set(name, softmax(out[converted.logitsName!]!.data as Float32Array));
     const [e, l] = tf.tidy(() => probe.predict(tf.tensor4d(x, [1, 224, 224, 3])) as tf.Tensor[]);

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
@@ -17,7 +17,8 @@ import { readTflite, type TfliteModel } from '../src/model/tflite/index.ts';
 import sharp from 'sharp';
 import { imagewoofSample, notDogPhotos, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { openTfliteInterpreter, skipWithoutInterpreter } from './helpers/tflite-interpreter.ts';
-import { dequantizedInput, referencePhotos } from './helpers/tflite-reference.ts';
+import { dequantizedInput, referencePhotos, tfliteReferenceSkip } from './helpers/tflite-reference.ts';
+import { ortMissing } from './helpers/onnx-rig.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -37,19 +38,12 @@ const models = {
     tolerance: 0.01,
   },
 };
-let ort: OnnxRuntime | undefined;
-let ortMissing = '';
-try {
-  ort = await loadOnnxRuntime();
-} catch (err) {
-  ortMissing = (err as Error).message;
-}
-const skip = ortMissing
-  ? `needs onnxruntime-node (${ortMissing})`
-  : Object.values(models).every((m) => existsSync(path.join(sharedModels, m.file))) &&
-      existsSync(path.join(referenceDir, 'tflite-reference.json'))
-    ? false
-    : 'needs ../shared/models (the two .tflite files and tflite-reference/) (absent)';
+const skip = tfliteReferenceSkip(
+  sharedModels,
+  Object.values(models).map((m) => m.file),
+  ortMissing,
+);
+const ort: OnnxRuntime | undefined = skip ? undefined : await loadOnnxRuntime();
 
 type Reference = Record<string, { photos: Record<string, [number, number][]> }>;
 type Converted = ReturnType<typeof convertTfliteToQdq>;

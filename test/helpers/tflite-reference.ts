@@ -1,8 +1,24 @@
 /** ../shared/models/tflite-reference: TensorFlow Lite's own outputs on fixed 224x224 RGB inputs (its README.txt). */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TfliteImport } from '../../src/model/tflite/index.ts';
+
+/**
+ * The skip reason of a suite that needs the given .tflite files under `sharedModels` and tflite-reference.json, or
+ * false; `runtimeMissing` (onnx-rig's ortMissing) goes first where the suite also needs ONNX Runtime.
+ */
+export function tfliteReferenceSkip(
+  sharedModels: string,
+  files: readonly string[],
+  runtimeMissing: string | false = false,
+): string | false {
+  if (runtimeMissing) return runtimeMissing;
+  const present =
+    files.every((f) => existsSync(path.join(sharedModels, f))) &&
+    existsSync(path.join(sharedModels, 'tflite-reference', 'tflite-reference.json'));
+  return present ? false : 'needs ../shared/models (the two .tflite files and tflite-reference/) (absent)';
+}
 
 /** Every reference input, by file name (the key of tflite-reference.json's `photos`), sorted. */
 export function referencePhotos(referenceDir: string): { name: string; pixels: Uint8Array }[] {
