@@ -20,7 +20,7 @@ import { imageLimitsFromConfig, prepareModelInput } from '../src/images/index.ts
 import { breedNames } from '../src/model/breed-names.ts';
 import { loadClassifierRuntime } from '../src/model/index.ts';
 import { DEFAULT_MIX_RULE, mixedBreedVerdict, type MixRule } from '../src/model/mixed-breed.ts';
-import type { BreedProbability } from '../src/model/types.ts';
+import type { BreedProbability, ClassifyResult } from '../src/model/types.ts';
 import { blendPhotos } from './blend-photos.ts';
 import { trainBlendHead, type BlendHeadKind } from './blend-head-ceiling.ts';
 import { createRng } from '../src/training/prng.ts';
@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
 const PAIRS = Number(args.pairs);
 const MAX_PURE_RATE = Number(args['max-pure-rate']);
 const CEILING_BLENDS = Number(args['ceiling-blends']);
+const CEILING_EPOCHS = Number(args['ceiling-epochs']);
 const valDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/val');
 const trainDir = path.resolve(projectRoot, '../shared/datasets/imagewoof/train');
 interface Scored {
@@ -124,18 +125,25 @@ async function main() {
       }));
   const bySynset = photosBySynset(valDir);
 
-  const classifyBytes = async (bytes: Buffer[]) =>
-    classifier.classifyMany(
-      await Promise.all(bytes.map(async (b) => (await prepareModelInput(b, spec, limits)).input)),
-    );
+  /** Classifies `items` 16 at a time (one batched backbone call each), in order. */
+  const classifyAll = async <T>(items: T[], bytesOf: (item: T) => Promise<Buffer>) => {
+    const results: ClassifyResult[] = [];
+    for (let i = 0; i < items.length; i += 16) {
+      const bytes = await Promise.all(items.slice(i, i + 16).map(bytesOf));
+      const inputs = await Promise.all(
+        bytes.map(async (b) => (await prepareModelInput(b, spec, limits)).input),
+      );
+      results.push(...(await classifier.classifyMany(inputs)));
+    }
+    return results;
+  };
   const started = performance.now();
-  const pure: Pure[] = [];
   const pureFiles = bySynset.flatMap((s) => s.files.map((file) => ({ file, breed: s.breed })));
-  for (let i = 0; i < pureFiles.length; i += 16) {
-    const chunk = pureFiles.slice(i, i + 16);
-    const results = await classifyBytes(await Promise.all(chunk.map((c) => readFile(c.file))));
-    results.forEach((r, j) => pure.push({ ...chunk[j]!, top5: r.top5, embedding: r.embedding }));
-  }
+  const pure: Pure[] = (await classifyAll(pureFiles, (c) => readFile(c.file))).map((r, j) => ({
+    ...pureFiles[j]!,
+    top5: r.top5,
+    embedding: r.embedding,
+  }));
 
   // Pair i: breed i mod n with a different breed, walking the photos of each so no photo pair repeats.
   const n = bySynset.length;
@@ -156,12 +164,11 @@ async function main() {
       breedB: sb.breed,
     };
   });
-  const blends: Blend[] = [];
-  for (let i = 0; i < pairs.length; i += 16) {
-    const chunk = pairs.slice(i, i + 16);
-    const results = await classifyBytes(await Promise.all(chunk.map((p) => blendPhotos(p.a, p.b))));
-    results.forEach((r, j) => blends.push({ ...chunk[j]!, top5: r.top5, embedding: r.embedding }));
-  }
+  const blends: Blend[] = (await classifyAll(pairs, (p) => blendPhotos(p.a, p.b))).map((r, j) => ({
+    ...pairs[j]!,
+    top5: r.top5,
+    embedding: r.embedding,
+  }));
   const seconds = (performance.now() - started) / 1000;
 
   const ranked = rankRules(pure, blends);
@@ -188,9 +195,7 @@ async function main() {
       blends.length,
     current,
     ceiling:
-      CEILING_BLENDS > 0
-        ? await blendHeadCeiling(pure, blends, classifyBytes, photosBySynset(trainDir))
-        : null,
+      CEILING_BLENDS > 0 ? await blendHeadCeiling(pure, blends, classifyAll, photosBySynset(trainDir)) : null,
     candidates: CANDIDATE_RULES.map((rule) => ({ rule, ...rates(rule, pure, blends) })),
     best: ranked.slice(0, 15),
     pureCalledMix,
@@ -255,18 +260,12 @@ type PhotoGroups = { synset: string; breed: string; files: string[] }[];
 async function blendHeadCeiling(
   pure: Pure[],
   blends: Blend[],
-  classifyBytes: (bytes: Buffer[]) => Promise<{ embedding: Float32Array }[]>,
+  classifyAll: <T>(items: T[], bytesOf: (item: T) => Promise<Buffer>) => Promise<ClassifyResult[]>,
   train: PhotoGroups,
 ) {
   const started = performance.now();
-  const embedAll = async <T>(items: T[], bytesOf: (item: T) => Promise<Buffer>) => {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < items.length; i += 16) {
-      const results = await classifyBytes(await Promise.all(items.slice(i, i + 16).map(bytesOf)));
-      out.push(...results.map((r) => r.embedding));
-    }
-    return out;
-  };
+  const embedAll = async <T>(items: T[], bytesOf: (item: T) => Promise<Buffer>) =>
+    (await classifyAll(items, bytesOf)).map((r) => r.embedding);
   const trainPhotos = train.flatMap((g) => g.files.map((file) => ({ file, breed: g.breed })));
   const rng = createRng(7);
   const pairs: { a: string; b: string; breedA: string; breedB: string }[] = [];
@@ -284,7 +283,7 @@ async function blendHeadCeiling(
   };
   const heads = [];
   for (const kind of ['linear', 'mlp'] as BlendHeadKind[]) {
-    const head = await trainBlendHead(kind, set, { epochs: Number(args['ceiling-epochs']), seed: 1 });
+    const head = await trainBlendHead(kind, set, { epochs: CEILING_EPOCHS, seed: 1 });
     const rescore = <T extends Scored>(items: T[]): T[] => {
       const top5s = head.score(items.map((s) => s.embedding));
       return items.map((s, i) => ({ ...s, top5: top5s[i]! }));
@@ -302,7 +301,7 @@ async function blendHeadCeiling(
   return {
     trainPhotos: trainPhotos.length,
     trainBlends: pairs.length,
-    epochs: Number(args['ceiling-epochs']),
+    epochs: CEILING_EPOCHS,
     seconds: +((performance.now() - started) / 1000).toFixed(1),
     heads,
   };

@@ -9,15 +9,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../src/config.ts';
 import { selectBackend } from '../src/model/backend.ts';
-import { softmax } from '../src/model/head-math.ts';
-import { loadOnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
-import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
+import { argmax } from '../src/model/head-math.ts';
 import { importTflite, readTflite } from '../src/model/tflite/index.ts';
 import {
   dequantizedInput,
@@ -27,6 +25,7 @@ import {
   topFiveDisagreement,
 } from './helpers/tflite-reference.ts';
 import { ortMissing } from './helpers/onnx-rig.ts';
+import { openQdqSession, qdqProbabilities } from './helpers/qdq-session.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -64,17 +63,10 @@ const worstOver = (
   b: (p: string) => ArrayLike<number>,
 ) => Math.max(...photos.map((p) => topFiveDisagreement(a(p), b(p))));
 
-const argmax = (p: ArrayLike<number>) => Array.from(p).indexOf(Math.max(...Array.from(p)));
-
 /** breedbot's integer graph (ONNX Runtime) and float import (tfjs) on every reference input: 1001 probabilities. */
 async function breedbotOutputs(id: ModelId, work: string) {
   const file = path.join(sharedModels, files[id]);
-  const model = readTflite(new Uint8Array(readFileSync(file)), file);
-  const converted = convertTfliteToQdq(model, { withLogits: true });
-  const onnxFile = path.join(work, `${id}.onnx`);
-  writeFileSync(onnxFile, converted.onnx);
-  const ort = await loadOnnxRuntime();
-  const session = await ort.InferenceSession.create(onnxFile, { intraOpNumThreads: 1 });
+  const qdq = await openQdqSession(readTflite(new Uint8Array(readFileSync(file)), file), work);
   const imported = await importTflite({ file, cacheDir: path.join(work, id) });
   const probe = tf.model({
     inputs: imported.model.inputs,
@@ -83,14 +75,11 @@ async function breedbotOutputs(id: ModelId, work: string) {
     ),
   });
   const { input } = imported.source;
-  const qdq = new Map<string, Float64Array>();
+  const integer = new Map<string, Float64Array>();
   const float = new Map<string, Float32Array>();
   for (const { name, pixels } of referencePhotos(referenceDir)) {
     const x = dequantizedInput(pixels, input.zeroPoint, input.scale);
-    const out = await session.run({
-      [session.inputNames[0]!]: new ort.Tensor('float32', x, [1, 224, 224, 3]),
-    });
-    qdq.set(name, softmax(out[converted.logitsName!]!.data as Float32Array));
+    integer.set(name, (await qdqProbabilities(qdq, x)).probs);
     const [e, l] = tf.tidy(() => probe.predict(tf.tensor4d(x, [1, 224, 224, 3])) as tf.Tensor[]);
     float.set(
       name,
@@ -98,16 +87,14 @@ async function breedbotOutputs(id: ModelId, work: string) {
     );
     tf.dispose([e!, l!]);
   }
-  await session.release();
-  return { qdq, float };
+  await qdq.session.release();
+  return { qdq: integer, float };
 }
 
 test(
   'the fixture is tensorflow 2.21 with its three kernel sets, and its XNNPACK outputs are tflite-reference.json',
   {
-    skip: existsSync(path.join(referenceDir, 'tflite-reference.json'))
-      ? false
-      : 'needs ../shared/models/tflite-reference (absent)',
+    skip: tfliteReferenceSkip(sharedModels, []),
   },
   () => {
     assert.equal(fixture.tensorflow, '2.21.0');

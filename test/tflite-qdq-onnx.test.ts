@@ -4,21 +4,19 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { projectRoot } from '../src/config.ts';
-import { softmax } from '../src/model/head-math.ts';
-import { loadOnnxRuntime, type OnnxRuntime } from '../src/model/onnx/onnxruntime.ts';
 import { convConstants } from '../src/model/onnx/qdq-weights.ts';
-import { convertTfliteToQdq } from '../src/model/onnx/tflite-to-qdq-onnx.ts';
 import { readTflite, type TfliteModel } from '../src/model/tflite/index.ts';
 import sharp from 'sharp';
 import { imagewoofSample, notDogPhotos, skipWithoutPhotos } from './helpers/shared-data.ts';
 import { openTfliteInterpreter, skipWithoutInterpreter } from './helpers/tflite-interpreter.ts';
 import { dequantizedInput, referencePhotos, tfliteReferenceSkip } from './helpers/tflite-reference.ts';
 import { ortMissing } from './helpers/onnx-rig.ts';
+import { openQdqSession, qdqProbabilities } from './helpers/qdq-session.ts';
 
 const sharedModels = path.resolve(projectRoot, '../shared/models');
 const referenceDir = path.join(sharedModels, 'tflite-reference');
@@ -43,37 +41,11 @@ const skip = tfliteReferenceSkip(
   Object.values(models).map((m) => m.file),
   ortMissing,
 );
-const ort: OnnxRuntime | undefined = skip ? undefined : await loadOnnxRuntime();
 
 type Reference = Record<string, { photos: Record<string, [number, number][]> }>;
-type Converted = ReturnType<typeof convertTfliteToQdq>;
-type Session = Awaited<ReturnType<OnnxRuntime['InferenceSession']['create']>>;
-
-/** The converted graph (embedding and logits) in a one-thread session; ORT's optimised graph is left in `work`. */
-async function openQdqSession(model: TfliteModel, work: string) {
-  const converted = convertTfliteToQdq(model, { withLogits: true });
-  const onnxFile = path.join(work, 'model.onnx');
-  writeFileSync(onnxFile, converted.onnx);
-  const session = await ort!.InferenceSession.create(onnxFile, {
-    intraOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    ...{ optimizedModelFilePath: path.join(work, 'optimized.onnx'), logSeverityLevel: 3 },
-  });
-  return { session, converted };
-}
 
 const inputQuantization = (model: TfliteModel) =>
   model.subgraphs[0]!.tensors[model.subgraphs[0]!.inputs[0]!]!.quantization!;
-
-/** The graph's embedding and its softmax over all 1001 logits (background first), as the .tflite computes them. */
-async function qdqProbabilities(session: Session, converted: Converted, x: Float32Array) {
-  const out = await session.run({
-    [session.inputNames[0]!]: new ort!.Tensor('float32', x, [1, 224, 224, 3]),
-  });
-  const logits = out[converted.logitsName!]!.data as Float32Array;
-  assert.equal(logits.length, 1001);
-  return { embedding: out[converted.outputName]!.data as Float32Array, probs: softmax(logits) };
-}
 
 test('int7 weights: within [-64, 63], each within half a step of the file value, bias rescaled to input x weight scale', () => {
   // A 2-channel 1x1 conv over 3 inputs: channel 0 fits 7 bits around its zero point (kept exactly), channel 1 does not.
@@ -125,7 +97,8 @@ describe('TFLite to QDQ ONNX (uint8 weights, the file own arithmetic)', { skip }
       const model = readTflite(new Uint8Array(readFileSync(file)), file);
       const work = mkdtempSync(path.join(tmpdir(), 'qdq-'));
       try {
-        const { session, converted } = await openQdqSession(model, work);
+        const qdq = await openQdqSession(model, work);
+        const { session, converted } = qdq;
         const ops = onnxProto.onnx.ModelProto.decode(
           readFileSync(path.join(work, 'optimized.onnx')),
         ).graph!.node!.map((n) => n.opType);
@@ -142,7 +115,7 @@ describe('TFLite to QDQ ONNX (uint8 weights, the file own arithmetic)', { skip }
         let maxDiff = 0;
         for (const { name: photo, pixels } of photos) {
           const x = dequantizedInput(pixels, input.zeroPoint[0]!, input.scale[0]!);
-          const { embedding, probs } = await qdqProbabilities(session, converted, x);
+          const { embedding, probs } = await qdqProbabilities(qdq, x);
           assert.equal(embedding.length, converted.embeddingDim);
           const expected = reference[id]!.photos[photo]!;
           assert.equal(probs.indexOf(Math.max(...probs)), expected[0]![0], `${id} ${photo}: top-1`);
@@ -219,7 +192,8 @@ describe("TFLite to QDQ ONNX against TensorFlow Lite's own interpreter", { skip:
       const interpreter = await openTfliteInterpreter(file);
       const work = mkdtempSync(path.join(tmpdir(), 'qdq-tflite-'));
       try {
-        const { session, converted } = await openQdqSession(model, work);
+        const qdq = await openQdqSession(model, work);
+        const { session } = qdq;
         const reference = referencePhotos(referenceDir);
         const referenceCount = reference.length;
         const photos = [
@@ -236,7 +210,7 @@ describe("TFLite to QDQ ONNX against TensorFlow Lite's own interpreter", { skip:
         for (const { name, pixels } of photos) {
           const tflite = Array.from(interpreter.run(pixels), (q) => q / 256);
           const x = dequantizedInput(pixels, input.zeroPoint[0]!, input.scale[0]!);
-          const { probs } = await qdqProbabilities(session, converted, x);
+          const { probs } = await qdqProbabilities(qdq, x);
           const [first, second] = [...tflite].sort((a, b) => b - a);
           if (first! - second! > 2 / 256) {
             assert.equal(probs.indexOf(Math.max(...probs)), tflite.indexOf(first!), `${name}: top-1`);

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { topIndices } from '../../src/model/head-math.ts';
 import type { TfliteImport } from '../../src/model/tflite/index.ts';
 
 /**
@@ -44,15 +45,10 @@ export function fullProbabilities(
   return tf.tidy(() => tf.softmax(tf.tensor1d([background, ...logits])).dataSync() as Float32Array);
 }
 
-const topFive = (p: ArrayLike<number>) =>
-  Array.from(p, (v, i) => [v, i] as const)
-    .sort((x, y) => y[0] - x[0])
-    .slice(0, 5)
-    .map(([, i]) => i);
-
 /** The largest |a - b| over the classes in either top five: how the reference checks compare two outputs. */
 export function topFiveDisagreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
-  for (const i of new Set([...topFive(a), ...topFive(b)])) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  for (const i of new Set([...topIndices(a, 5), ...topIndices(b, 5)]))
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
 }
